@@ -1,0 +1,142 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Library targets carry the logic; the executables (spoold, mkcall, ami-test-server, spoold-bench)
+// only parse flags and call into them.
+let package = Package(
+    name: "spoold",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "spoold", targets: ["spoold"]),
+        .executable(name: "mkcall", targets: ["mkcall"]),
+        .executable(name: "ami-test-server", targets: ["ami-test-server"]),
+        .library(name: "CallFile", targets: ["CallFile"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The call-file format: model, parser with diagnostics, writer, retry records. Pure, no I/O.
+        .target(name: "CallFile"),
+
+        // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
+        .systemLibrary(
+            name: "CInotifyTools",
+            providers: [.apt(["libinotifytools0-dev"])]
+        ),
+        // One directory -> an async sequence of changes. Never opens call files.
+        .target(
+            name: "SpoolWatcher",
+            dependencies: [
+                "CInotifyTools",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // AMI: codec (bytes <-> messages), connection state machine (pure), client on SwiftNIO.
+        .target(
+            name: "AMI",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // An AMI server that speaks Asterisk 22's wire format, for tests and benchmarks.
+        .target(
+            name: "AMITestServer",
+            dependencies: [
+                "AMI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ami-test-server",
+            dependencies: [
+                "AMITestServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // The engine: scheduler, dialler with limits, backends (AMI, simulate), finisher, recovery.
+        .target(
+            name: "Spooler",
+            dependencies: [
+                "CallFile",
+                "SpoolWatcher",
+                "AMI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
+        .target(
+            name: "MakeCall",
+            dependencies: [
+                "CallFile",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "spoold",
+            dependencies: [
+                "CallFile",
+                "Spooler",
+                "AMI",
+                "MakeCall",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mkcall",
+            dependencies: ["MakeCall"]
+        ),
+        // Benchmarks print figures; they are never timed assertions in tests.
+        .executableTarget(
+            name: "spoold-bench",
+            dependencies: [
+                "CallFile",
+                "SpoolWatcher",
+                "AMI",
+                "AMITestServer",
+                "Spooler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall"]),
+        .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher"]),
+        .testTarget(
+            name: "AMITests",
+            dependencies: [
+                "AMI",
+                "AMITestServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer"]),
+        // Run the built spoold and mkcall binaries on a temporary spool.
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
+    ]
+)

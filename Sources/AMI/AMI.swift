@@ -1,0 +1,1 @@
+// AMI: implementation lands with its issue.

@@ -1,0 +1,1 @@
+// AMITestServer: implementation lands with its issue.

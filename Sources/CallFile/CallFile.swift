@@ -1,0 +1,1 @@
+// CallFile: implementation lands with its issue.

@@ -1,0 +1,1 @@
+// MakeCall: implementation lands with its issue.

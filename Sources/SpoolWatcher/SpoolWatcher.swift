@@ -1,0 +1,1 @@
+// SpoolWatcher: implementation lands with its issue.

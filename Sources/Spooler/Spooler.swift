@@ -1,0 +1,1 @@
+// Spooler: implementation lands with its issue.
