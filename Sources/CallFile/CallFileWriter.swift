@@ -141,7 +141,9 @@ public enum CallFileWriter {
         mutating func line(_ key: String, _ value: String, field: Error.Field) throws(Error) {
             let start = bytes.count
             bytes += key.utf8
-            bytes += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            bytes.append(UInt8(ascii: ":"))
+            // An empty value gets no space, so the line carries no trailing whitespace.
+            if !value.isEmpty { bytes.append(UInt8(ascii: " ")) }
             try CallFileWriter.append(value, to: &bytes, field: field)
             let length = bytes.count - start
             if length > ScannedLine.maximumLength {
