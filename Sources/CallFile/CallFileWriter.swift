@@ -96,9 +96,9 @@ public enum CallFileWriter {
         for (index, codecs) in file.codecLines.enumerated() {
             try out.line("Codecs", codecs, field: .codecs(index))
         }
-        if file.earlyMedia { try out.line("Early_Media", "yes", field: .mode) }
-        if !file.alwaysDelete { try out.line("AlwaysDelete", "no", field: .mode) }
-        if file.archive { try out.line("Archive", "yes", field: .mode) }
+        if file.earlyMedia { out.fixed("Early_Media: yes") }
+        if !file.alwaysDelete { out.fixed("AlwaysDelete: no") }
+        if file.archive { out.fixed("Archive: yes") }
         for record in file.records {
             out.bytes += record.bytes
         }
@@ -133,6 +133,12 @@ public enum CallFileWriter {
 
     private struct Output {
         var bytes: [UInt8] = []
+
+        /// A line spelled out here, which needs no checking.
+        mutating func fixed(_ line: StaticString) {
+            bytes += UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount)
+            bytes.append(UInt8(ascii: "\n"))
+        }
 
         mutating func optional(_ key: String, _ value: String, field: Error.Field) throws(Error) {
             if !value.isEmpty { try line(key, value, field: field) }
