@@ -228,7 +228,8 @@ private final class HubReader {
         }
     }
 
-    /// Whole seconds the library may block: until the earliest grace deadline, every second while a
+    /// Whole seconds the library may block (it counts in seconds, rounded up here, so a hard link is
+    /// reported 2 to 3 s after it is made): until the earliest grace deadline, every second while a
     /// watch is missing, otherwise without limit (commands and events wake it).
     private func waitSeconds(now: Instant) -> Int {
         var wait: Duration?
@@ -243,8 +244,9 @@ private final class HubReader {
         }
         if wakeWatch == nil { wait = min(wait ?? .seconds(1), .seconds(1)) }
         guard let wait else { return -1 }
+        if wait <= .zero { return 0 }
         let (seconds, attoseconds) = wait.components
-        return max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+        return Int(seconds) + (attoseconds > 0 ? 1 : 0)
     }
 
     private func applyCommands() {
@@ -407,10 +409,16 @@ private final class HubReader {
 
     /// Watches the directory, then lists it, so nothing created in between is missed.
     private func startWatching(_ subscription: Subscription, reason: RescanReason) {
+        let before = DirectoryIdentity.of(subscription.path)
         do {
             let descriptor = try acquire(subscription.path, role: .spool(subscription.id))
             subscription.spoolWatch = descriptor
-            subscription.identity = DirectoryIdentity.of(subscription.path)
+            subscription.identity = before
+            // Replaced between the stat and the watch: check again after this batch.
+            let after = DirectoryIdentity.of(subscription.path)
+            if !(before.map { after?.isSameDirectory(as: $0) ?? false } ?? false) {
+                subscription.needsRevalidation = true
+            }
         } catch {
             if reason == .initial || !subscription.reportedAbsent {
                 subscription.reportedAbsent = true
@@ -443,7 +451,11 @@ private final class HubReader {
             subscription.lastProblem = nil
             subscription.pending.append(.rescan(listing.names, reason: reason))
         } catch {
-            subscription.report("\(error.description); retrying")
+            subscription.report("\(error.description); retrying every second")
+            if reason == .initial {
+                subscription.reportedAbsent = true
+                subscription.pending.append(.rescan([], reason: .initial))
+            }
             if let watch = subscription.spoolWatch {
                 release(watch, role: .spool(subscription.id))
                 subscription.spoolWatch = nil
