@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AMI
 import ArgumentParser
 import Logging
 import ServiceLifecycle
@@ -63,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
         guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
-        if backend == .ami, amiUser == nil {
+        if backend == .ami, amiUser == nil || amiSecretFile == nil {
             throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
         }
     }
@@ -94,8 +95,11 @@ struct RunCommand: AsyncParsableCommand {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            printError("spoold: the ami backend is not available in this build; use --backend simulate")
-            throw ExitCode.failure
+            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
+            callBackend = AMIBackend(client: client)
+            // Listed first so that it is shut down last: calls in flight need the connection while the
+            // engine drains.
+            services.append(AMIClientService(client: client))
         }
         do {
             let spool = try SpoolService(
@@ -109,6 +113,61 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+extension RunCommand {
+    func amiConfiguration() throws -> AMIConfiguration {
+        guard let user = amiUser, let secretFile = amiSecretFile else {
+            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file")
+        }
+        let secret: String
+        do {
+            secret = try SecretFile.read(secretFile)
+        } catch {
+            printError("spoold: cannot read the AMI secret from \(secretFile): \(error)")
+            throw ExitCode.failure
+        }
+        var configuration = AMIConfiguration(
+            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: AMISecret(secret))
+        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
+        configuration.useMD5 = amiMd5
+        return configuration
+    }
+}
+
+/// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
+struct AMIClientService: Service, CustomStringConvertible {
+    let client: AMIClient
+    var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
+
+    func run() async throws {
+        let client = self.client
+        try await cancelWhenGracefulShutdown {
+            try await client.run()
+        }
+    }
+}
+
+/// The AMI secret, read from a file so it never appears in `ps` or shell history. One trailing newline
+/// (as `echo` writes) is not part of it.
+enum SecretFile {
+    static func read(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw SystemError("read") }
+            if n == 0 { break }
+            bytes += buffer[..<n]
+            if bytes.count > 65536 { throw SystemError("read", EFBIG) }
+        }
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
