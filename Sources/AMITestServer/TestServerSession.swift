@@ -19,6 +19,7 @@ final class TestServerSession: ChannelInboundHandler {
     let state: ServerState
     private var context: ChannelHandlerContext?
     private var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: 1024, maximumHeaderCount: 128)
+    private var received = ByteBuffer()
     private(set) var connection = 0
     private var loggedIn = false
     private var challenge: String?
@@ -51,11 +52,20 @@ final class TestServerSession: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        var incoming = unwrapInboundIn(data)
+        // A line may be split across reads; the parser consumes whole lines only, so the rest waits here.
+        if received.readableBytes == 0 {
+            received = incoming
+        } else {
+            received.writeBuffer(&incoming)
+        }
         inRead = true
-        defer { inRead = false }
+        defer {
+            inRead = false
+            received.discardReadBytes()
+        }
         do {
-            while !closing, let frame = try parser.next(from: &buffer) {
+            while !closing, let frame = try parser.next(from: &received) {
                 if case .message(let message) = frame { receive(message) }
             }
         } catch {
@@ -95,6 +105,10 @@ final class TestServerSession: ChannelInboundHandler {
         guard let action = message["Action"]?.lowercased(), !action.isEmpty else {
             respond(actionID, error: "Missing action in request")
             return
+        }
+        if action == "originate" {
+            // Recorded whatever the answer, so tests can count every attempt that reached "Asterisk".
+            state.record(message, connection: connection, keep: behaviour.recordOriginates)
         }
         if behaviour.shuttingDown {
             respond(actionID, error: "Asterisk is shutting down")
@@ -209,7 +223,6 @@ final class TestServerSession: ChannelInboundHandler {
     }
 
     private func originate(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {
-        state.record(message, connection: connection, keep: behaviour.recordOriginates)
         guard behaviour.originatePermitted else {
             respond(actionID, error: "Permission denied")
             return
