@@ -121,15 +121,15 @@ extension RunCommand {
         guard let user = amiUser, let secretFile = amiSecretFile else {
             throw ValidationError("--backend ami needs --ami-user and --ami-secret-file")
         }
-        let secret: String
+        let secret: AMISecret
         do {
             secret = try SecretFile.read(secretFile)
         } catch {
-            printError("spoold: cannot read the AMI secret from \(secretFile): \(error)")
+            printError("spoold: \(error)")
             throw ExitCode.failure
         }
         var configuration = AMIConfiguration(
-            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: AMISecret(secret))
+            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: secret)
         configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
         configuration.useMD5 = amiMd5
         return configuration
@@ -146,28 +146,6 @@ struct AMIClientService: Service, CustomStringConvertible {
         try await cancelWhenGracefulShutdown {
             try await client.run()
         }
-    }
-}
-
-/// The AMI secret, read from a file so it never appears in `ps` or shell history. One trailing newline
-/// (as `echo` writes) is not part of it.
-enum SecretFile {
-    static func read(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw SystemError("read") }
-            if n == 0 { break }
-            bytes += buffer[..<n]
-            if bytes.count > 65536 { throw SystemError("read", EFBIG) }
-        }
-        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
