@@ -76,8 +76,7 @@ final class SpooldProcess: @unchecked Sendable {
         try await EndToEndTests.waitUntil("spoold log line containing '\(fragment)'", timeout: timeout, details: { self.tail }) {
             if self.log.contains(fragment) { return true }
             if !self.process.isRunning {
-                throw TimedOut(what: "'\(fragment)': spoold exited (\(self.process.terminationStatus)) first",
-                               after: .zero, details: self.tail)
+                throw SpooldExited(waitingFor: fragment, status: self.process.terminationStatus, tail: self.tail)
             }
             return false
         }
@@ -128,6 +127,14 @@ final class SpooldProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
     }
+}
+
+/// spoold ended while a test still waited for one of its log lines.
+struct SpooldExited: Error, CustomStringConvertible {
+    let waitingFor: String
+    let status: Int32
+    let tail: String
+    var description: String { "spoold exited (status \(status)) before logging '\(waitingFor)'\n\(tail)" }
 }
 
 /// Runs `body` with a started spoold and always stops it afterwards, so a failing test leaves no child.
