@@ -20,10 +20,11 @@ final class SpooldProcess: @unchecked Sendable {
         spool: TemporarySpool,
         arguments extra: [String] = [],
         backend: String? = "simulate",
+        logLevel: String = "debug",
         logName: String? = nil,
         wrapper: [String] = []
     ) throws {
-        var arguments = ["run", "--spool-dir", spool.root, "--log-level", "debug"]
+        var arguments = ["run", "--spool-dir", spool.root, "--log-level", logLevel]
         if let backend { arguments += ["--backend", backend] }
         arguments += extra
         self.arguments = arguments
@@ -51,10 +52,11 @@ final class SpooldProcess: @unchecked Sendable {
         spool: TemporarySpool,
         arguments: [String] = [],
         backend: String? = "simulate",
+        logLevel: String = "debug",
         wrapper: [String] = [],
         timeout: Duration = .seconds(30)
     ) async throws -> SpooldProcess {
-        let spoold = try SpooldProcess(spool: spool, arguments: arguments, backend: backend, wrapper: wrapper)
+        let spoold = try SpooldProcess(spool: spool, arguments: arguments, backend: backend, logLevel: logLevel, wrapper: wrapper)
         do {
             try await spoold.waitForLog("spoold ready", timeout: timeout)
         } catch {
@@ -84,9 +86,10 @@ final class SpooldProcess: @unchecked Sendable {
 
     /// Polls a condition on the spool; on timeout the error carries spoold's last log lines.
     func waitUntil(
-        _ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool
+        _ what: String, timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(20),
+        _ condition: () throws -> Bool
     ) async throws {
-        try await EndToEndTests.waitUntil(what, timeout: timeout, details: { self.tail }, condition)
+        try await EndToEndTests.waitUntil(what, timeout: timeout, every: interval, details: { self.tail }, condition)
     }
 
     var tail: String {
@@ -142,10 +145,12 @@ func withSpoold<T>(
     spool: TemporarySpool,
     arguments: [String] = [],
     backend: String? = "simulate",
+    logLevel: String = "debug",
     wrapper: [String] = [],
     _ body: (SpooldProcess) async throws -> T
 ) async throws -> T {
-    let spoold = try await SpooldProcess.started(spool: spool, arguments: arguments, backend: backend, wrapper: wrapper)
+    let spoold = try await SpooldProcess.started(
+        spool: spool, arguments: arguments, backend: backend, logLevel: logLevel, wrapper: wrapper)
     do {
         let result = try await body(spoold)
         if spoold.isRunning { try await spoold.terminate() }
