@@ -104,3 +104,29 @@ struct RecoveryTests {
         }
     }
 }
+
+/// Contract §2.6: a crash while archiving neither dials a finished call again nor loses the file. The
+/// interrupted states are built by hand, following the archive steps documented in the engine's
+/// docs/engine.md: the file is first renamed to `outgoing_done/.<name>.<Status>.spoold-archiving`, then
+/// gets its Status line, then is renamed to `outgoing_done/<name>`.
+@Suite("Crash while archiving")
+struct InterruptedArchiveTests {
+    static let original = callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"])
+        + "\nStartRetry: 4242 1 (1795364223)\n"
+
+    @Test("Killed after the move, before the Status line: the next start appends it once and names the file",
+          arguments: [false, true])
+    func finishesStagedArchive(statusAlreadyWritten: Bool) async throws {
+        let spool = try TemporarySpool()
+        try FileManager.default.createDirectory(atPath: spool.done, withIntermediateDirectories: true)
+        let staged = spool.donePath(".crashed.call.Completed.spoold-archiving")
+        let contents = Self.original + (statusAlreadyWritten ? "Status: Completed\n" : "")
+        try FileSystem.write(Array(contents.utf8), to: staged)
+        try await withSpoold(spool: spool) { spoold in
+            let file = try await spool.waitForArchive("crashed.call", by: spoold)
+            #expect(file.text == Self.original + "Status: Completed\n")
+            #expect(!FileSystem.exists(staged))
+            #expect(spool.outgoingNames().isEmpty, "the finished call came back to outgoing")
+        }
+    }
+}
