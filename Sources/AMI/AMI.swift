@@ -1,1 +1,0 @@
-// AMI: implementation lands with its issue.

@@ -1,0 +1,263 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The client's state: the current connection, the Originates and actions in flight, who waits for a
+/// connection. Confined to one event loop (the one every connection of this client runs on), so the hot
+/// path takes no locks; public entry points hop onto the loop.
+final class AMIClientCore: @unchecked Sendable {
+    typealias Subscriber = AsyncStream<OriginateStage>.Continuation
+
+    struct PendingAction {
+        var promise: EventLoopPromise<AMIMessage>
+        var deadline: NIODeadline
+    }
+
+    let eventLoop: any EventLoop
+    private let configuration: AMIConfiguration
+    private let logger: Logger
+    /// Different for every client instance: OriginateResponse goes to every session with `call` events,
+    /// so another client (or our previous run) must never match our ActionIDs.
+    let actionIDPrefix: String
+    private var actionCounter: UInt64 = 0
+
+    private var channel: (any Channel)?
+    private var handler: AMIConnectionHandler?
+    private var originates = OriginateTracker<Subscriber>()
+    private var actions: [String: PendingAction] = [:]
+    private var connectedWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    private var waiterCounter: UInt64 = 0
+    private var flushPending = false
+    private var sweepTask: RepeatedTask?
+    private var runEndedWith: AMIConnectionError?
+    private var running = false
+    /// How the latest connection ended, for the run loop's backoff and `runOnce`'s error.
+    private(set) var lastConnectionEnd = ConnectionEnd(becameReady: false, error: nil)
+
+    /// Read from any thread (`AMIClient.isConnected`), written on the loop.
+    let connectedFlag = NIOLockedValueBox(false)
+    let serverVersion = NIOLockedValueBox<String?>(nil)
+
+    init(eventLoop: any EventLoop, configuration: AMIConfiguration, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.actionIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
+    }
+
+    // MARK: Run lifecycle
+
+    func runStarted() {
+        eventLoop.preconditionInEventLoop()
+        running = true
+        runEndedWith = nil
+        let interval = Self.sweepInterval(for: configuration.responseTimeout)
+        sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            sweep(now: .now())
+        }
+    }
+
+    func runEnded(with error: AMIConnectionError) {
+        eventLoop.preconditionInEventLoop()
+        running = false
+        runEndedWith = error
+        sweepTask?.cancel()
+        sweepTask = nil
+        let waiters = connectedWaiters.values
+        connectedWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: error) }
+    }
+
+    func attach(_ handler: AMIConnectionHandler) {
+        self.handler = handler
+        lastConnectionEnd = ConnectionEnd(becameReady: false, error: nil)
+    }
+
+    /// Stop taking actions at once, then Logoff; in-flight Originates still get their stages until the
+    /// connection closes.
+    func requestLogoff() {
+        channel = nil
+        connectedFlag.withLockedValue { $0 = false }
+        handler?.logoff()
+    }
+
+    // MARK: Connection events (from the handler)
+
+    func connectionReady(_ channel: any Channel, version: String, serverFilter: Bool) {
+        self.channel = channel
+        connectedFlag.withLockedValue { $0 = true }
+        serverVersion.withLockedValue { $0 = version }
+        logger.info("AMI connected", metadata: ["ami.version": "\(version)", "ami.serverFilter": "\(serverFilter)"])
+        let waiters = connectedWaiters.values
+        connectedWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func connectionClosed(by handler: AMIConnectionHandler) {
+        guard self.handler === handler else { return }
+        self.handler = nil
+        lastConnectionEnd = ConnectionEnd(becameReady: handler.becameReady, error: handler.closeError)
+        channel = nil
+        connectedFlag.withLockedValue { $0 = false }
+        if handler.becameReady {
+            logger.warning("AMI connection closed", metadata: ["ami.cause": "\(handler.closeError.map { "\($0)" } ?? "logoff")"])
+        }
+        // Nothing is re-sent: each Originate learns how far it got and the caller decides.
+        for update in originates.connectionLost() {
+            update.subscriber.yield(update.stage)
+            update.subscriber.finish()
+        }
+        let pending = actions.values
+        actions.removeAll()
+        for action in pending { action.promise.fail(AMIActionError.connectionLost) }
+    }
+
+    /// A response or event for our actions.
+    func handle(_ message: AMIMessage) {
+        if let event = message["Event"] {
+            if event == "OriginateResponse" {
+                guard let actionID = message["ActionID"] else { return }
+                for update in originates.originateResponse(message, actionID: actionID) { deliver(update) }
+            } else if event == "Hangup" {
+                if let update = originates.hangup(message) { deliver(update) }
+            }
+            return
+        }
+        guard let actionID = message["ActionID"] else { return }
+        if originates.isTracked(actionID: actionID) {
+            if let update = originates.response(message, actionID: actionID, now: .now()) { deliver(update) }
+        } else if let action = actions.removeValue(forKey: actionID) {
+            action.promise.succeed(message)
+        }
+    }
+
+    private func deliver(_ update: OriginateTracker<Subscriber>.Update) {
+        update.subscriber.yield(update.stage)
+        if update.stage.isTerminal { update.subscriber.finish() }
+    }
+
+    // MARK: Originate
+
+    func startOriginate(_ request: OriginateRequest, subscriber: Subscriber) {
+        eventLoop.preconditionInEventLoop()
+        guard let channel else {
+            subscriber.yield(.notSent("not connected to AMI"))
+            subscriber.finish()
+            return
+        }
+        let actionID = nextActionID()
+        var buffer = channel.allocator.buffer(capacity: 512)
+        do {
+            try AMIMessageWriter.write(request.message(actionID: actionID), to: &buffer, enforceRequestLimits: true)
+        } catch {
+            // Permanent: the same request would be refused again.
+            subscriber.yield(.rejected("invalid Originate: \(error)"))
+            subscriber.finish()
+            return
+        }
+        let now = NIODeadline.now()
+        originates.sent(
+            actionID: actionID,
+            channelId: request.channelId,
+            subscriber: subscriber,
+            responseDeadline: now + TimeAmount(configuration.responseTimeout),
+            resultWindow: TimeAmount(request.timeout) + TimeAmount(configuration.originateResponseMargin)
+        )
+        subscriber.onTermination = { [self] termination in
+            guard case .cancelled = termination else { return }
+            eventLoop.execute { self.originates.remove(actionID) }
+        }
+        write(buffer, to: channel)
+    }
+
+    // MARK: Plain actions
+
+    func send(_ message: AMIMessage, promise: EventLoopPromise<AMIMessage>) {
+        eventLoop.preconditionInEventLoop()
+        guard let channel else {
+            promise.fail(AMIActionError.notConnected)
+            return
+        }
+        let actionID = nextActionID()
+        var message = message
+        message.append("ActionID", actionID)
+        var buffer = channel.allocator.buffer(capacity: 128)
+        do {
+            try AMIMessageWriter.write(message, to: &buffer, enforceRequestLimits: true)
+        } catch {
+            promise.fail(AMIActionError.invalidRequest("\(error)"))
+            return
+        }
+        actions[actionID] = PendingAction(promise: promise, deadline: .now() + TimeAmount(configuration.responseTimeout))
+        write(buffer, to: channel)
+    }
+
+    // MARK: Waiting for a connection
+
+    func addConnectedWaiter(_ continuation: CheckedContinuation<Void, any Error>) -> UInt64? {
+        eventLoop.preconditionInEventLoop()
+        if channel != nil {
+            continuation.resume()
+            return nil
+        }
+        if !running, let runEndedWith {
+            continuation.resume(throwing: runEndedWith)
+            return nil
+        }
+        waiterCounter += 1
+        connectedWaiters[waiterCounter] = continuation
+        return waiterCounter
+    }
+
+    func cancelConnectedWaiter(_ id: UInt64) {
+        connectedWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    }
+
+    // MARK: Internals
+
+    /// Writes are flushed once per loop turn (or read burst), so thousands of Originates submitted
+    /// together leave in few syscalls.
+    private func write(_ buffer: ByteBuffer, to channel: any Channel) {
+        channel.write(buffer, promise: nil)
+        guard !flushPending else { return }
+        flushPending = true
+        eventLoop.assumeIsolated().execute { [self] in flushIfNeeded() }
+    }
+
+    func flushIfNeeded() {
+        guard flushPending else { return }
+        flushPending = false
+        channel?.flush()
+    }
+
+    private func nextActionID() -> String {
+        actionCounter += 1
+        return actionIDPrefix + String(actionCounter, radix: 36)
+    }
+
+    private func sweep(now: NIODeadline) {
+        for update in originates.expire(now: now) { deliver(update) }
+        var expired: [String] = []
+        for (actionID, action) in actions where action.deadline <= now { expired.append(actionID) }
+        for actionID in expired {
+            actions.removeValue(forKey: actionID)?.promise.fail(AMIActionError.responseTimeout)
+        }
+    }
+
+    static func sweepInterval(for responseTimeout: Duration) -> TimeAmount {
+        let quarter = TimeAmount(responseTimeout).nanoseconds / 4
+        return .nanoseconds(min(max(quarter, 10_000_000), 1_000_000_000))
+    }
+}
+
+struct ConnectionEnd: Sendable {
+    var becameReady: Bool
+    var error: AMIConnectionError?
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

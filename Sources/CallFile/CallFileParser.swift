@@ -1,0 +1,365 @@
+/// Reads call-file bytes exactly as Asterisk's spool does (reference §2.1–2.5) and reports every
+/// silent surprise on the way. Never fails: any bytes give a model and diagnostics.
+public enum CallFileParser {
+    public static func parse(_ bytes: [UInt8], path: String) -> ParsedCallFile {
+        var parser = Parser(path: path)
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            var lineNumber = 0
+            while start < buffer.count {
+                lineNumber += 1
+                var end = start
+                while end < buffer.count, buffer[end] != newline { end += 1 }
+                parser.consume(bytes[start..<end], line: lineNumber)
+                start = end + 1
+            }
+            if let last = bytes.last, last != newline {
+                parser.note(
+                    line: lineNumber, .warning, "no newline at end of file",
+                    hint: "Asterisk appends its Status line straight after the last byte; end the file with a newline")
+            }
+        }
+        return parser.finish(lastByte: bytes.last)
+    }
+
+    static let newline = UInt8(ascii: "\n")
+}
+
+/// The keys of reference §2.2, matched case-insensitively.
+enum Keyword: CaseIterable {
+    case channel, callerID, application, data, context, `extension`, priority
+    case maxRetries, retryTime, waitTime, account, set, setVar, codecs
+    case alwaysDelete, archive, earlyMedia
+    case retry, startRetry, endRetry, abortRetry, delayedRetry
+
+    var spelling: String {
+        switch self {
+        case .channel: "channel"
+        case .callerID: "callerid"
+        case .application: "application"
+        case .data: "data"
+        case .context: "context"
+        case .extension: "extension"
+        case .priority: "priority"
+        case .maxRetries: "maxretries"
+        case .retryTime: "retrytime"
+        case .waitTime: "waittime"
+        case .account: "account"
+        case .set: "set"
+        case .setVar: "setvar"
+        case .codecs: "codecs"
+        case .alwaysDelete: "alwaysdelete"
+        case .archive: "archive"
+        case .earlyMedia: "early_media"
+        case .retry: "retry"
+        case .startRetry: "startretry"
+        case .endRetry: "endretry"
+        case .abortRetry: "abortretry"
+        case .delayedRetry: "delayedretry"
+        }
+    }
+
+    private static let table: [(bytes: [UInt8], keyword: Keyword)] = allCases.map { (Array($0.spelling.utf8), $0) }
+
+    static func match(_ key: ArraySlice<UInt8>) -> Keyword? {
+        candidates: for entry in table where entry.bytes.count == key.count {
+            var index = key.startIndex
+            for expected in entry.bytes {
+                var byte = key[index]
+                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+                guard byte == expected else { continue candidates }
+                index += 1
+            }
+            return entry.keyword
+        }
+        return nil
+    }
+}
+
+private struct Parser {
+    let path: String
+    var file = CallFile()
+    var diagnostics: [Diagnostic] = []
+    var rejection: Rejection?
+    /// The running format set, kept only to report unknown names line by line.
+    var formats = Codecs.initial
+
+    init(path: String) {
+        self.path = path
+    }
+
+    mutating func note(line: Int?, _ severity: Diagnostic.Severity, _ message: String, hint: String? = nil) {
+        diagnostics.append(Diagnostic(line: line, severity: severity, message: message, hint: hint))
+    }
+
+    private func at(_ line: Int) -> String { "at line \(line) of \(path)" }
+
+    mutating func consume(_ bytes: ArraySlice<UInt8>, line: Int) {
+        let scanned = ScannedLine.scan(bytes)
+        if scanned.hadNUL {
+            reject(line: line, detail: "a NUL byte in line \(line); Asterisk would silently cut the line there")
+        }
+        if scanned.hashCutText {
+            note(
+                line: line, .warning, "'#' after a space or tab starts a comment: the rest of the line was cut",
+                hint: "Asterisk has no escape for '#'; write it directly after another character")
+        }
+        switch scanned.content {
+        case .blank:
+            return
+        case .tooLong(let length):
+            note(
+                line: line, .warning, "Skipping extremely long line \(at(line))",
+                hint: "\(length) bytes; Asterisk keeps lines of at most \(ScannedLine.maximumLength) bytes")
+        case .noColon:
+            note(line: line, .warning, "Syntax error \(at(line))", hint: "a line needs 'Key: value'")
+        case .pair(let key, let value):
+            if scanned.hadCR {
+                reject(line: line, detail: "a CR byte inside the value in line \(line)")
+            }
+            guard let keyword = Keyword.match(key) else {
+                unknown(key: text(key, line: line), line: line)
+                return
+            }
+            apply(keyword, keyAsTyped: key, value: value, line: line)
+        }
+    }
+
+    private mutating func reject(line: Int, detail: String) {
+        note(line: line, .error, "control character in value", hint: detail)
+        if rejection == nil {
+            rejection = Rejection(reason: "control character", line: line, detail: detail)
+        }
+    }
+
+    /// Values become Strings; bytes that are not UTF-8 are replaced, and that is worth saying.
+    private mutating func text(_ bytes: ArraySlice<UInt8>, line: Int) -> String {
+        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        note(
+            line: line, .warning, "bytes that are not valid UTF-8",
+            hint: "Asterisk passes them on as they are; spoold replaces them with U+FFFD")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private mutating func apply(_ keyword: Keyword, keyAsTyped: ArraySlice<UInt8>, value bytes: ArraySlice<UInt8>, line: Int) {
+        switch keyword {
+        case .channel:
+            let value = text(bytes, line: line)
+            if let channel = Channel(parsing: value) {
+                file.channel = channel
+            } else {
+                note(
+                    line: line, .warning, "Channel should be in form Tech/Dest \(at(line))",
+                    hint: file.channel.map { "the earlier Channel \($0) is kept" } ?? "the file has no valid Channel yet")
+            }
+        case .callerID:
+            file.callerID = CallerID(parsing: text(bytes, line: line))
+        case .application:
+            file.application = text(bytes, line: line)
+        case .data:
+            file.data = text(bytes, line: line)
+        case .context:
+            file.context = text(bytes, line: line)
+        case .extension:
+            file.extension = text(bytes, line: line)
+        case .priority:
+            file.priority = number(
+                bytes, line: line, minimum: 1, fallback: CallFile.defaultPriority,
+                message: "Invalid priority \(at(line))",
+                hint: bytes.first.map(isLetter) == true ? "priority labels are not supported; use a number" : nil)
+        case .maxRetries:
+            file.maxRetries = number(
+                bytes, line: line, minimum: nil, fallback: CallFile.defaultMaxRetries,
+                message: "Invalid max retries \(at(line))", hint: nil)
+        case .retryTime:
+            file.retryTime = number(
+                bytes, line: line, minimum: 1, fallback: CallFile.defaultRetryTime,
+                message: "Invalid retrytime \(at(line))", hint: nil)
+        case .waitTime:
+            file.waitTime = number(
+                bytes, line: line, minimum: 1, fallback: CallFile.defaultWaitTime,
+                message: "Invalid waittime \(at(line))", hint: nil)
+        case .account:
+            file.account = text(bytes, line: line)
+        case .set, .setVar:
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
+                let key = text(keyAsTyped, line: line)
+                note(line: line, .warning, "Malformed \"\(key)\" argument.  Should be \"\(key): variable=value\"")
+                return
+            }
+            let variable = Variable(name: text(bytes[..<equals], line: line), value: text(bytes[(equals + 1)...], line: line))
+            if variable.name.isEmpty {
+                note(line: line, .warning, "variable with an empty name", hint: "write 'Set: NAME=value'")
+            } else if variable.name.utf8.last.map({ $0 < 33 }) == true {
+                note(
+                    line: line, .warning, "variable name '\(variable.name)' ends with whitespace",
+                    hint: "Asterisk keeps the spaces before '=' as part of the name")
+            }
+            file.variables.append(variable)
+        case .codecs:
+            let value = text(bytes, line: line)
+            for problem in Codecs.apply(value, to: &formats) {
+                note(line: line, .warning, problem.message)
+            }
+            file.codecLines.append(value)
+        case .alwaysDelete:
+            file.alwaysDelete = isTrue(bytes)
+        case .archive:
+            file.archive = isTrue(bytes)
+        case .earlyMedia:
+            file.earlyMedia = isTrue(bytes)
+        case .retry:
+            file.records.append(record(.retry, bytes, line: line))
+        case .startRetry:
+            file.records.append(record(.start, bytes, line: line))
+        case .endRetry:
+            file.records.append(record(.end, bytes, line: line))
+        case .abortRetry:
+            file.records.append(record(.abort, bytes, line: line))
+        case .delayedRetry:
+            file.records.append(record(.delayed, bytes, line: line))
+        }
+    }
+
+    private mutating func number(
+        _ bytes: ArraySlice<UInt8>, line: Int, minimum: Int?, fallback: Int, message: String, hint: String?
+    ) -> Int {
+        guard let scanned = ScannedInteger.scan(bytes), minimum.map({ scanned.value >= $0 }) ?? true else {
+            note(line: line, .warning, message, hint: hint ?? "the default \(fallback) is used")
+            return fallback
+        }
+        if scanned.outOfRange {
+            note(
+                line: line, .warning, "number out of range",
+                hint: "Asterisk reads '\(text(bytes, line: line))' as \(scanned.value)")
+        } else if scanned.hasTrailingText {
+            note(
+                line: line, .warning, "text after the number is ignored",
+                hint: "Asterisk reads '\(text(bytes, line: line))' as \(scanned.value)")
+        }
+        return scanned.value
+    }
+
+    /// `<pid> <n> (<epoch>)`; only the pid matters to Asterisk, the rest is read where present.
+    private mutating func record(_ kind: RetryRecord.Kind, _ bytes: ArraySlice<UInt8>, line: Int) -> RetryRecord {
+        let fields = RecordFields(bytes)
+        if kind == .start, fields.pid == nil {
+            note(line: line, .warning, "Unable to retrieve calling PID!", hint: "the pid is taken as 0")
+        }
+        return RetryRecord(
+            kind: kind, pid: fields.pid ?? 0, number: fields.number ?? 0, epoch: fields.epoch ?? 0, line: line)
+    }
+
+    private mutating func unknown(key: String, line: Int) {
+        note(line: line, .warning, "Unknown keyword '\(key)' \(at(line))", hint: Self.hint(forUnknownKey: key))
+    }
+
+    private static func hint(forUnknownKey key: String) -> String {
+        let trimmed = Substring(key).trimmingASCIIWhitespace()
+        if trimmed.count != key.count, Keyword.match(Array(trimmed.utf8)[...]) != nil {
+            return "the key has whitespace around it; Asterisk does not trim keys, so the line is ignored"
+        }
+        switch key.lowercased() {
+        case "earlymedia": return "the key is Early_Media, with an underscore"
+        case "status": return "Status is appended when a file is archived; it is not a key"
+        case "timeout": return "use WaitTime (seconds)"
+        case "variable": return "use Set: NAME=value"
+        case "calleridname", "calleridnum", "calleridnumber":
+            return "use CallerID: \"Name\" <number>"
+        case "maxcalltime": return "call files have no call-length limit; set one in the dialplan"
+        case "async", "channelid", "exten", "timeout_ms": return "this is an AMI Originate header, not a call-file key"
+        default: return "the line is ignored"
+        }
+    }
+
+    mutating func finish(lastByte: UInt8?) -> ParsedCallFile {
+        let invalidReason = validity()
+        if !file.application.isEmpty {
+            if !file.extension.isEmpty || !file.context.isEmpty {
+                note(
+                    line: nil, .note, "application mode: Context, Extension and Priority are ignored",
+                    hint: "a non-empty Application wins over an Extension")
+            }
+            if file.earlyMedia {
+                note(line: nil, .note, "Early_Media is ignored in application mode")
+            }
+        }
+        return ParsedCallFile(
+            file: file, diagnostics: diagnostics, invalidReason: invalidReason, rejection: rejection,
+            lastByte: lastByte)
+    }
+
+    /// Reference §2.5: tech, resource, and an application or an extension are needed.
+    private mutating func validity() -> String? {
+        var missing: [String] = []
+        if file.channel == nil {
+            missing.append("no valid Channel")
+        } else {
+            if file.channel?.tech.isEmpty == true { missing.append("the Channel has no tech") }
+            if file.channel?.resource.isEmpty == true { missing.append("the Channel has no destination") }
+        }
+        if file.application.isEmpty, file.extension.isEmpty { missing.append("neither Application nor Extension") }
+        guard !missing.isEmpty else { return nil }
+        let message = "At least one of app or extension must be specified, along with tech and dest in file \(path)"
+        note(line: nil, .error, message, hint: missing.joined(separator: "; "))
+        return message
+    }
+
+    private func isTrue(_ bytes: ArraySlice<UInt8>) -> Bool { BooleanWord.isTrue(bytes) }
+
+    private func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+    }
+}
+
+/// Reference §2.3: `yes`, `true`, `y`, `t`, `1`, `on` (any case) are true; everything else is false.
+enum BooleanWord {
+    private static let trueWords: [[UInt8]] = ["yes", "true", "y", "t", "1", "on"].map { Array($0.utf8) }
+
+    static func isTrue(_ bytes: ArraySlice<UInt8>) -> Bool {
+        words: for word in trueWords where word.count == bytes.count {
+            for (expected, byte) in zip(word, bytes) {
+                let lowered = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+                guard lowered == expected else { continue words }
+            }
+            return true
+        }
+        return false
+    }
+}
+
+/// The fields of a record line, each read where it is present.
+private struct RecordFields {
+    var pid: Int?
+    var number: Int?
+    var epoch: Int64?
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        var rest = bytes
+        pid = Self.integer(&rest).map { Int($0) }
+        number = Self.integer(&rest).map { Int($0) }
+        while let first = rest.first, first == UInt8(ascii: " ") { rest = rest.dropFirst() }
+        if rest.first == UInt8(ascii: "(") {
+            rest = rest.dropFirst()
+            epoch = Self.integer(&rest)
+        }
+    }
+
+    private static func integer(_ rest: inout ArraySlice<UInt8>) -> Int64? {
+        while let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { rest = rest.dropFirst() }
+        var negative = false
+        if rest.first == UInt8(ascii: "-") {
+            negative = true
+            rest = rest.dropFirst()
+        }
+        var value: Int64 = 0
+        var digits = 0
+        while let first = rest.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), digits < 18 {
+            value = value * 10 + Int64(first - UInt8(ascii: "0"))
+            digits += 1
+            rest = rest.dropFirst()
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
+    }
+}

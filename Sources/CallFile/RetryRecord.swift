@@ -1,0 +1,56 @@
+/// One line that a spool (Asterisk's or spoold's) appended to record an attempt.
+public struct RetryRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case retry = "Retry"
+        case start = "StartRetry"
+        case end = "EndRetry"
+        case abort = "AbortRetry"
+        case delayed = "DelayedRetry"
+
+        /// `Retry`, `EndRetry` and `AbortRetry` each count one finished attempt.
+        public var countsAsFinishedAttempt: Bool {
+            switch self {
+            case .retry, .end, .abort: true
+            case .start, .delayed: false
+            }
+        }
+    }
+
+    public var kind: Kind
+    /// The pid of the process that wrote the record; informative only.
+    public var pid: Int
+    /// The attempt number (for `DelayedRetry`: the finished attempts so far).
+    public var number: Int
+    /// Epoch seconds; for `StartRetry` it is the read time plus RetryTime, as Asterisk writes it.
+    public var epoch: Int64
+    /// The physical line it was read from; nil for a record about to be written.
+    public var line: Int?
+
+    public init(kind: Kind, pid: Int, number: Int, epoch: Int64, line: Int? = nil) {
+        self.kind = kind
+        self.pid = pid
+        self.number = number
+        self.epoch = epoch
+        self.line = line
+    }
+
+    /// The bytes to append, exactly as Asterisk appends them: `\n<Tag>: <pid> <n> (<epoch>)\n`.
+    public var bytes: [UInt8] {
+        Array("\n\(kind.rawValue): \(pid) \(number) (\(epoch))\n".utf8)
+    }
+}
+
+/// The outcome appended to a finished file (reference §7).
+public enum CallStatus: String, Sendable, CaseIterable {
+    case completed = "Completed"
+    case expired = "Expired"
+    case failed = "Failed"
+
+    /// `Status: X\n`, preceded by an LF when the file's last byte is not one, so the line always
+    /// stands on its own (contract §2.9; Asterisk would glue it to the last line).
+    public func line(afterFileEndingWith lastByte: UInt8?) -> [UInt8] {
+        let body = Array("Status: \(rawValue)\n".utf8)
+        guard let lastByte, lastByte != UInt8(ascii: "\n") else { return body }
+        return [UInt8(ascii: "\n")] + body
+    }
+}

@@ -1,1 +1,0 @@
-// MakeCall: implementation lands with its issue.
