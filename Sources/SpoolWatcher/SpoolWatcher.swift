@@ -1,1 +1,69 @@
-// SpoolWatcher: implementation lands with its issue.
+import Logging
+
+/// The changes in one spool directory, as an async sequence of batches.
+///
+/// Iterating starts the watch: the first batch holds `.rescan(names, reason: .initial)`. Iteration
+/// ends when the consuming task is cancelled, which also releases the watch. Each iterator is an
+/// independent watch; several may exist in one process.
+///
+/// The watcher never opens a file in the directory: it reads names from inotify events and from
+/// readdir only, so a FIFO or a symlink in the spool cannot block or redirect it.
+public struct SpoolWatcher: AsyncSequence, Sendable {
+    /// Changes in the order they happened, at most 4096 per batch.
+    public typealias Element = [SpoolChange]
+
+    public enum Mode: Sendable {
+        /// Kernel notifications through libinotifytools.
+        case inotify
+        /// For spools on NFS, where inotify sees nothing: a listing whenever the directory's mtime
+        /// changes, and at least every `interval`.
+        case polling(interval: Duration)
+    }
+
+    public let directory: String
+    public let mode: Mode
+    private let logger: Logger
+
+    public init(directory: String, mode: Mode = .inotify, logger: Logger = Logger(label: "spoold.watcher")) {
+        self.directory = directory
+        self.mode = mode
+        self.logger = logger
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        let path = SpoolPath.absolute(directory)
+        switch mode {
+        case .inotify:
+            let (stream, output) = AsyncStream.makeStream(of: Element.self)
+            let hub = InotifyHub.shared
+            let id = hub.subscribe(directory: path, logger: logger, output: output)
+            output.onTermination = { _ in hub.unsubscribe(id) }
+            return AsyncIterator(source: .inotify(stream.makeAsyncIterator()))
+        case .polling(let interval):
+            return AsyncIterator(source: .polling(PollingIterator(
+                directory: path, schedule: PollSchedule(interval: interval), logger: logger)))
+        }
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        enum Source {
+            case inotify(AsyncStream<Element>.Iterator)
+            case polling(PollingIterator)
+        }
+
+        var source: Source
+
+        public mutating func next() async -> Element? {
+            switch source {
+            case .inotify(var iterator):
+                let batch = await iterator.next()
+                source = .inotify(iterator)
+                return batch
+            case .polling(var iterator):
+                let batch = await iterator.next()
+                source = .polling(iterator)
+                return batch
+            }
+        }
+    }
+}

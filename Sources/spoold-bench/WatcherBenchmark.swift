@@ -1,7 +1,171 @@
 import ArgumentParser
+import Foundation
+import SpoolWatcher
 
-// Replaced by the issue that builds this benchmark.
+/// How fast a burst of renames into the spool is reported, and how long the start-up listing takes.
 struct WatcherBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watcher", abstract: "Not built yet.")
-    func run() async throws { throw ExitCode.failure }
+    static let configuration = CommandConfiguration(
+        commandName: "watcher",
+        abstract: "Times a burst of renames into a watched directory and the start-up listing.")
+
+    @Option(help: "Files renamed into the directory in one burst.")
+    var files = 100_000
+
+    @Option(help: "Where the temporary spool is made (staging and outgoing share its file system).")
+    var base = NSTemporaryDirectory()
+
+    @Option(help: "Start-up listings to time.")
+    var listings = 5
+
+    /// Where the files wait before the burst: a sibling directory (cross-directory renames, which the
+    /// kernel serialises file-system wide) or `.` names inside `outgoing/` (the staging spoold's docs
+    /// recommend; the watcher also receives, and ignores, the `IN_MOVED_FROM` of each dot name).
+    enum Staging: String, CaseIterable {
+        case siblingDirectory = "staging directory beside outgoing"
+        case dotNamesInside = "dot names inside outgoing"
+    }
+
+    func run() async throws {
+        var complete = true
+        var listed: (root: String, outgoing: String)?
+        for staging in Staging.allCases {
+            let root = try makeRoot()
+            let outgoing = root + "/outgoing"
+            let (stagingDirectory, prefix) = staging == .siblingDirectory ? (root + "/staging", "") : (outgoing, ".")
+            try createFiles(count: files, in: stagingDirectory, prefix: prefix)
+            let burst = try await timeBurst(from: stagingDirectory, prefix: prefix, to: outgoing)
+            report(burst, staging: staging)
+            complete = complete && burst.seen == files
+            if let listed { try? FileManager.default.removeItem(atPath: listed.root) }
+            listed = (root, outgoing)
+        }
+        guard let listed else { return }
+        defer { try? FileManager.default.removeItem(atPath: listed.root) }
+
+        var times: [Duration] = []
+        for _ in 0..<listings {
+            let (elapsed, count) = await timeStartUpListing(of: listed.outgoing)
+            guard count == files else {
+                print("watcher start-up listing: listed \(count) of \(files) entries")
+                throw ExitCode.failure
+            }
+            times.append(elapsed)
+        }
+        times.sort()
+        print("watcher start-up listing of \(files) entries: best \(format(times[0])) s, "
+            + "median \(format(times[times.count / 2])) s (target <= 0.5 s)")
+        if !complete { throw ExitCode.failure }
+    }
+
+    private func report(_ burst: Burst, staging: Staging) {
+        let perSecond = Double(burst.seen) / seconds(burst.reported)
+        let renamesPerSecond = Double(files) / seconds(burst.renamed)
+        print("watcher burst (\(staging.rawValue)): \(files) files renamed in \(format(burst.renamed)) s "
+            + "(\(Int(renamesPerSecond)) renames/s)")
+        print("  \(burst.seen) distinct names reported \(format(burst.reported)) s after the first rename "
+            + "= \(Int(perSecond)) files/s (target >= 50000); "
+            + "the last \(format(burst.reported - burst.renamed)) s after the last rename")
+        print("  missed \(files - burst.seen), overflow rescan: \(burst.overflowed ? "yes" : "no")")
+    }
+
+    private struct Burst {
+        var renamed: Duration
+        var reported: Duration
+        var seen: Int
+        var overflowed: Bool
+    }
+
+    /// Renames every staged file in while a watcher counts the distinct names it reports.
+    private func timeBurst(from staging: String, prefix: String, to outgoing: String) async throws -> Burst {
+        let expected = files
+        // Names and directory descriptors are ready before the clock starts, so the burst is the
+        // renames themselves.
+        let names = (0..<expected).map { (Array("\(prefix)f\($0).call".utf8CString), Array("f\($0).call".utf8CString)) }
+        let from = open(staging, O_RDONLY | O_DIRECTORY)
+        let into = open(outgoing, O_RDONLY | O_DIRECTORY)
+        defer { close(from); close(into) }
+        var iterator = SpoolWatcher(directory: outgoing).makeAsyncIterator()
+        guard let initial = await iterator.next(), initial == [.rescan([], reason: .initial)] else {
+            throw ValidationError("the benchmark directory was not empty at start")
+        }
+        let counter = Task { [iterator] in
+            var iterator = iterator
+            var seen = Set<String>(minimumCapacity: expected)
+            var overflowed = false
+            while seen.count < expected, let batch = await iterator.next() {
+                for change in batch {
+                    switch change {
+                    case .appeared(let name): seen.insert(name)
+                    case .rescan(let names, let reason):
+                        seen.formUnion(names)
+                        if reason == .overflow { overflowed = true }
+                    case .changed, .removed: break
+                    }
+                }
+            }
+            return (ContinuousClock.now, seen.count, overflowed)
+        }
+        let giveUp = Task {
+            try await Task.sleep(for: .seconds(60))
+            counter.cancel()
+        }
+        let start = ContinuousClock.now
+        try renameAll(names, from: from, to: into)
+        let renamed = ContinuousClock.now - start
+        let (end, seen, overflowed) = await counter.value
+        giveUp.cancel()
+        return Burst(renamed: renamed, reported: end - start, seen: seen, overflowed: overflowed)
+    }
+
+    private func renameAll(_ names: [([CChar], [CChar])], from: Int32, to into: Int32) throws {
+        for (old, new) in names {
+            guard renameat(from, old, into, new) == 0 else {
+                throw ValidationError("rename failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// From asking for the sequence to holding its first batch, the complete listing.
+    private func timeStartUpListing(of directory: String) async -> (Duration, Int) {
+        let start = ContinuousClock.now
+        var iterator = SpoolWatcher(directory: directory).makeAsyncIterator()
+        let first = await iterator.next()
+        let elapsed = ContinuousClock.now - start
+        guard case .rescan(let names, .initial)? = first?.first else { return (elapsed, 0) }
+        return (elapsed, names.count)
+    }
+
+    private func makeRoot() throws -> String {
+        let separator = base.hasSuffix("/") ? "" : "/"
+        var template = Array("\(base)\(separator)spoold-bench-watcher-XXXXXX".utf8) + [0]
+        let made = template.withUnsafeMutableBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { mkdtemp($0.baseAddress!) }
+        }
+        guard made != nil else { throw ValidationError("cannot create a directory in \(base)") }
+        let root = String(decoding: template.dropLast(), as: UTF8.self)
+        try FileManager.default.createDirectory(atPath: root + "/outgoing", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: root + "/staging", withIntermediateDirectories: false)
+        return root
+    }
+
+    private func createFiles(count: Int, in directory: String, prefix: String) throws {
+        let body = Array("Channel: Local/100@bench\nApplication: Wait\nData: 1\n".utf8)
+        for index in 0..<count {
+            let descriptor = open("\(directory)/\(prefix)f\(index).call", O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+            guard descriptor >= 0 else {
+                throw ValidationError("cannot create files: \(String(cString: strerror(errno)))")
+            }
+            _ = body.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+
+    private func format(_ duration: Duration) -> String {
+        String(format: "%.3f", seconds(duration))
+    }
 }
