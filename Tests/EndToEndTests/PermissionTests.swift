@@ -34,24 +34,59 @@ struct PermissionTests {
         }
     }
 
-    @Test("A file spoold can read but not write or re-time makes MaxRetries+1 attempts, then stops",
+    static let busyTwice = callFile([
+        "Channel": "Sim/busy", "MaxRetries": "1", "RetryTime": "1", "Application": "Playback", "Data": "x",
+        "Archive": "yes",
+    ])
+
+    /// Stages `name` owned by nobody with `mode`, to be renamed into outgoing while spoold runs.
+    static func stageForeign(_ spool: TemporarySpool, _ name: String, mode: mode_t) throws -> String {
+        let staged = spool.staging + "/" + name
+        try FileSystem.write(Array(busyTwice.utf8), to: staged)
+        try FileSystem.chmod(staged, mode)
+        guard chown(staged, 65534, 65534) == 0 else { throw FileSystem.Failure(call: "chown", path: staged, code: errno) }
+        return staged
+    }
+
+    static func dialLines(_ spoold: SpooldProcess, _ name: String) -> [Substring] {
+        spoold.logLines.filter { $0.contains("[\(name)]") && $0.contains("dialling") }
+    }
+
+    @Test("A file spoold may write but not re-time (another owner) makes MaxRetries+1 attempts, then stops, and says how to fix it",
           .enabled(if: canDropCapabilities, "needs root and setpriv to take the override capabilities away"))
-    func unwritableRecordsDoNotLoop() async throws {
+    func foreignOwnerDoesNotLoop() async throws {
         let spool = try TemporarySpool()
-        let text = callFile(["Channel": "Sim/busy", "MaxRetries": "1", "RetryTime": "1", "Application": "Playback",
-                             "Data": "x", "Archive": "yes"])
-        let staged = spool.staging + "/foreign.call"
-        try FileSystem.write(Array(text.utf8), to: staged)
-        // Owned by nobody, mode 0644: readable, but neither writable nor re-timeable by spoold.
-        #expect(chown(staged, 65534, 65534) == 0)
+        // Owned by nobody, mode 0666: spoold can append records but not set the mtime (EPERM, as in Asterisk).
+        let staged = try Self.stageForeign(spool, "foreign.call", mode: 0o666)
         try await withSpoold(spool: spool, wrapper: Self.withoutOverrides) { spoold in
             try FileSystem.rename(staged, spool.outgoingPath("foreign.call"))
+            // Asterisk never gets here: each read looks like attempt 1 and it dials every RetryTime for ever.
             try await spool.waitForRemoval("foreign.call", by: spoold, timeout: .seconds(30))
-            // Asterisk would never get here: every read looks like attempt 1 and it dials every RetryTime.
-            let dials = spoold.logLines.filter { $0.contains("[foreign.call]") && $0.contains("dialling") }
+            let dials = Self.dialLines(spoold, "foreign.call")
             #expect(dials.count == 2, "dial log lines:\n\(dials.joined(separator: "\n"))")
             #expect(spoold.logLines.contains { $0.contains("foreign.call") && $0.contains("chown") }, "\(spoold.tail)")
             #expect(spool.doneNames().contains { $0.hasPrefix("foreign.call") }, "outgoing_done: \(spool.doneNames())")
+        }
+    }
+
+    @Test("A file whose StartRetry cannot be written is not dialled; it stays, the error names owner and mode, and the step is retried",
+          .enabled(if: canDropCapabilities, "needs root and setpriv to take the override capabilities away"))
+    func readOnlyIsNotDialledUntilFixed() async throws {
+        let spool = try TemporarySpool()
+        let staged = try Self.stageForeign(spool, "readonly.call", mode: 0o644)
+        try await withSpoold(spool: spool, wrapper: Self.withoutOverrides) { spoold in
+            try FileSystem.rename(staged, spool.outgoingPath("readonly.call"))
+            try await spoold.waitUntil("an error naming readonly.call's owner and mode") {
+                spoold.logLines.contains { $0.contains("readonly.call") && $0.contains("mode") && $0.contains("owner") }
+            }
+            #expect(Self.dialLines(spoold, "readonly.call").isEmpty, "dialled without its StartRetry record")
+            #expect(spool.isInOutgoing("readonly.call"))
+
+            // The administrator fixes the ownership; the retried step then goes through.
+            #expect(chown(spool.outgoingPath("readonly.call"), 0, 0) == 0)
+            let file = try await spool.waitForArchive("readonly.call", by: spoold, timeout: .seconds(40))
+            #expect(file.status == "Expired")
+            #expect(file.tags == ["StartRetry", "EndRetry", "StartRetry"])
         }
     }
 }
