@@ -43,3 +43,19 @@ func holdsThroughout(
     }
     return try condition()
 }
+
+/// `waitUntil` for a condition that has to be awaited (a query to an in-process server).
+func waitUntilAsync(
+    _ what: String,
+    timeout: Duration = .seconds(20),
+    every interval: Duration = .milliseconds(20),
+    _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: timeout)
+    while true {
+        if try await condition() { return }
+        if clock.now >= deadline { throw TimedOut(what: what, after: timeout) }
+        try await Task.sleep(for: interval)
+    }
+}
