@@ -253,7 +253,7 @@ final class SpooldChild {
         defer { try? log.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--spool-dir", spool.root, "--log-level", "warning"] + extra
+        process.arguments = ["run", "--spool-dir", spool.root, "--log-level", "notice"] + extra
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
