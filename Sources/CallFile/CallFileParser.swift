@@ -104,6 +104,11 @@ private struct Parser {
                 line: line, .warning, "'#' after a space or tab starts a comment: the rest of the line was cut",
                 hint: "Asterisk has no escape for '#'; write it directly after another character")
         }
+        if scanned.semicolonCutText {
+            note(
+                line: line, .warning, "';' starts a comment: the rest of the line was cut",
+                hint: "write \\; for a literal ';'")
+        }
         switch scanned.content {
         case .blank:
             return

@@ -14,6 +14,8 @@ struct ScannedLine {
     var content: Content
     /// A `#` after a space or tab cut away text, leaving something before it.
     var hashCutText: Bool = false
+    /// A `;` right after a visible character cut the line: likely meant as a literal `;`.
+    var semicolonCutText: Bool = false
     /// A NUL byte was in the line; Asterisk stops reading the line there.
     var hadNUL: Bool = false
     /// A CR byte survived inside the key or value (not just a trailing CR).
@@ -42,7 +44,7 @@ struct ScannedLine {
             }
             index += 1
         }
-        text = cutSemicolonComment(text)
+        (text, result.semicolonCutText) = cutSemicolonComment(text)
         while let last = text.last, last < 33 { text = text.dropLast() }
         guard !text.isEmpty else { return result }
         guard let colon = text.firstIndex(of: UInt8(ascii: ":")) else {
@@ -58,25 +60,33 @@ struct ScannedLine {
     }
 
     /// Every `;` cuts the line unless a backslash precedes it; `\;` becomes `;`.
-    private static func cutSemicolonComment(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        guard let first = text.firstIndex(of: semicolon) else { return text }
-        if first == text.startIndex || text[first - 1] != backslash {
-            return text[..<first]
+    /// Also says whether the cut followed a visible byte (`a;b`), the form that surprises people.
+    private static func cutSemicolonComment(_ text: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, Bool) {
+        guard let first = text.firstIndex(of: semicolon) else { return (text, false) }
+        if first == text.startIndex {
+            return (text[..<first], false)
+        }
+        if text[first - 1] != backslash {
+            return (text[..<first], text[first - 1] >= 33)
         }
         // An escape: rebuild the line without the escaping backslashes.
         var rebuilt: [UInt8] = []
         rebuilt.reserveCapacity(text.count)
         var index = text.startIndex
+        var cutAfterVisible = false
         while index < text.endIndex {
             let byte = text[index]
             if byte == semicolon {
-                guard index > text.startIndex, text[index - 1] == backslash else { break }
+                guard index > text.startIndex, text[index - 1] == backslash else {
+                    cutAfterVisible = index > text.startIndex && text[index - 1] >= 33
+                    break
+                }
                 rebuilt.removeLast()
             }
             rebuilt.append(byte)
             index += 1
         }
-        return rebuilt[...]
+        return (rebuilt[...], cutAfterVisible)
     }
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab }

@@ -16,7 +16,7 @@ import CallFile
 struct Archiver {
     static let stagingSuffix = ".spoold-archiving"
 
-    let outgoing: SpoolDirectory
+    var outgoing: SpoolDirectory
     let donePath: String
     private(set) var done: SpoolDirectory?
 
@@ -34,6 +34,11 @@ struct Archiver {
         return opened
     }
 
+    /// After a failed step: `outgoing_done` may have been removed or replaced, so open it afresh next time.
+    mutating func reopenDoneDirectoryNextTime() {
+        done = nil
+    }
+
     static func stagingName(_ name: String, _ status: CallStatus) -> String {
         ".\(name).\(status.rawValue)\(stagingSuffix)"
     }
@@ -44,19 +49,26 @@ struct Archiver {
         let staging = Self.stagingName(name, status)
         try outgoing.rename(name, to: done, as: staging, noReplace: true)
         guard appendStatus(status, to: staging, in: done) else {
-            // Step 1 done but the Status line cannot be written (for example an unreadable file):
-            // keep it visibly apart from real archives rather than as an archive without Status.
-            return try place(staging, as: "\(name).unmarked", in: done)
+            // Step 1 done but the Status line cannot be written (a file spoold may not write): keep it
+            // as `<name>.failed`, apart from real archives, rather than as an archive without Status.
+            return try place(staging, as: "\(name).failed", in: done)
         }
         return try place(staging, as: name, in: done)
     }
 
-    /// Moves a symlink itself (never what it points to) aside as `outgoing_done/<name>.symlink`.
-    mutating func moveSymlinkAside(_ name: String) throws(SystemError) -> String {
+    /// A symlink is never followed, so nothing can be appended to it. Its archive is a new regular file
+    /// saying what the link pointed to, with `Status: Failed`; the link itself is then removed.
+    mutating func archiveSymlink(_ name: String) throws(SystemError) -> String {
         let done = try doneDirectory()
-        let staging = "." + name + ".symlink" + Self.stagingSuffix
-        try outgoing.rename(name, to: done, as: staging, noReplace: true)
-        return try place(staging, as: name + ".symlink", in: done)
+        let target = outgoing.linkTarget(name) ?? "?"
+        let note = "; spoold: outgoing/\(name) was a symlink to \(target); it was not followed and the link was removed\n"
+        let staging = Self.stagingName(name, .failed)
+        try? done.unlink(staging)
+        try done.writeNewFile(staging, bytes: Array(note.utf8) + CallStatus.failed.line(afterFileEndingWith: nil),
+                              mode: 0o644, mtime: nil)
+        let archived = try place(staging, as: name, in: done)
+        try outgoing.unlink(name)
+        return archived
     }
 
     func delete(_ name: String) throws(SystemError) {
@@ -117,7 +129,7 @@ struct Archiver {
                 let line = Array("Status: \(status.rawValue)\n".utf8)
                 let ending = done.tail(staging, count: line.count)
                 if ending != line, !appendStatus(status, to: staging, in: done) {
-                    results.append((staging, try place(staging, as: "\(name).unmarked", in: done), nil))
+                    results.append((staging, try place(staging, as: "\(name).failed", in: done), nil))
                     continue
                 }
                 results.append((staging, try place(staging, as: name, in: done), nil))

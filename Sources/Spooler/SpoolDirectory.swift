@@ -209,7 +209,7 @@ public final class SpoolDirectory: Sendable {
     }
 
     /// Creates `name` (which must not exist) holding `bytes`, with `mode` and `mtime`.
-    func writeNewFile(_ name: String, bytes: [UInt8], mode: UInt32, mtime: SpoolInstant) throws(SystemError) {
+    func writeNewFile(_ name: String, bytes: [UInt8], mode: UInt32, mtime: SpoolInstant?) throws(SystemError) {
         let fd = openat(self.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw SystemError("create \(name)") }
         defer { close(fd) }
@@ -219,7 +219,15 @@ public final class SpoolDirectory: Sendable {
             _ = unlinkat(self.fd, name, 0)
             throw error
         }
-        _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime)
+        if let mtime { _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime) }
+    }
+
+    /// Where a symlink points, read without following it; control bytes shown as `?` for log lines.
+    func linkTarget(_ name: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { readlinkat(fd, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[..<n].map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
     }
 
     public func unlink(_ name: String) throws(SystemError) {

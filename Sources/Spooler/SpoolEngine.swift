@@ -18,7 +18,7 @@ public actor SpoolEngine {
     let backend: any CallBackend
     let clock: any SpoolClock
     let logger: Logger
-    let outgoing: SpoolDirectory
+    var outgoing: SpoolDirectory
     var archiver: Archiver
     let changes: AsyncStream<[SpoolChange]>
     let events: AsyncStream<EngineEvent>.Continuation?
@@ -35,6 +35,8 @@ public actor SpoolEngine {
     var rememberedAttempts: [String: Int] = [:]
     /// Files whose mtime spoold cannot set: the mtime they keep, so that it is not mistaken for a touch.
     var stuckMtime: [String: SpoolInstant] = [:]
+    /// How often in a row a file refused its StartRetry record for lack of permission.
+    var refusedRecordWrites: [String: Int] = [:]
     /// Future-dated files at start-up still to be read for an attempt a crash left in flight.
     var sweep: [String] = []
     var warnedSkipped: Set<String> = []
@@ -172,7 +174,8 @@ public actor SpoolEngine {
                     scheduler.remove(name)
                     forget(name)
                 }
-            case .rescan(let names, _):
+            case .rescan(let names, let reason):
+                if reason == .directoryRecreated { reopenOutgoing() }
                 let present = Set(names)
                 for name in names { note(name) }
                 for name in scheduler.names where !present.contains(name) && !isBusy(name) {
@@ -180,6 +183,17 @@ public actor SpoolEngine {
                 }
             }
         }
+    }
+
+    /// outgoing/ was deleted and made again: the old descriptor points at the deleted directory.
+    func reopenOutgoing() {
+        guard let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false) else {
+            logger.warning("\(configuration.outgoingPath) is gone; waiting for it to be created again")
+            return
+        }
+        outgoing = reopened
+        archiver.outgoing = reopened
+        logger.notice("\(configuration.outgoingPath) was re-created; watching the new directory")
     }
 
     func isBusy(_ name: String) -> Bool {
@@ -217,6 +231,7 @@ public actor SpoolEngine {
 
     func forget(_ name: String) {
         rememberedAttempts[name] = nil
+        refusedRecordWrites[name] = nil
         stuckMtime[name] = nil
         warnedSkipped.remove(name)
         events?.yield(.forgotten(file: name))
@@ -346,8 +361,19 @@ public actor SpoolEngine {
             appended = try outgoing.append(record.bytes, to: name, atime: now.adding(seconds: retry), mtime: ownMtime)
         } catch {
             if error.code == ENOENT { return forget(name) }
+            if [EACCES, EPERM, EROFS].contains(error.code) {
+                let refusals = refusedRecordWrites[name, default: 0] + 1
+                refusedRecordWrites[name] = refusals
+                if refusals >= Self.recordWriteRefusalLimit {
+                    refusedRecordWrites[name] = nil
+                    let owner = outgoing.info(name)?.ownership ?? "owner unknown"
+                    logger.error("[\(name)] cannot write retry records (\(error); \(owner); spoold runs as uid \(currentUID())), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")
+                    return moveAside(name, reason: "retry records cannot be written")
+                }
+            }
             return stepFailed(name, step: "write the StartRetry record", error: error, info: outgoing.info(name), now: now)
         }
+        refusedRecordWrites[name] = nil
         if let timesError = appended.timesError { noteStuckTimes(name, error: timesError, mtime: mtimeBefore) }
         let channelId = ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: number)
         guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
@@ -512,6 +538,9 @@ public actor SpoolEngine {
     // MARK: - Finishing
 
     static let rewriteSuffix = ".spoold-rewrite"
+    /// A file that refuses spoold's records this many times in a row (permission, read-only) is failed
+    /// and moved aside: never dialled without its record, and never retried for ever (contract §2.8, §5).
+    static let recordWriteRefusalLimit = 3
 
     /// Applies the AlwaysDelete rule, then archives or deletes. `ownMtime` is the mtime spoold set with
     /// its last StartRetry, so that only someone else's future mtime keeps the file (contract §2.3).
@@ -537,6 +566,7 @@ public actor SpoolEngine {
                 logger.notice("[\(name)] finished: \(summary); the file was already removed by someone else")
                 return forget(name)
             }
+            archiver.reopenDoneDirectoryNextTime()
             let retryAt = now.adding(configuration.stepRetryDelay)
             logger.error("[\(name)] finished: \(summary), but cannot \(rule.archive ? "archive" : "delete") it: \(error); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)")
             events?.yield(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
@@ -613,11 +643,11 @@ public actor SpoolEngine {
 
     func moveSymlinkAside(_ name: String) {
         do {
-            let aside = try archiver.moveSymlinkAside(name)
-            logger.error("[\(name)] refused: a symlink is never followed; the link itself was moved to outgoing_done/\(aside)")
-            events?.yield(.finished(file: name, status: .failed, disposition: .archived(aside)))
+            let archived = try archiver.archiveSymlink(name)
+            logger.error("[\(name)] refused: a symlink is never followed; finished: Failed (symlink); recorded in outgoing_done/\(archived) and the link removed")
+            events?.yield(.finished(file: name, status: .failed, disposition: .archived(archived)))
         } catch {
-            if error.code == ENOENT { return forget(name) }
+            if error.code == ENOENT, outgoing.info(name) == nil { return forget(name) }
             logger.error("[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(error); trying again later")
             scheduler.upsert(name, due: clock.now().adding(configuration.stepRetryDelay))
         }

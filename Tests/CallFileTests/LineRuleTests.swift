@@ -52,6 +52,14 @@ import Testing
         #expect(parse(minimalApp + "; Data: x\n").file.data == "demo-congrats")
     }
 
+    @Test func semicolonRightAfterTextIsWarnedButASpacedCommentIsNot() {
+        let glued = parse(minimalApp + "Data: a;b\n")
+        #expect(glued.diagnostics(on: 4).map(\.message) == ["';' starts a comment: the rest of the line was cut"])
+        #expect(parse(minimalApp + "Data: x\\;y;z\n").diagnostics(on: 4).count == 1)
+        #expect(parse(minimalApp + "Data: a ; comment\n").diagnostics.isEmpty)
+        #expect(parse(minimalApp + ";comment\n").diagnostics.isEmpty)
+    }
+
     @Test func hashRuleRunsBeforeSemicolonRule() {
         #expect(parse(minimalApp + "Data: a;#b\n").file.data == "a")
         #expect(parse(minimalApp + "Data: a\\; #b\n").file.data == "a;")

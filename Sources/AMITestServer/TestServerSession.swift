@@ -1,0 +1,345 @@
+import AMI
+import Foundation
+import NIOCore
+
+/// One client connection to the test server: banner, login, the actions spoold uses, and events.
+final class TestServerSession: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let banner = "Asterisk Call Manager/11.0.0\r\n"
+
+    /// Which event classes the session takes (the Login `Events` header).
+    enum EventSelection: Equatable {
+        case all
+        case none
+        case classes(Set<String>)
+    }
+
+    let state: ServerState
+    private var context: ChannelHandlerContext?
+    private var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: 1024, maximumHeaderCount: 128)
+    private(set) var connection = 0
+    private var loggedIn = false
+    private var challenge: String?
+    private var events = EventSelection.all
+    private var filters: [String] = []
+    private var queuedOriginates = 0
+    private var closing = false
+    /// While handling a read, writes are flushed once at read-complete.
+    private var inRead = false
+
+    init(state: ServerState) {
+        self.state = state
+    }
+
+    var behaviour: AMITestServerConfiguration.Behaviour { state.behaviour.withLockedValue { $0 } }
+
+    // MARK: Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        connection = state.register(self)
+        var buffer = context.channel.allocator.buffer(capacity: 32)
+        buffer.writeString(Self.banner)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state.unregister(self)
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        inRead = true
+        defer { inRead = false }
+        do {
+            while !closing, let frame = try parser.next(from: &buffer) {
+                if case .message(let message) = frame { receive(message) }
+            }
+        } catch {
+            respond(nil, error: "Failed to parse message: line too long")
+            close()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func close() {
+        guard !closing, let context else { return }
+        closing = true
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    // MARK: Actions
+
+    private func receive(_ message: AMIMessage) {
+        let behaviour = self.behaviour
+        if loggedIn, behaviour.silentAfterLogin { return }
+        guard behaviour.responseDelay > .zero else {
+            handle(message, behaviour: behaviour)
+            return
+        }
+        state.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(behaviour.responseDelay)) { [self] in
+            handle(message, behaviour: behaviour)
+        }
+    }
+
+    private func handle(_ message: AMIMessage, behaviour: AMITestServerConfiguration.Behaviour) {
+        guard !closing else { return }
+        let actionID = message["ActionID"]
+        guard let action = message["Action"]?.lowercased(), !action.isEmpty else {
+            respond(actionID, error: "Missing action in request")
+            return
+        }
+        if behaviour.shuttingDown {
+            respond(actionID, error: "Asterisk is shutting down")
+            return
+        }
+        if !loggedIn, !["login", "logoff", "challenge"].contains(action) {
+            respond(actionID, error: "Permission denied")
+            return
+        }
+        switch action {
+        case "login": login(message, actionID: actionID)
+        case "challenge": challenge(message, actionID: actionID)
+        case "logoff":
+            respond(actionID, ["Response": "Goodbye", "Message": "Thanks for all the fish."])
+            close()
+        case "ping":
+            respond(actionID, ["Response": "Success", "Ping": "Pong", "Timestamp": Self.timestamp()])
+        case "filter": filter(message, actionID: actionID, behaviour: behaviour)
+        case "status": status(message, actionID: actionID)
+        case "originate": originate(message, actionID: actionID, behaviour: behaviour)
+        default:
+            respond(actionID, error: "Invalid/unknown command: \(message["Action"] ?? ""). Use Action: ListCommands to show available commands.")
+        }
+    }
+
+    private func login(_ message: AMIMessage, actionID: String?) {
+        if loggedIn {
+            respond(actionID, ["Response": "Success", "Message": "Already authenticated"])
+            return
+        }
+        let configuration = state.configuration
+        let userMatches = message["Username"]?.lowercased() == configuration.username.lowercased()
+        let secretMatches: Bool
+        if message["AuthType"]?.lowercased() == "md5" {
+            secretMatches = challenge.map {
+                message["Key"] == AMIConnectionStateMachine.md5Key(challenge: $0, secret: configuration.secret)
+            } ?? false
+        } else {
+            secretMatches = message["Secret"] == configuration.secret
+        }
+        guard userMatches, secretMatches else {
+            // Asterisk answers a failed login only after a delay, then hangs up.
+            closing = true
+            state.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.authenticationFailureDelay)) { [self] in
+                closing = false
+                respond(actionID, error: "Authentication failed")
+                close()
+            }
+            return
+        }
+        loggedIn = true
+        events = Self.eventSelection(message["Events"])
+        respond(actionID, ["Response": "Success", "Message": "Authentication accepted"])
+        sendEvent(AMIMessage([
+            "Event": "FullyBooted", "Privilege": "system,all", "Uptime": "4", "LastReload": "4", "Status": "Fully Booted",
+        ]))
+    }
+
+    private func challenge(_ message: AMIMessage, actionID: String?) {
+        guard message["AuthType"]?.lowercased() == "md5" else {
+            respond(actionID, error: "Must specify AuthType")
+            return
+        }
+        // Made once per session and reused, as Asterisk does.
+        let value = challenge ?? String(UInt32.random(in: 100_000_000...999_999_999))
+        challenge = value
+        respond(actionID, ["Response": "Success", "Challenge": value])
+    }
+
+    private func filter(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {
+        guard behaviour.filterPermitted else {
+            respond(actionID, error: "Permission denied")
+            return
+        }
+        guard (message["Operation"] ?? "Add").lowercased() == "add", let filter = message["Filter"], !filter.isEmpty else {
+            respond(actionID, error: "Unknown operation")
+            return
+        }
+        filters.append(filter)
+        respond(actionID, ["Response": "Success", "Message": "Filter Added Successfully"])
+    }
+
+    /// `Status` with `Channel:` finds the channel by name or Uniqueid; `No such channel` when gone.
+    private func status(_ message: AMIMessage, actionID: String?) {
+        let wanted = message["Channel"].flatMap { $0.isEmpty ? nil : $0 }
+        let found: [ServerState.LiveChannel]
+        if let wanted {
+            guard let channel = state.channels[wanted] ?? state.channels.values.first(where: { $0.name == wanted }) else {
+                respond(actionID, error: "No such channel")
+                return
+            }
+            found = [channel]
+        } else {
+            found = Array(state.channels.values)
+        }
+        respond(actionID, ["Response": "Success", "EventList": "start", "Message": "Channel status will follow"])
+        for channel in found {
+            var event = AMIMessage(["Event": "Status", "Privilege": "Call"])
+            if let actionID { event.append("ActionID", actionID) }
+            event.append("Channel", channel.name)
+            event.append("ChannelState", channel.answered ? "6" : "5")
+            event.append("ChannelStateDesc", channel.answered ? "Up" : "Ringing")
+            event.append("Uniqueid", channel.uniqueid)
+            output(event)
+        }
+        var complete = AMIMessage(["Event": "StatusComplete"])
+        if let actionID { complete.append("ActionID", actionID) }
+        complete.append("EventList", "Complete")
+        complete.append("ListItems", String(found.count))
+        complete.append("Items", String(found.count))
+        output(complete)
+    }
+
+    private func originate(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {
+        state.record(message, connection: connection, keep: behaviour.recordOriginates)
+        guard behaviour.originatePermitted else {
+            respond(actionID, error: "Permission denied")
+            return
+        }
+        if let error = OriginateChecks.error(for: message, systemPermitted: behaviour.systemPermitted) {
+            if error == OriginateChecks.uniqueidTooLong {
+                respondWithStrayLineFeed(actionID, error: error)
+            } else {
+                respond(actionID, error: error)
+            }
+            return
+        }
+        let outcome = CallOutcome(channel: message["Channel"] ?? "")
+        let timeout = Int(message["Timeout"] ?? "") ?? 30_000
+        guard OriginateChecks.isTrue(message["Async"]) else {
+            syncOriginate(message, actionID: actionID, outcome: outcome, timeout: timeout)
+            return
+        }
+        respond(actionID, ["Response": "Success", "Message": "Originate successfully queued"])
+        if !behaviour.withholdOriginateResults {
+            state.startCall(message, actionID: actionID, outcome: outcome, timeout: timeout)
+        }
+        queuedOriginates += 1
+        if let limit = behaviour.disconnectAfterQueued, queuedOriginates >= limit { close() }
+    }
+
+    /// A synchronous Originate holds the session until answered or failed and sends no OriginateResponse.
+    private func syncOriginate(_ message: AMIMessage, actionID: String?, outcome: CallOutcome, timeout: Int) {
+        let delay = outcome.responseDelayMilliseconds(originateTimeout: timeout)
+        state.after(milliseconds: delay) { [self] in
+            if outcome.answers {
+                respond(actionID, ["Response": "Success", "Message": "Originate successfully queued"])
+                state.answerWithoutEvent(message, outcome: outcome)
+            } else {
+                respond(actionID, error: "Originate failed")
+            }
+            context?.flush()
+        }
+    }
+
+    // MARK: Output
+
+    func sendEvent(_ event: AMIMessage) {
+        guard loggedIn, !closing, takes(event) else { return }
+        output(event)
+        if !inRead { context?.flush() }
+    }
+
+    private func takes(_ event: AMIMessage) -> Bool {
+        switch events {
+        case .none: return false
+        case .all: break
+        case .classes(let classes):
+            let eventClass = event["Privilege"]?.split(separator: ",").first.map { String($0).lowercased() } ?? ""
+            guard classes.contains(eventClass) else { return false }
+        }
+        // Filters here are plain substrings of a `Name: value` line (Asterisk takes regular expressions).
+        guard !filters.isEmpty else { return true }
+        return event.headers.contains { header in
+            let line = "\(header.name): \(header.value)"
+            return filters.contains { line.contains($0) }
+        }
+    }
+
+    private func respond(_ actionID: String?, _ fields: KeyValuePairs<String, String>) {
+        var message = AMIMessage()
+        for (index, field) in fields.enumerated() {
+            message.append(field.key, field.value)
+            // ActionID goes right after Response, as in Asterisk.
+            if index == 0, let actionID { message.append("ActionID", actionID) }
+        }
+        output(message)
+        if !inRead { context?.flush() }
+    }
+
+    private func respond(_ actionID: String?, error: String) {
+        respond(actionID, ["Response": "Error", "Message": error])
+    }
+
+    /// Asterisk's over-long ChannelId error carries an LF inside its Message line (reference §9.3).
+    private func respondWithStrayLineFeed(_ actionID: String?, error: String) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        buffer.writeString("Response: Error\r\n")
+        if let actionID { buffer.writeString("ActionID: \(actionID)\r\n") }
+        buffer.writeString("Message: \(error)\n\r\n\r\n")
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if !inRead { context.flush() }
+    }
+
+    private func output(_ message: AMIMessage) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        do {
+            try AMIMessageWriter.write(message, to: &buffer, enforceRequestLimits: false)
+        } catch {
+            // Values the client sent are echoed; one that cannot be framed is left out rather than sent broken.
+            return
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    static func eventSelection(_ header: String?) -> EventSelection {
+        let value = (header ?? "").trimmingBlanks().lowercased()
+        if value.isEmpty || ["on", "yes", "true", "y", "t", "all"].contains(value) { return .all }
+        if ["off", "no", "false", "n", "f"].contains(value) { return .none }
+        if let mask = Int(value) {
+            let names = [(1, "system"), (2, "call"), (4, "log"), (8, "verbose"), (16, "command"), (32, "agent"),
+                         (64, "user"), (128, "config"), (256, "dtmf"), (512, "reporting"), (1024, "cdr"),
+                         (2048, "dialplan"), (4096, "originate"), (8192, "agi"), (32768, "cc"), (65536, "aoc"),
+                         (131072, "test"), (262144, "security"), (1 << 30, "message")]
+            let classes = Set(names.filter { mask & $0.0 != 0 }.map(\.1))
+            return classes.isEmpty ? .none : .classes(classes)
+        }
+        let classes = Set(value.split(separator: ",").map { String($0).trimmingBlanks() })
+        return classes.contains("all") ? .all : .classes(classes)
+    }
+
+    static func timestamp() -> String {
+        let now = Date().timeIntervalSince1970
+        let seconds = Int(now)
+        let micros = Int((now - Double(seconds)) * 1_000_000)
+        let padded = String(micros)
+        return "\(seconds).\(String(repeating: "0", count: max(0, 6 - padded.count)))\(padded)"
+    }
+}
+
+
+extension String {
+    func trimmingBlanks() -> String {
+        trimmingCharacters(in: .whitespaces)
+    }
+}
