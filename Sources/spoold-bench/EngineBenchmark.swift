@@ -1,3 +1,4 @@
+import AMITestServer
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -39,6 +40,9 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Option(help: "Where temporary spools go (the same file system as outgoing).")
     var tmp = FileManager.default.temporaryDirectory.path
 
+    @Flag(help: "Skip the figures that need spoold's AMI backend.")
+    var skipAMI = false
+
     func run() async throws {
         let binary = spoold ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("spoold").path
@@ -70,6 +74,34 @@ struct EngineBenchmark: AsyncParsableCommand {
         table.add("--max-cps \(cps) over \(cpsSeconds) s (simulate, archive count)", target: "within ±2 %",
                   result: String(format: "%.2f calls/s (%+.1f %%)", rate.achieved, deviation),
                   pass: abs(deviation) <= 2)
+
+        if !skipAMI {
+            let ami = try await context.throughputAMI(files: files)
+            table.add("throughput, AMI test server, \(files) files", target: "≥ 5000 files/s",
+                      result: String(format: "%.0f files/s (%.2f s)", ami.rate, ami.seconds), pass: ami.rate >= 5_000)
+            table.add("  spoold peak threads / RSS (AMI)", target: "—",
+                      result: "\(ami.peak.threads) threads, \(ami.peak.rssMiB) MiB", pass: nil)
+            table.add("  AMI / simulate throughput ratio", target: "—",
+                      result: String(format: "%.2f", ami.rate / simulated.rate), pass: nil)
+
+            let amiRate = try await context.rateLimitAMI(cps: cps, seconds: cpsSeconds)
+            let amiDeviation = (amiRate.achieved - Double(cps)) / Double(cps) * 100
+            table.add("--max-cps \(cps) over \(cpsSeconds) s (AMI, Originate arrivals)", target: "within ±2 %",
+                      result: String(format: "%.2f calls/s (%+.1f %%)", amiRate.achieved, amiDeviation),
+                      pass: abs(amiDeviation) <= 2)
+
+            let burst = try await context.concurrencyAMI(files: burst, limit: concurrent, talkMilliseconds: 200)
+            table.add("--max-concurrent \(concurrent), \(self.burst) calls of 200 ms",
+                      target: "≤ \(concurrent) in flight",
+                      result: "max \(burst.maxInFlight) in flight, \(String(format: "%.0f", burst.rate)) calls/s",
+                      pass: burst.maxInFlight <= concurrent)
+
+            let latency = try await context.dueToOriginate(files: latencyFiles)
+            table.add("due time → Originate, \(latencyFiles) files over 5 s", target: "p99 ≤ 50 ms",
+                      result: String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms, min %.1f ms",
+                                     latency.p50, latency.p99, latency.max, latency.min),
+                      pass: latency.p99 <= 50)
+        }
 
         table.print()
     }
@@ -160,6 +192,156 @@ struct BenchContext {
     }
 }
 
+// MARK: - Figures through the test AMI server
+
+/// The in-process AMI test server, timestamping every Originate as it arrives.
+final class OriginateClock: @unchecked Sendable {
+    // @unchecked: `arrivals` is only touched under `lock`.
+    private let lock = NSLock()
+    private var arrivals: [(time: Double, data: String)] = []
+
+    func note(_ record: OriginateRecord) {
+        let now = Date().timeIntervalSince1970
+        let data = record.headers.first { $0.name == "Data" }?.value ?? ""
+        lock.withLock { arrivals.append((now, data)) }
+    }
+
+    var all: [(time: Double, data: String)] { lock.withLock { arrivals } }
+    var count: Int { lock.withLock { arrivals.count } }
+}
+
+extension BenchContext {
+    struct Concurrency {
+        let maxInFlight: Int
+        let rate: Double
+    }
+
+    struct Latency {
+        let p50: Double
+        let p99: Double
+        let max: Double
+        let min: Double
+    }
+
+    /// Runs `body` with a test AMI server (Originates timestamped into the returned clock) and the spoold
+    /// flags that reach it.
+    func withAMIServer<T>(spool: BenchSpool, _ body: (OriginateClock, [String]) async throws -> T) async throws -> T {
+        let clock = OriginateClock()
+        var behaviour = AMITestServerConfiguration.Behaviour()
+        behaviour.recordOriginates = false
+        let configuration = AMITestServerConfiguration(username: "bench", secret: "bench-secret", behaviour: behaviour)
+        let server = try await AMITestServer.start(configuration: configuration) { clock.note($0) }
+        let secretFile = spool.root + "/ami.secret"
+        try Data("bench-secret".utf8).write(to: URL(fileURLWithPath: secretFile))
+        let flags = ["--backend", "ami", "--ami-host", "127.0.0.1", "--ami-port", "\(server.port)",
+                     "--ami-user", "bench", "--ami-secret-file", secretFile]
+        do {
+            let result = try await body(clock, flags)
+            try await server.stop()
+            return result
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+
+    /// Figure 1b: the throughput figure with every call placed through the test AMI server over loopback.
+    func throughputAMI(files: Int) async throws -> Throughput {
+        let spool = try BenchSpool(under: tmp)
+        defer { spool.remove() }
+        let text = "Channel: PJSIP/answer/0/0\nApplication: Playback\nData: bench\nArchive: yes\n"
+        let names = try spool.stage(count: files, prefix: "ami", text: text)
+        return try await withAMIServer(spool: spool) { _, flags in
+            let child = try SpooldChild.start(binary: binary, spool: spool, extra: flags + ["--max-concurrent", "0", "--max-cps", "0"])
+            defer { child.stop() }
+            try await child.waitReady()
+            let sampler = ProcessSampler(pid: child.pid)
+            sampler.start()
+            let start = Date()
+            try spool.renameIn(names)
+            try await spool.waitUntilArchived(count: files, timeout: 600)
+            let seconds = Date().timeIntervalSince(start)
+            return Throughput(seconds: seconds, rate: Double(files) / seconds, peak: sampler.stop())
+        }
+    }
+
+    /// Figure 3a through AMI: Originate arrivals per second in a window after a 2 s warm-up.
+    func rateLimitAMI(cps: Int, seconds: Int) async throws -> Rate {
+        let spool = try BenchSpool(under: tmp)
+        defer { spool.remove() }
+        let text = "Channel: PJSIP/answer/0/0\nApplication: Playback\nData: rate\n"
+        try spool.renameIn(try spool.stage(count: cps * (seconds + 4), prefix: "rate", text: text))
+        return try await withAMIServer(spool: spool) { clock, flags in
+            let child = try SpooldChild.start(binary: binary, spool: spool,
+                                              extra: flags + ["--max-cps", "\(cps)", "--max-concurrent", "0"])
+            defer { child.stop() }
+            try await child.waitReady()
+            let begin = Date().timeIntervalSince1970 + 2
+            try await Task.sleep(for: .seconds(seconds + 3))
+            let inWindow = clock.all.filter { $0.time >= begin && $0.time < begin + Double(seconds) }.count
+            return Rate(achieved: Double(inWindow) / Double(seconds))
+        }
+    }
+
+    /// Figure 3b: a burst of calls that each last `talkMilliseconds` at the PBX. Every call is up from its
+    /// Originate for at least that long, so the most Originates in any such window bounds the calls in flight.
+    func concurrencyAMI(files: Int, limit: Int, talkMilliseconds: Int) async throws -> Concurrency {
+        let spool = try BenchSpool(under: tmp)
+        defer { spool.remove() }
+        let text = "Channel: PJSIP/answer/0/\(talkMilliseconds)\nApplication: Playback\nData: burst\nArchive: yes\n"
+        let names = try spool.stage(count: files, prefix: "burst", text: text)
+        return try await withAMIServer(spool: spool) { clock, flags in
+            let child = try SpooldChild.start(binary: binary, spool: spool,
+                                              extra: flags + ["--max-concurrent", "\(limit)", "--max-cps", "0"])
+            defer { child.stop() }
+            try await child.waitReady()
+            let start = Date()
+            try spool.renameIn(names)
+            try await spool.waitUntilArchived(count: files, timeout: 900)
+            let seconds = Date().timeIntervalSince(start)
+            let times = clock.all.map(\.time).sorted()
+            let window = Double(talkMilliseconds) / 1000
+            var most = 0
+            var first = 0
+            for last in times.indices {
+                while times[last] - times[first] >= window { first += 1 }
+                most = max(most, last - first + 1)
+            }
+            return Concurrency(maxInFlight: most, rate: Double(files) / seconds)
+        }
+    }
+
+    /// Figure 4: files due at distinct instants over 5 s; latency from each file's mtime to its Originate.
+    func dueToOriginate(files: Int) async throws -> Latency {
+        let spool = try BenchSpool(under: tmp)
+        defer { spool.remove() }
+        let base = Date().timeIntervalSince1970 + 4
+        let spacing = 5.0 / Double(max(files, 1))
+        var names: [String] = []
+        for index in 0..<files {
+            let text = "Channel: PJSIP/answer/0/0\nApplication: Playback\nData: \(index)\n"
+            names += try spool.stage(count: 1, prefix: "due-\(index)", text: text,
+                                     mtime: base + Double(index) * spacing)
+        }
+        return try await withAMIServer(spool: spool) { clock, flags in
+            let child = try SpooldChild.start(binary: binary, spool: spool,
+                                              extra: flags + ["--max-concurrent", "0", "--max-cps", "0"])
+            defer { child.stop() }
+            try await child.waitReady()
+            try spool.renameIn(names)
+            let deadline = Date().addingTimeInterval(60)
+            while clock.count < files && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let latencies = clock.all.compactMap { arrival -> Double? in
+                guard let index = Int(arrival.data) else { return nil }
+                return (arrival.time - (base + Double(index) * spacing)) * 1000
+            }.sorted()
+            guard !latencies.isEmpty else { throw BenchError.timeout("any Originate") }
+            func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            return Latency(p50: percentile(0.5), p99: percentile(0.99), max: latencies.last!, min: latencies.first!)
+        }
+    }
+}
+
 // MARK: - Temporary spool with pre-staged files
 
 /// A spool root with a staging directory beside `outgoing`, so files are written before the clock starts
@@ -180,8 +362,7 @@ struct BenchSpool {
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 
     /// Writes `count` copies of `text` into staging (optionally with the mtime `mtime`); returns their names.
-    func stage(count: Int, prefix: String, text: String, mtime: Double? = nil,
-               mtimeOf: ((Int) -> Double)? = nil) throws -> [String] {
+    func stage(count: Int, prefix: String, text: String, mtime: Double? = nil) throws -> [String] {
         let bytes = Array(text.utf8)
         var names: [String] = []
         names.reserveCapacity(count)
@@ -193,7 +374,7 @@ struct BenchSpool {
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
             guard written == bytes.count else { throw BenchError.system("write \(path)", errno) }
-            if let due = mtimeOf?(index) ?? mtime {
+            if let due = mtime {
                 let whole = due.rounded(.down)
                 let stamp = timespec(tv_sec: Int(whole), tv_nsec: Int((due - whole) * 1e9))
                 var times = [stamp, stamp]
