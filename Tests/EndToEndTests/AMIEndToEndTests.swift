@@ -50,6 +50,7 @@ struct AMIEndToEndTests {
                 let channelId = try #require(originate.channelId)
                 #expect(!channelId.isEmpty && channelId.count <= 149)
             }
+            #expect(!spoold.log.contains(ami.server.configuration.secret), "the AMI secret reached the log")
             #expect(Set(originates.compactMap(\.actionID)).count == originates.count, "ActionIDs must be unique")
             #expect(Set(originates.compactMap(\.channelId)).count == originates.count, "ChannelIds must be unique")
         }
@@ -237,6 +238,66 @@ struct AMIEndToEndTests {
         } catch {
             try? await ami.server.stop()
             throw error
+        }
+    }
+
+    @Test("MD5 challenge login works and the secret never reaches the log")
+    func md5Login() async throws {
+        let spool = try TemporarySpool()
+        let text = callFile(["Channel": "PJSIP/answer", "Application": "Playback", "Data": "x", "Archive": "yes"])
+        try await withAMISpoold(spool: spool, arguments: ["--ami-md5"]) { ami, spoold in
+            try spool.submit("md5.call", text)
+            #expect(try await spool.waitForArchive("md5.call", by: spoold).status == "Completed")
+            #expect(ami.originates(channel: "PJSIP/answer").count == 1)
+            #expect(!spoold.log.contains(ami.server.configuration.secret))
+        }
+    }
+
+    @Test("With no AMI connection the file waits and nothing is counted; once Asterisk is there the call goes through")
+    func waitsForTheConnection() async throws {
+        let spool = try TemporarySpool()
+        // Learn a free port, then leave it closed until the file is waiting.
+        let probe = try await AMIHarness.start(spool: spool)
+        let port = probe.server.port
+        try await probe.server.stop()
+        let flags = ["--ami-host", "127.0.0.1", "--ami-port", "\(port)", "--ami-user", probe.server.configuration.username,
+                     "--ami-secret-file", probe.secretFile]
+        let text = callFile(["Channel": "PJSIP/answer", "MaxRetries": "0", "RetryTime": "1", "Application": "Playback",
+                             "Data": "x", "Archive": "yes"])
+        try await withSpoold(spool: spool, arguments: flags, backend: "ami") { spoold in
+            try spool.submit("patient.call", text)
+            let waited = try await holdsThroughout(.seconds(2)) {
+                spool.isInOutgoing("patient.call") && spool.recordsInOutgoing("patient.call").isEmpty
+            }
+            #expect(waited, "an attempt was counted without a connection: \(spool.text(inOutgoing: "patient.call") ?? "gone")")
+
+            let configuration = AMITestServerConfiguration(
+                port: port, username: probe.server.configuration.username, secret: probe.server.configuration.secret)
+            let server = try await AMITestServer.start(configuration: configuration)
+            do {
+                let file = try await spool.waitForArchive("patient.call", by: spoold, timeout: .seconds(60))
+                #expect(file.status == "Completed", "MaxRetries 0: a counted attempt would have expired it")
+                #expect(file.tags == ["StartRetry"])
+                #expect(server.originates.count == 1)
+                try await server.stop()
+            } catch {
+                try? await server.stop()
+                throw error
+            }
+        }
+    }
+
+    @Test("--finish-at-answer archives the file Completed while the call is still up")
+    func finishAtAnswer() async throws {
+        let spool = try TemporarySpool()
+        let channel = "PJSIP/answer/0/20000"
+        let text = callFile(["Channel": channel, "Application": "Playback", "Data": "x", "Archive": "yes"])
+        try await withAMISpoold(spool: spool, arguments: ["--finish-at-answer"]) { ami, spoold in
+            try spool.submit("early.call", text)
+            let file = try await spool.waitForArchive("early.call", by: spoold)
+            #expect(file.status == "Completed")
+            let channelId = try #require(ami.originates(channel: channel).first?.channelId)
+            #expect(await ami.server.channelIsUp(channelId), "the 20 s call was already over")
         }
     }
 }
