@@ -10,7 +10,7 @@ public enum CallFileParser {
                 lineNumber += 1
                 var end = start
                 while end < buffer.count, buffer[end] != newline { end += 1 }
-                parser.consume(bytes[start..<end], line: lineNumber)
+                parser.consume(buffer[bytes: start..<end], line: lineNumber)
                 start = end + 1
             }
             if let last = bytes.last, last != newline {
@@ -61,7 +61,7 @@ enum Keyword: CaseIterable {
 
     private static let table: [(bytes: [UInt8], keyword: Keyword)] = allCases.map { (Array($0.spelling.utf8), $0) }
 
-    static func match(_ key: ArraySlice<UInt8>) -> Keyword? {
+    static func match(_ key: Bytes) -> Keyword? {
         candidates: for entry in table where entry.bytes.count == key.count {
             var index = key.startIndex
             for expected in entry.bytes {
@@ -92,9 +92,11 @@ private struct Parser {
         diagnostics.append(Diagnostic(line: line, severity: severity, message: message, hint: hint))
     }
 
-    private func at(_ line: Int) -> String { "at line \(line) of \(path)" }
+    private func at(_ line: Int) -> String { Self.at(line, in: path) }
 
-    mutating func consume(_ bytes: ArraySlice<UInt8>, line: Int) {
+    private static func at(_ line: Int, in path: String) -> String { "at line \(line) of \(path)" }
+
+    mutating func consume(_ bytes: Bytes, line: Int) {
         let scanned = ScannedLine.scan(bytes)
         if scanned.hadNUL {
             reject(line: line, detail: "a NUL byte in line \(line); Asterisk would silently cut the line there")
@@ -122,12 +124,20 @@ private struct Parser {
             if scanned.hadCR {
                 reject(line: line, detail: "a CR byte inside the value in line \(line)")
             }
-            guard let keyword = Keyword.match(key) else {
-                unknown(key: text(key, line: line), line: line)
-                return
+            if let rebuilt = scanned.rebuilt {
+                rebuilt.withUnsafeBufferPointer { pair(key: $0[bytes: key], value: $0[bytes: value], line: line) }
+            } else {
+                pair(key: bytes[bytes: key], value: bytes[bytes: value], line: line)
             }
-            apply(keyword, keyAsTyped: key, value: value, line: line)
         }
+    }
+
+    private mutating func pair(key: Bytes, value: Bytes, line: Int) {
+        guard let keyword = Keyword.match(key) else {
+            unknown(key: text(key, line: line), line: line)
+            return
+        }
+        apply(keyword, keyAsTyped: key, value: value, line: line)
     }
 
     private mutating func reject(line: Int, detail: String) {
@@ -138,15 +148,19 @@ private struct Parser {
     }
 
     /// Values become Strings; bytes that are not UTF-8 are replaced, and that is worth saying.
-    private mutating func text(_ bytes: ArraySlice<UInt8>, line: Int) -> String {
-        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
-        note(
-            line: line, .warning, "bytes that are not valid UTF-8",
-            hint: "Asterisk passes them on as they are; spoold replaces them with U+FFFD")
-        return String(decoding: bytes, as: UTF8.self)
+    private mutating func text(_ bytes: Bytes, line: Int) -> String {
+        let string = String(decoding: bytes, as: UTF8.self)
+        // Decoding repairs invalid input with U+FFFD, which changes the bytes; ASCII never needs a repair.
+        if bytes.contains(where: { $0 >= 0x80 }), !string.utf8.elementsEqual(bytes) {
+            note(
+                line: line, .warning, "bytes that are not valid UTF-8",
+                hint: "Asterisk passes them on as they are; spoold replaces them with U+FFFD")
+        }
+        return string
     }
 
-    private mutating func apply(_ keyword: Keyword, keyAsTyped: ArraySlice<UInt8>, value bytes: ArraySlice<UInt8>, line: Int) {
+    private mutating func apply(_ keyword: Keyword, keyAsTyped: Bytes, value bytes: Bytes, line: Int) {
+        let path = self.path  // captured by the lazily built messages below, which must not capture self
         switch keyword {
         case .channel:
             let value = text(bytes, line: line)
@@ -170,20 +184,20 @@ private struct Parser {
         case .priority:
             file.priority = number(
                 bytes, line: line, minimum: 1, fallback: CallFile.defaultPriority,
-                message: "Invalid priority \(at(line))",
-                hint: bytes.first.map(isLetter) == true ? "priority labels are not supported; use a number" : nil)
+                message: "Invalid priority \(Self.at(line, in: path))",
+                hint: bytes.first.map(Self.isLetter) == true ? "priority labels are not supported; use a number" : nil)
         case .maxRetries:
             file.maxRetries = number(
                 bytes, line: line, minimum: nil, fallback: CallFile.defaultMaxRetries,
-                message: "Invalid max retries \(at(line))", hint: nil)
+                message: "Invalid max retries \(Self.at(line, in: path))", hint: nil)
         case .retryTime:
             file.retryTime = number(
                 bytes, line: line, minimum: 1, fallback: CallFile.defaultRetryTime,
-                message: "Invalid retrytime \(at(line))", hint: nil)
+                message: "Invalid retrytime \(Self.at(line, in: path))", hint: nil)
         case .waitTime:
             file.waitTime = number(
                 bytes, line: line, minimum: 1, fallback: CallFile.defaultWaitTime,
-                message: "Invalid waittime \(at(line))", hint: nil)
+                message: "Invalid waittime \(Self.at(line, in: path))", hint: nil)
         case .account:
             file.account = text(bytes, line: line)
         case .set, .setVar:
@@ -192,7 +206,8 @@ private struct Parser {
                 note(line: line, .warning, "Malformed \"\(key)\" argument.  Should be \"\(key): variable=value\"")
                 return
             }
-            let variable = Variable(name: text(bytes[..<equals], line: line), value: text(bytes[(equals + 1)...], line: line))
+            let variable = Variable(
+                name: text(bytes[bytes: 0..<equals], line: line), value: text(bytes[bytes: (equals + 1)..<bytes.count], line: line))
             if variable.name.isEmpty {
                 note(line: line, .warning, "variable with an empty name", hint: "write 'Set: NAME=value'")
             } else if variable.name.utf8.last.map({ $0 < 33 }) == true {
@@ -226,11 +241,13 @@ private struct Parser {
         }
     }
 
+    /// `message` and `hint` are built only when needed: most numbers are fine, and this is the hot path.
     private mutating func number(
-        _ bytes: ArraySlice<UInt8>, line: Int, minimum: Int?, fallback: Int, message: String, hint: String?
+        _ bytes: Bytes, line: Int, minimum: Int?, fallback: Int, message: @autoclosure () -> String,
+        hint: @autoclosure () -> String?
     ) -> Int {
         guard let scanned = ScannedInteger.scan(bytes), minimum.map({ scanned.value >= $0 }) ?? true else {
-            note(line: line, .warning, message, hint: hint ?? "the default \(fallback) is used")
+            note(line: line, .warning, message(), hint: hint() ?? "the default \(fallback) is used")
             return fallback
         }
         if scanned.outOfRange {
@@ -246,7 +263,7 @@ private struct Parser {
     }
 
     /// `<pid> <n> (<epoch>)`; only the pid matters to Asterisk, the rest is read where present.
-    private mutating func record(_ kind: RetryRecord.Kind, _ bytes: ArraySlice<UInt8>, line: Int) -> RetryRecord {
+    private mutating func record(_ kind: RetryRecord.Kind, _ bytes: Bytes, line: Int) -> RetryRecord {
         let fields = RecordFields(bytes)
         if kind == .start, fields.pid == nil {
             note(line: line, .warning, "Unable to retrieve calling PID!", hint: "the pid is taken as 0")
@@ -261,7 +278,7 @@ private struct Parser {
 
     private static func hint(forUnknownKey key: String) -> String {
         let trimmed = Substring(key).trimmingASCIIWhitespace()
-        if trimmed.count != key.count, Keyword.match(Array(trimmed.utf8)[...]) != nil {
+        if trimmed.count != key.count, Array(trimmed.utf8).withUnsafeBufferPointer({ Keyword.match($0) }) != nil {
             return "the key has whitespace around it; Asterisk does not trim keys, so the line is ignored"
         }
         switch key.lowercased() {
@@ -310,9 +327,9 @@ private struct Parser {
         return message
     }
 
-    private func isTrue(_ bytes: ArraySlice<UInt8>) -> Bool { BooleanWord.isTrue(bytes) }
+    private func isTrue(_ bytes: Bytes) -> Bool { BooleanWord.isTrue(bytes) }
 
-    private func isLetter(_ byte: UInt8) -> Bool {
+    private static func isLetter(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
     }
 }
@@ -321,7 +338,7 @@ private struct Parser {
 enum BooleanWord {
     private static let trueWords: [[UInt8]] = ["yes", "true", "y", "t", "1", "on"].map { Array($0.utf8) }
 
-    static func isTrue(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isTrue(_ bytes: Bytes) -> Bool {
         words: for word in trueWords where word.count == bytes.count {
             for (expected, byte) in zip(word, bytes) {
                 let lowered = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
@@ -339,30 +356,30 @@ private struct RecordFields {
     var number: Int?
     var epoch: Int64?
 
-    init(_ bytes: ArraySlice<UInt8>) {
-        var rest = bytes
-        pid = Self.integer(&rest).map { Int($0) }
-        number = Self.integer(&rest).map { Int($0) }
-        while let first = rest.first, first == UInt8(ascii: " ") { rest = rest.dropFirst() }
-        if rest.first == UInt8(ascii: "(") {
-            rest = rest.dropFirst()
-            epoch = Self.integer(&rest)
+    init(_ bytes: Bytes) {
+        var index = 0
+        pid = Self.integer(bytes, &index).map { Int($0) }
+        number = Self.integer(bytes, &index).map { Int($0) }
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "(") {
+            index += 1
+            epoch = Self.integer(bytes, &index)
         }
     }
 
-    private static func integer(_ rest: inout ArraySlice<UInt8>) -> Int64? {
-        while let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { rest = rest.dropFirst() }
+    private static func integer(_ bytes: Bytes, _ index: inout Int) -> Int64? {
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
         var negative = false
-        if rest.first == UInt8(ascii: "-") {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") {
             negative = true
-            rest = rest.dropFirst()
+            index += 1
         }
         var value: Int64 = 0
         var digits = 0
-        while let first = rest.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), digits < 18 {
-            value = value * 10 + Int64(first - UInt8(ascii: "0"))
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]), digits < 18 {
+            value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
             digits += 1
-            rest = rest.dropFirst()
+            index += 1
         }
         guard digits > 0 else { return nil }
         return negative ? -value : value

@@ -10,7 +10,7 @@ struct ScannedInteger: Equatable {
 
     static let fieldWidth = 30
 
-    static func scan(_ bytes: ArraySlice<UInt8>) -> ScannedInteger? {
+    static func scan(_ bytes: Bytes) -> ScannedInteger? {
         var index = bytes.startIndex
         while index < bytes.endIndex, bytes[index] == 0x20 || (0x09...0x0D).contains(bytes[index]) {
             index += 1

@@ -113,6 +113,7 @@ struct Archiver {
     /// Finishes archives a crash interrupted: staging files get their Status line (unless they already
     /// end with it) and their final name. Returns (staging name, final name) pairs for the log.
     mutating func recoverStaged() -> [(staging: String, final: String, error: SystemError?)] {
+        if done == nil { done = try? SpoolDirectory(path: donePath, create: false) }
         guard let done, let names = try? done.names() else { return [] }
         var results: [(String, String, SystemError?)] = []
         for staging in names where staging.hasPrefix(".") && staging.hasSuffix(Self.stagingSuffix) {

@@ -42,6 +42,8 @@ public actor SpoolEngine {
     var warnedSkipped: Set<String> = []
     var loopWake: SpoolInstant?
     var loopWaitsForSlot = false
+    /// Set when `run` returns: from then on the engine touches no file.
+    var stopped = false
     let doorbell = Doorbell()
     private nonisolated let stopping = StopFlag()
 
@@ -386,16 +388,18 @@ public actor SpoolEngine {
     }
 
     /// Follows a call's stages outside the actor and reports how the attempt ended.
-    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>) {
+    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>, adopted: Bool = false) {
         let finishAtAnswer = configuration.finishAtAnswer
         Task.detached {
-            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer)
+            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer, answered: adopted)
             await self.attemptEnded(name, number: number, outcome: outcome)
         }
     }
 
-    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool) async -> Outcome {
-        var answered = false
+    /// `answered` starts true for an adopted call: it was found up after a restart, so its hangup ends a
+    /// call that was answered (a call still ringing that long after its WaitTime does not exist).
+    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool, answered: Bool = false) async -> Outcome {
+        var answered = answered
         for await stage in stages {
             switch stage {
             case .placed:
@@ -417,6 +421,8 @@ public actor SpoolEngine {
     }
 
     func attemptEnded(_ name: String, number: Int, outcome: Outcome) {
+        // After the drain this engine has handed over: the file keeps its StartRetry for the next start.
+        guard !stopped else { return }
         limiter.finish()
         if loopWaitsForSlot { doorbell.ring() }
         guard let attempt = attempts.removeValue(forKey: name) else { return }
@@ -441,7 +447,7 @@ public actor SpoolEngine {
                 logger.error("[\(name)] cannot take back the StartRetry record: \(error); the attempt will count as aborted")
             }
             events?.yield(.notPlaced(file: name))
-            scheduler.upsert(name, due: now.adding(configuration.backendRetryDelay))
+            schedule(name, at: now.adding(configuration.backendRetryDelay))
         case .failed(let reason, let text):
             let cause = "failed, reason \(reason) (\(text))"
             if number >= file.maxRetries + 1 {
@@ -499,13 +505,13 @@ public actor SpoolEngine {
     }
 
     func recoveryChecked(_ name: String, file: CallFile, start: RetryRecord, channelId: String, exists: Bool?) {
+        guard !stopped else { return }
         recovering.remove(name)
         let now = clock.now()
         switch exists {
         case nil:
             logger.warning("[\(name)] attempt \(start.number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(channelId)) is up, asking again shortly")
-            scheduler.upsert(name, due: now.adding(configuration.backendRetryDelay))
-            doorbell.ring()
+            schedule(name, at: now.adding(configuration.backendRetryDelay))
         case true?:
             logger.notice("[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(channelId)): following it to its hangup")
             let mtime = outgoing.info(name)?.mtime ?? now
@@ -513,7 +519,7 @@ public actor SpoolEngine {
                                      mtimeBefore: mtime, ownMtime: mtime)
             limiter.adopt()
             events?.yield(.adopted(file: name, channelId: channelId))
-            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId))
+            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId), adopted: true)
         case false?:
             let number = max(file.finishedAttempts, rememberedAttempts[name] ?? 0) + 1
             let due = now.adding(seconds: file.retryTime)
@@ -571,7 +577,7 @@ public actor SpoolEngine {
             logger.error("[\(name)] finished: \(summary), but cannot \(rule.archive ? "archive" : "delete") it: \(error); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)")
             events?.yield(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
             unfinished[name] = (status, summary, rule)
-            scheduler.upsert(name, due: retryAt)
+            schedule(name, at: retryAt)
         }
     }
 
@@ -649,7 +655,7 @@ public actor SpoolEngine {
         } catch {
             if error.code == ENOENT, outgoing.info(name) == nil { return forget(name) }
             logger.error("[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(error); trying again later")
-            scheduler.upsert(name, due: clock.now().adding(configuration.stepRetryDelay))
+            schedule(name, at: clock.now().adding(configuration.stepRetryDelay))
         }
     }
 
@@ -667,6 +673,7 @@ public actor SpoolEngine {
         if !attempts.isEmpty {
             logger.warning("stopping with \(attempts.count) calls still in flight; their files keep their StartRetry record and are recovered at the next start (followed if still up, else counted as aborted)")
         }
+        stopped = true
         logger.notice("spoold stopped")
     }
 }

@@ -32,9 +32,15 @@ struct WatcherBenchmark: AsyncParsableCommand {
             let root = try makeRoot()
             let outgoing = root + "/outgoing"
             let (stagingDirectory, prefix) = staging == .siblingDirectory ? (root + "/staging", "") : (outgoing, ".")
+            // The same renames with nobody watching: what the file system allows on this machine.
+            try createFiles(count: files, in: stagingDirectory, prefix: prefix)
+            let unwatched = try renameAll(from: stagingDirectory, prefix: prefix, to: outgoing)
+            try FileManager.default.removeItem(atPath: outgoing)
+            try FileManager.default.createDirectory(atPath: outgoing, withIntermediateDirectories: false)
+
             try createFiles(count: files, in: stagingDirectory, prefix: prefix)
             let burst = try await timeBurst(from: stagingDirectory, prefix: prefix, to: outgoing)
-            report(burst, staging: staging)
+            report(burst, staging: staging, unwatched: unwatched)
             complete = complete && burst.seen == files
             if let listed { try? FileManager.default.removeItem(atPath: listed.root) }
             listed = (root, outgoing)
@@ -57,15 +63,21 @@ struct WatcherBenchmark: AsyncParsableCommand {
         if !complete { throw ExitCode.failure }
     }
 
-    private func report(_ burst: Burst, staging: Staging) {
-        let perSecond = Double(burst.seen) / seconds(burst.reported)
-        let renamesPerSecond = Double(files) / seconds(burst.renamed)
-        print("watcher burst (\(staging.rawValue)): \(files) files renamed in \(format(burst.renamed)) s "
-            + "(\(Int(renamesPerSecond)) renames/s)")
+    private func report(_ burst: Burst, staging: Staging, unwatched: Duration) {
+        print("watcher burst, \(files) files from a \(staging.rawValue):")
+        print("  renames with no watcher: \(format(unwatched)) s = \(rate(files, unwatched)) renames/s")
+        print("  renames while watched:   \(format(burst.renamed)) s = \(rate(files, burst.renamed)) renames/s")
         print("  \(burst.seen) distinct names reported \(format(burst.reported)) s after the first rename "
-            + "= \(Int(perSecond)) files/s (target >= 50000); "
-            + "the last \(format(burst.reported - burst.renamed)) s after the last rename")
+            + "= \(rate(burst.seen, burst.reported)) files/s (target >= 50000); "
+            + "the last \(format(max(burst.reported - burst.renamed, .zero))) s after the last rename")
         print("  missed \(files - burst.seen), overflow rescan: \(burst.overflowed ? "yes" : "no")")
+        if let cpu = burst.readerCPU {
+            print("  reader thread CPU: \(format(cpu)) s for the burst = capacity \(rate(files, cpu)) files/s")
+        }
+    }
+
+    private func rate(_ count: Int, _ duration: Duration) -> Int {
+        seconds(duration) > 0 ? Int(Double(count) / seconds(duration)) : 0
     }
 
     private struct Burst {
@@ -73,17 +85,13 @@ struct WatcherBenchmark: AsyncParsableCommand {
         var reported: Duration
         var seen: Int
         var overflowed: Bool
+        /// CPU time of the watcher's reader thread during the burst, when /proc shows it.
+        var readerCPU: Duration?
     }
 
     /// Renames every staged file in while a watcher counts the distinct names it reports.
     private func timeBurst(from staging: String, prefix: String, to outgoing: String) async throws -> Burst {
         let expected = files
-        // Names and directory descriptors are ready before the clock starts, so the burst is the
-        // renames themselves.
-        let names = (0..<expected).map { (Array("\(prefix)f\($0).call".utf8CString), Array("f\($0).call".utf8CString)) }
-        let from = open(staging, O_RDONLY | O_DIRECTORY)
-        let into = open(outgoing, O_RDONLY | O_DIRECTORY)
-        defer { close(from); close(into) }
         var iterator = SpoolWatcher(directory: outgoing).makeAsyncIterator()
         guard let initial = await iterator.next(), initial == [.rescan([], reason: .initial)] else {
             throw ValidationError("the benchmark directory was not empty at start")
@@ -109,20 +117,30 @@ struct WatcherBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(60))
             counter.cancel()
         }
+        let cpuBefore = ReaderThread.cpuTime()
         let start = ContinuousClock.now
-        try renameAll(names, from: from, to: into)
-        let renamed = ContinuousClock.now - start
+        let renamed = try renameAll(from: staging, prefix: prefix, to: outgoing)
         let (end, seen, overflowed) = await counter.value
         giveUp.cancel()
-        return Burst(renamed: renamed, reported: end - start, seen: seen, overflowed: overflowed)
+        let cpuAfter = ReaderThread.cpuTime()
+        let readerCPU = cpuBefore.flatMap { before in cpuAfter.map { $0 - before } }
+        return Burst(renamed: renamed, reported: end - start, seen: seen, overflowed: overflowed, readerCPU: readerCPU)
     }
 
-    private func renameAll(_ names: [([CChar], [CChar])], from: Int32, to into: Int32) throws {
+    /// Renames `<prefix>fN.call` to `fN.call` for every N, as fast as one thread can; returns the time
+    /// taken. Names and directory descriptors are ready before the clock starts.
+    private func renameAll(from staging: String, prefix: String, to outgoing: String) throws -> Duration {
+        let names = (0..<files).map { (Array("\(prefix)f\($0).call".utf8CString), Array("f\($0).call".utf8CString)) }
+        let from = open(staging, O_RDONLY | O_DIRECTORY)
+        let into = open(outgoing, O_RDONLY | O_DIRECTORY)
+        defer { close(from); close(into) }
+        let start = ContinuousClock.now
         for (old, new) in names {
             guard renameat(from, old, into, new) == 0 else {
                 throw ValidationError("rename failed: \(String(cString: strerror(errno)))")
             }
         }
+        return ContinuousClock.now - start
     }
 
     /// From asking for the sequence to holding its first batch, the complete listing.
@@ -167,5 +185,28 @@ struct WatcherBenchmark: AsyncParsableCommand {
 
     private func format(_ duration: Duration) -> String {
         String(format: "%.3f", seconds(duration))
+    }
+}
+
+/// The watcher's reader thread as /proc shows it, to tell its CPU cost from the renames'.
+enum ReaderThread {
+    static let name = "spoold-inotify"
+
+    /// User plus system time of the thread named `name`, or nil if there is none.
+    static func cpuTime() -> Duration? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        for task in tasks {
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                  comm.trimmingCharacters(in: .whitespacesAndNewlines) == name,
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let afterName = stat.lastIndex(of: ")")
+            else { continue }
+            // Fields after "(comm)": state is field 3, utime 14 and stime 15 (in clock ticks).
+            let fields = stat[stat.index(after: afterName)...].split(separator: " ")
+            guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+            let ticks = sysconf(Int32(_SC_CLK_TCK))
+            return .milliseconds((user + system) * 1000 / ticks)
+        }
+        return nil
     }
 }
