@@ -9,36 +9,37 @@ struct RetrySpacingTests {
     func spacingFromTheEndOfTheAttempt() async throws {
         let retryTime = 2
         let spool = try TemporarySpool()
-        // Rings 1.5 s, then busy: Asterisk's inotify build would start attempt 2 only 0.5 s after attempt 1 ended.
+        // Rings 3 s, then busy: Asterisk's inotify build would find attempt 1 still running at start + R (a
+        // DelayedRetry) and then start attempt 2 as soon as R after the previous start has passed again.
         let text = callFile([
-            "Channel": "Sim/busy/1500", "MaxRetries": "2", "RetryTime": "\(retryTime)",
+            "Channel": "Sim/busy/3000", "MaxRetries": "2", "RetryTime": "\(retryTime)",
             "Application": "Playback", "Data": "x", "Archive": "yes",
         ])
         try await withSpoold(spool: spool) { spoold in
             try spool.submit("spacing.call", text)
-            let path = spool.outgoingPath("spacing.call")
-            // The last stable mtime seen in each state of the file (state = the record tags so far).
-            var mtimeInState: [[String]: Double] = [:]
-            try await spoold.waitUntil("spacing.call archived", timeout: .seconds(40)) {
-                if let before = FileSystem.mtime(path), let bytes = FileSystem.read(path),
-                   let after = FileSystem.mtime(path), before == after {
-                    mtimeInState[ArchivedCallFile(bytes: bytes).tags] = after
-                }
-                return spool.archived("spacing.call") != nil
+            let sampler = StateSampler(path: spool.outgoingPath("spacing.call"))
+            sampler.start()
+            let file: ArchivedCallFile
+            do {
+                file = try await spool.waitForArchive("spacing.call", by: spoold, timeout: .seconds(60))
+            } catch {
+                _ = sampler.stop()
+                throw error
             }
-            let file = try #require(spool.archived("spacing.call"))
+            // The last stable mtime seen in each state of the file (state = the record tags so far).
+            let mtimeInState = sampler.stop()
             #expect(file.status == "Expired")
             #expect(file.tags == ["StartRetry", "EndRetry", "StartRetry", "EndRetry", "StartRetry"])
             #expect(retrySpacingViolations(file.records, retryTime: retryTime) == [])
 
-            // Each attempt ended after its 1.5 s ring, not before.
+            // Each attempt ended after its 3 s ring, not before.
             let starts = file.records("StartRetry"), ends = file.records("EndRetry")
             for (start, end) in zip(starts, ends) {
-                #expect(end.epoch >= start.epoch - retryTime + 1, "\(start) → \(end) ended before the ring time")
+                #expect(end.epoch >= start.epoch - retryTime + 3, "\(start) → \(end) ended before the ring time")
             }
 
             // While attempt 1 is in flight the mtime is t+2R, i.e. StartRetry's epoch + R.
-            let inFlight = try #require(mtimeInState[["StartRetry"]], "never saw attempt 1 in flight")
+            let inFlight = try #require(mtimeInState[["StartRetry"]], "never saw attempt 1 in flight; states seen: \(mtimeInState)")
             #expect(abs(Int(inFlight) - (starts[0].epoch + retryTime)) <= 1,
                     "mtime in flight \(inFlight), StartRetry \(starts[0])")
             // After EndRetry the mtime is the end time + R: the next due time.

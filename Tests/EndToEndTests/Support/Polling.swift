@@ -29,7 +29,9 @@ func waitUntil(
     }
 }
 
-/// Polls for `duration` and fails as soon as `condition` stops holding: "this does not happen for a while".
+/// Polls for `duration` and returns false as soon as `condition` stops holding: "this does not happen for a
+/// while". Samples are only taken inside the window, so a test starved of CPU misses samples rather than
+/// checking after the window has closed.
 func holdsThroughout(
     _ duration: Duration,
     every interval: Duration = .milliseconds(50),
@@ -37,11 +39,11 @@ func holdsThroughout(
 ) async throws -> Bool {
     let clock = ContinuousClock()
     let end = clock.now.advanced(by: duration)
-    while clock.now < end {
+    repeat {
         if try !condition() { return false }
         try await Task.sleep(for: interval)
-    }
-    return try condition()
+    } while clock.now < end
+    return true
 }
 
 /// `waitUntil` for a condition that has to be awaited (a query to an in-process server).
