@@ -128,7 +128,7 @@ public struct AMIConnectionStateMachine: Sendable {
             state = .filtering(version: version, remaining: remaining - 1, accepted: nowAccepted)
             return []
 
-        case (.active, .message(let message)) where message["ActionID"] == currentPingID:
+        case (.active, .message(let message)) where currentPingID != nil && message["ActionID"] == currentPingID:
             state = .active(pingOutstanding: false)
             return [.cancelTimer(.ping)]
 

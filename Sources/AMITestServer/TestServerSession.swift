@@ -96,6 +96,10 @@ final class TestServerSession: ChannelInboundHandler {
             respond(actionID, error: "Missing action in request")
             return
         }
+        if action == "originate" {
+            // Recorded whatever the answer, so tests can count every attempt that reached "Asterisk".
+            state.record(message, connection: connection, keep: behaviour.recordOriginates)
+        }
         if behaviour.shuttingDown {
             respond(actionID, error: "Asterisk is shutting down")
             return
@@ -209,7 +213,6 @@ final class TestServerSession: ChannelInboundHandler {
     }
 
     private func originate(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {
-        state.record(message, connection: connection, keep: behaviour.recordOriginates)
         guard behaviour.originatePermitted else {
             respond(actionID, error: "Permission denied")
             return

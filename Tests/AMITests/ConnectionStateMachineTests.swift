@@ -119,6 +119,9 @@ import Testing
 
     @Test func activeMessagesAreDelivered() {
         var machine = Self.active()
+        // Before any keepalive, a message without ActionID must not pass for its answer.
+        let hangup = AMIMessage(["Event": "Hangup", "Uniqueid": "u"])
+        #expect(machine.received(.message(hangup)) == [.deliver(hangup)])
         let event = AMIMessage(["Event": "OriginateResponse", "ActionID": "x-1", "Response": "Success"])
         #expect(machine.received(.message(event)) == [.deliver(event)])
         #expect(machine.received(.banner("Asterisk Call Manager/11.0.0")).last == .close(.protocolError("a second banner")))
