@@ -96,9 +96,9 @@ public enum CallFileWriter {
         for (index, codecs) in file.codecLines.enumerated() {
             try out.line("Codecs", codecs, field: .codecs(index))
         }
-        if file.earlyMedia { try out.line("Early_Media", "yes", field: .mode) }
-        if !file.alwaysDelete { try out.line("AlwaysDelete", "no", field: .mode) }
-        if file.archive { try out.line("Archive", "yes", field: .mode) }
+        if file.earlyMedia { out.fixed("Early_Media: yes") }
+        if !file.alwaysDelete { out.fixed("AlwaysDelete: no") }
+        if file.archive { out.fixed("Archive: yes") }
         for record in file.records {
             out.bytes += record.bytes
         }
@@ -134,6 +134,12 @@ public enum CallFileWriter {
     private struct Output {
         var bytes: [UInt8] = []
 
+        /// A line spelled out here, which needs no checking.
+        mutating func fixed(_ line: StaticString) {
+            bytes += UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+
         mutating func optional(_ key: String, _ value: String, field: Error.Field) throws(Error) {
             if !value.isEmpty { try line(key, value, field: field) }
         }
@@ -141,7 +147,9 @@ public enum CallFileWriter {
         mutating func line(_ key: String, _ value: String, field: Error.Field) throws(Error) {
             let start = bytes.count
             bytes += key.utf8
-            bytes += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            bytes.append(UInt8(ascii: ":"))
+            // An empty value gets no space, so the line carries no trailing whitespace.
+            if !value.isEmpty { bytes.append(UInt8(ascii: " ")) }
             try CallFileWriter.append(value, to: &bytes, field: field)
             let length = bytes.count - start
             if length > ScannedLine.maximumLength {

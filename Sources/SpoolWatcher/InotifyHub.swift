@@ -205,8 +205,8 @@ private final class HubReader {
     }
 
     func run() {
+        applyCommands()
         while true {
-            applyCommands()
             let timeout = waitSeconds(now: .now)
             var drained = 0
             switch library.next(timeoutSeconds: timeout) {
@@ -229,6 +229,9 @@ private final class HubReader {
                 handle(event)
                 drained += 1
             }
+            // Commands after the events already read: a watch the kernel dropped meanwhile
+            // (`IN_IGNORED`) is then known, and not removed a second time.
+            applyCommands()
             finishBatch(now: .now)
         }
     }

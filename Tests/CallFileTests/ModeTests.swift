@@ -33,6 +33,23 @@ import Testing
         #expect(result.diagnostics.last?.severity == .error)
     }
 
+    /// Reference §3: none of these makes a file invalid.
+    @Test func syntaxErrorsUnknownKeysBadNumbersMalformedSetAndUnknownTechStayValid() {
+        let result = parse("Channel: NoSuchTech/x\nno colon here\nFrobnicate: 1\nWaitTime: soon\nSet: nothing\nExtension: s\n")
+        #expect(result.invalidReason == nil)
+        #expect(result.isRunnable)
+        #expect(result.diagnostics.count == 4)
+        #expect(result.diagnostics.allSatisfy { $0.severity == .warning })
+    }
+
+    /// Reference §3: an invalid file is removed using the options parsed from it.
+    @Test func invalidFileKeepsItsParsedOptions() {
+        let result = parse("Channel: Local/s@answer\nWaitTime: 10\nArchive: yes\nAlwaysDelete: no\n")
+        #expect(result.invalidReason != nil)
+        #expect(result.file.archive)
+        #expect(!result.file.alwaysDelete)
+    }
+
     @Test func laterEmptyTechStillReplacesTheChannel() {
         let result = parse("Channel: Local/s@t\nChannel: /x\nApplication: Echo\n")
         #expect(result.file.channel == Channel(tech: "", resource: "x"))

@@ -92,6 +92,16 @@ import Testing
         }
     }
 
+    @Test func emptyValuesCarryNoTrailingSpace() throws {
+        var file = Self.appFile()
+        file.callerID = CallerID(parsing: "")
+        file.codecLines = [""]
+        let text = String(decoding: try CallFileWriter.bytes(for: file), as: UTF8.self)
+        #expect(text.contains("\nCallerID:\n"))
+        #expect(text.contains("\nCodecs:\n"))
+        #expect(parse(text).file == file)
+    }
+
     @Test func longestLineAsteriskKeepsIsAccepted() throws {
         var file = Self.appFile()
         file.data = String(repeating: "d", count: 1022 - "Data: ".count)

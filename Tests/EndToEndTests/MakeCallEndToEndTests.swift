@@ -41,6 +41,18 @@ import Testing
         #expect(mtime >= before.rounded(.down) + 300 - 1 && mtime <= after + 300 + 1)
     }
 
+    @Test func atAndModeAreApplied() throws {
+        let spool = try TemporaryDirectory(withOutgoing: true)
+        let result = try Binary.run("mkcall", [
+            "--spool-dir", spool.path, "--name", "at.call", "--at", "2030-01-02T03:04:05+01:00", "--mode", "0600",
+            "--channel", "Local/s@t", "--app", "Echo",
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: spool.path + "/outgoing/at.call")
+        #expect((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 == 1_893_549_845)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
     @Test func errorsExitOneNameTheFlagAndLeaveNothing() throws {
         let spool = try TemporaryDirectory(withOutgoing: true)
         let refused = try Binary.run("mkcall", ["--spool-dir", spool.path, "--channel", "Local/s@t", "--app", "Echo", "--data", "a #b"])

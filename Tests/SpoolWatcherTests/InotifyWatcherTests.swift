@@ -40,13 +40,14 @@ struct InotifyWatcherTests {
         await recorder.stop()
     }
 
-    @Test func hardLinkedWithLnAppearsAfterTheGrace() async throws {
+    @Test func hardLinkedWithLnOrMadeWithMkfifoAppearsAfterTheGrace() async throws {
         let spool = try TemporarySpool()
         try spool.write("staging/src.call")
         let recorder = Recorder(SpoolWatcher(directory: spool.outgoing))
         #expect(await recorder.waitForRescan(reason: .initial) == [])
-        try spool.shell("ln staging/src.call outgoing/link.call")
+        try spool.shell("ln staging/src.call outgoing/link.call && mkfifo outgoing/fifo")
         #expect(await recorder.waitFor(.appeared("link.call")))
+        #expect(await recorder.waitFor(.appeared("fifo")))
         await recorder.stop()
     }
 
@@ -121,6 +122,24 @@ struct InotifyWatcherTests {
         try spool.shell("touch outgoing.old/ghost.call outgoing/later.call")
         #expect(await recorder.waitFor(.appeared("later.call")))
         #expect(!recorder.changes.contains(.appeared("ghost.call")))
+        await recorder.stop()
+    }
+
+    @Test func recreatedParentAndDirectoryAreWatchedAgain() async throws {
+        let spool = try TemporarySpool()
+        try spool.shell("mkdir -p asterisk/outgoing")
+        let recorder = Recorder(SpoolWatcher(directory: spool.root + "/asterisk/outgoing"))
+        #expect(await recorder.waitForRescan(reason: .initial) == [])
+        try spool.shell("rm -rf asterisk && mkdir -p asterisk/outgoing")
+        try spool.write("staging/back.call")
+        try spool.shell("mv staging/back.call asterisk/outgoing/")
+        #expect(await recorder.waitUntil { changes in
+            changes.contains(.appeared("back.call"))
+                || changes.contains(.rescan(["back.call"], reason: .directoryRecreated))
+        })
+        try spool.write("staging/next.call")
+        try spool.shell("mv staging/next.call asterisk/outgoing/")
+        #expect(await recorder.waitFor(.appeared("next.call")))
         await recorder.stop()
     }
 
