@@ -63,4 +63,30 @@ import Testing
         let nulLines = parse(bytes: Array(repeating: [0, 0, 0, 10], count: 100).flatMap { $0 })
         #expect(nulLines.rejection?.reason == "control character")
     }
+
+    /// Random byte edits of a real file: never a crash, and the result always hangs together.
+    @Test func mutatedFilesKeepTheInvariants() {
+        var random = SplitMix64(seed: 99)
+        let original = Array(RecordTests.busyArchive.utf8)
+        let alphabet: [UInt8] = Array("#;\\:/= \t\r\n\u{0}<>\"aZ9".utf8) + [0xFF, 0xC3]
+        for _ in 0..<2000 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...6, using: &random) {
+                let position = Int.random(in: 0...bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes.insert(alphabet.randomElement(using: &random)!, at: position)
+                case 1 where position < bytes.count: bytes.remove(at: position)
+                default: if position < bytes.count { bytes[position] = alphabet.randomElement(using: &random)! }
+                }
+            }
+            let result = parse(bytes: bytes)
+            if result.isRunnable {
+                #expect(result.file.channel.map { !$0.tech.isEmpty && !$0.resource.isEmpty } == true)
+                #expect(!result.file.application.isEmpty || !result.file.extension.isEmpty)
+            }
+            #expect((result.invalidReason == nil) == !result.diagnostics.contains { $0.severity == .error && $0.line == nil })
+            #expect(result.diagnostics.allSatisfy { $0.line.map { $0 >= 1 } ?? true })
+            #expect(result.file.finishedAttempts <= result.file.records.count)
+        }
+    }
 }

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CallFile
+
+public struct EngineConfiguration: Sendable {
+    public static let defaultMaxConcurrent = 100
+    public static let defaultMaxCallsPerSecond = 50.0
+
+    /// The spool root: call files are read from `outgoing/` and archived to `outgoing_done/` under it.
+    public var spoolDirectory: String
+    /// At most this many attempts in flight (Originate until the attempt ends); 0 = no limit.
+    public var maxConcurrent: Int
+    /// At most this many new Originates per second; 0 = no limit.
+    public var maxCallsPerSecond: Double
+    /// End the attempt (Completed) at answer instead of waiting for the hangup.
+    public var finishAtAnswer: Bool
+    /// The pid written into retry records. Informative only: nothing is decided by it.
+    public var pid: Int
+    /// Files larger than this are failed unread ("too large").
+    public var maxFileSize: Int
+    /// How long a step that failed on the file system (disk full, permissions) waits before it is tried again.
+    public var stepRetryDelay: Duration
+    /// How long a file waits when the backend could not take the call (no AMI connection).
+    public var backendRetryDelay: Duration
+    /// On shutdown, how long calls in flight may take to finish before spoold exits anyway, leaving
+    /// them to crash recovery (adopt or AbortRetry) on the next start.
+    public var shutdownGrace: Duration
+
+    public init(
+        spoolDirectory: String,
+        maxConcurrent: Int = defaultMaxConcurrent,
+        maxCallsPerSecond: Double = defaultMaxCallsPerSecond,
+        finishAtAnswer: Bool = false,
+        pid: Int = Int(getpid()),
+        maxFileSize: Int = 1 << 20,
+        stepRetryDelay: Duration = .seconds(10),
+        backendRetryDelay: Duration = .seconds(1),
+        shutdownGrace: Duration = .seconds(10)
+    ) {
+        self.spoolDirectory = spoolDirectory
+        self.maxConcurrent = maxConcurrent
+        self.maxCallsPerSecond = maxCallsPerSecond
+        self.finishAtAnswer = finishAtAnswer
+        self.pid = pid
+        self.maxFileSize = maxFileSize
+        self.stepRetryDelay = stepRetryDelay
+        self.backendRetryDelay = backendRetryDelay
+        self.shutdownGrace = shutdownGrace
+    }
+
+    public var outgoingPath: String { spoolDirectory + "/outgoing" }
+    public var donePath: String { spoolDirectory + "/outgoing_done" }
+}
+
+/// What happened to a file, for tests, metrics and the result log.
+public enum EngineEvent: Sendable, Equatable {
+    /// The initial listing is scheduled.
+    case ready(scheduled: Int)
+    case attemptStarted(file: String, attempt: Int, channelId: String)
+    /// A failed attempt with attempts left: due again at `nextDue`.
+    case retryScheduled(file: String, attempt: Int, reason: Int, nextDue: SpoolInstant)
+    case finished(file: String, status: CallStatus, disposition: Disposition)
+    /// AlwaysDelete: no and the dialplan moved the mtime: the file stays as a fresh call due then.
+    case keptForReuse(file: String, due: SpoolInstant)
+    /// An adopted call (found up at start-up) is being followed to its hangup.
+    case adopted(file: String, channelId: String)
+    /// A step could not be done on the file system and is retried later; no call was placed.
+    case stepFailed(file: String, step: String)
+    /// The backend could not take the call; nothing was counted.
+    case notPlaced(file: String)
+    /// A FIFO, socket, device or directory in outgoing/.
+    case skipped(file: String, kind: String)
+    /// The file disappeared; its schedule is dropped.
+    case forgotten(file: String)
+
+    public enum Disposition: Sendable, Equatable {
+        /// In `outgoing_done/` under this name.
+        case archived(String)
+        case deleted
+        /// Invalid, AlwaysDelete: no and a future mtime: left in place, as Asterisk does.
+        case left
+    }
+}

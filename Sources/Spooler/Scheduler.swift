@@ -1,0 +1,83 @@
+import HeapModule
+
+/// Which files are due when. A pure value type: a min-heap of (due, order, name) with lazy deletion,
+/// so rescheduling and forgetting are O(log n) and never scan the heap. An entry is live only while
+/// its order stamp matches the name's current one.
+public struct Scheduler: Sendable {
+    struct Entry: Comparable, Sendable {
+        var due: SpoolInstant
+        /// Ties on `due` go first-come first-served; doubles as the generation stamp.
+        var order: UInt64
+        var name: String
+
+        static func < (lhs: Entry, rhs: Entry) -> Bool {
+            lhs.due != rhs.due ? lhs.due < rhs.due : lhs.order < rhs.order
+        }
+        static func == (lhs: Entry, rhs: Entry) -> Bool { lhs.order == rhs.order }
+    }
+
+    private var heap = Heap<Entry>()
+    private var live: [String: (due: SpoolInstant, order: UInt64)] = [:]
+    private var nextOrder: UInt64 = 0
+
+    public init() {}
+
+    public var count: Int { live.count }
+    public var isEmpty: Bool { live.isEmpty }
+
+    public func due(of name: String) -> SpoolInstant? { live[name]?.due }
+    public func contains(_ name: String) -> Bool { live[name] != nil }
+    /// Every scheduled name, in no particular order.
+    public var names: [String] { Array(live.keys) }
+
+    /// Schedules `name` at `due`, replacing any earlier schedule of it. Returns false when it was
+    /// already scheduled at exactly that time (nothing changed).
+    @discardableResult
+    public mutating func upsert(_ name: String, due: SpoolInstant) -> Bool {
+        if let current = live[name], current.due == due { return false }
+        nextOrder += 1
+        live[name] = (due, nextOrder)
+        heap.insert(Entry(due: due, order: nextOrder, name: name))
+        compactIfMostlyStale()
+        return true
+    }
+
+    public mutating func remove(_ name: String) {
+        live[name] = nil
+        compactIfMostlyStale()
+    }
+
+    /// The earliest live due time.
+    public mutating func nextDue() -> SpoolInstant? {
+        dropStaleTop()
+        return heap.min?.due
+    }
+
+    /// The name that comes due first.
+    public mutating func firstDue() -> String? {
+        dropStaleTop()
+        return heap.min?.name
+    }
+
+    /// Takes the earliest file whose due time is at or before `now` off the schedule.
+    public mutating func popDue(now: SpoolInstant) -> String? {
+        dropStaleTop()
+        guard let top = heap.min, top.due <= now else { return nil }
+        heap.removeMin()
+        live[top.name] = nil
+        return top.name
+    }
+
+    private func isLive(_ entry: Entry) -> Bool { live[entry.name]?.order == entry.order }
+
+    private mutating func dropStaleTop() {
+        while let top = heap.min, !isLive(top) { heap.removeMin() }
+    }
+
+    /// Many touches of waiting files leave dead entries behind; rebuild once they outnumber the live
+    /// ones so memory stays proportional to the files actually waiting.
+    private mutating func compactIfMostlyStale() {
+        guard heap.count > 1024, heap.count > 2 * live.count else { return }
+        heap = Heap(live.map { Entry(due: $0.value.due, order: $0.value.order, name: $0.key) })
+    }
+}

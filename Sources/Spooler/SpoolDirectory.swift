@@ -1,0 +1,282 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An errno from a named system call, worded for a log line.
+public struct SystemError: Error, Equatable, CustomStringConvertible {
+    public var operation: String
+    public var code: Int32
+
+    public init(_ operation: String, _ code: Int32 = errno) {
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String { "\(operation): \(String(cString: strerror(code))) (errno \(code))" }
+}
+
+/// What `lstat` says about a name in a spool directory. Symlinks are reported as such, never followed.
+public enum EntryKind: Equatable, Sendable {
+    case regular
+    case symlink
+    /// FIFO, socket, device or directory: never opened.
+    case other(String)
+}
+
+public struct EntryInfo: Equatable, Sendable {
+    public var kind: EntryKind
+    public var mtime: SpoolInstant
+    public var size: Int64
+    public var uid: UInt32
+    public var mode: UInt32
+
+    init(_ st: stat) {
+        mtime = SpoolInstant(st.st_mtim)
+        size = Int64(st.st_size)
+        uid = st.st_uid
+        mode = st.st_mode & 0o7777
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFLNK: kind = .symlink
+        case S_IFIFO: kind = .other("FIFO")
+        case S_IFSOCK: kind = .other("socket")
+        case S_IFDIR: kind = .other("directory")
+        case S_IFCHR, S_IFBLK: kind = .other("device")
+        default: kind = .other("special file")
+        }
+    }
+
+    /// `uid 1000, mode 0600`, for the log line of a file spoold cannot read or change.
+    public var ownership: String { "owner uid \(uid), mode 0\(String(mode, radix: 8))" }
+}
+
+/// Why a call file could not be read.
+public enum ReadFailure: Error, Equatable {
+    case gone
+    case symlink
+    case notRegular(String)
+    case tooLarge(Int64)
+    case unreadable(SystemError, EntryInfo?)
+}
+
+/// One open spool directory (`outgoing` or `outgoing_done`). Every call is relative to the directory's
+/// descriptor with a bare name, so a renamed or replaced parent path cannot redirect spoold, and no
+/// call follows a symlink at the last component.
+public final class SpoolDirectory: Sendable {
+    public let path: String
+    let fd: Int32
+
+    /// Opens `path`, creating it (and its parents) with mode 0777 minus the umask when `create` is set,
+    /// as Asterisk creates its spool directories.
+    public init(path: String, create: Bool) throws(SystemError) {
+        if create { try Self.makeDirectories(path) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    static func makeDirectories(_ path: String) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o777) != 0, errno != EEXIST { throw SystemError("mkdir \(prefix)") }
+        }
+    }
+
+    public func info(_ name: String) -> EntryInfo? {
+        var st = stat()
+        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return EntryInfo(st)
+    }
+
+    /// Reads a whole call file, refusing symlinks, non-regular files and files over `limit` bytes.
+    /// O_NONBLOCK keeps a FIFO that replaced the file between lstat and open from blocking us.
+    public func readCallFile(_ name: String, limit: Int) -> Result<(bytes: [UInt8], info: EntryInfo), ReadFailure> {
+        let fd = openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let error = SystemError("open", errno)
+            switch error.code {
+            case ENOENT: return .failure(.gone)
+            case ELOOP: return .failure(.symlink)
+            default: return .failure(.unreadable(error, info(name)))
+            }
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failure(.unreadable(SystemError("fstat"), nil)) }
+        let info = EntryInfo(st)
+        guard info.kind == .regular else { return .failure(.notRegular(kindName(info.kind))) }
+        guard info.size <= Int64(limit) else { return .failure(.tooLarge(info.size)) }
+        // Read one byte past the limit so a file that grew since fstat is still caught.
+        var bytes = [UInt8](repeating: 0, count: Int(info.size) + 1)
+        var filled = 0
+        while true {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(SystemError("read"), info))
+            }
+            if n == 0 { break }
+            filled += n
+            if filled > limit { return .failure(.tooLarge(Int64(filled))) }
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 4096)) }
+        }
+        bytes.removeSubrange(filled...)
+        return .success((bytes, info))
+    }
+
+    private func kindName(_ kind: EntryKind) -> String {
+        switch kind {
+        case .regular: return "regular file"
+        case .symlink: return "symlink"
+        case .other(let name): return name
+        }
+    }
+
+    /// The outcome of appending a retry record.
+    public struct AppendResult {
+        /// The file's length before the record: truncating to it takes the record back out.
+        public var lengthBefore: Int64
+        /// Set when the record was written but the times could not be set (EPERM unless spoold owns it).
+        public var timesError: SystemError?
+    }
+
+    /// Appends `bytes` with a single write(2), then sets the times. The record is either wholly written
+    /// or the call throws; a short write is undone so the file never holds half a record.
+    public func append(_ bytes: [UInt8], to name: String, atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
+        let fd = openat(self.fd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open for append") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SystemError("fstat") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw SystemError("append", EINVAL) }
+        let lengthBefore = Int64(st.st_size)
+        var written: Int
+        repeat {
+            written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        } while written < 0 && errno == EINTR
+        if written != bytes.count {
+            let error = SystemError("write", written < 0 ? errno : ENOSPC)
+            if written > 0 { _ = ftruncate(fd, off_t(lengthBefore)) }
+            throw error
+        }
+        var timesError: SystemError?
+        if let mtime {
+            if !Self.setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
+        }
+        return AppendResult(lengthBefore: lengthBefore, timesError: timesError)
+    }
+
+    /// Takes an appended record back out and restores the mtime (an Originate that never left spoold).
+    public func truncate(_ name: String, to length: Int64, mtime: SpoolInstant) throws(SystemError) {
+        let fd = openat(self.fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open for truncate") }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(length)) == 0 else { throw SystemError("ftruncate") }
+        _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime)
+    }
+
+    static func setTimes(fd: Int32, atime: SpoolInstant, mtime: SpoolInstant) -> Bool {
+        var times = [atime.timespec, mtime.timespec]
+        return futimens(fd, &times) == 0
+    }
+
+    /// The last byte of a regular file, nil when it is empty.
+    func lastByte(fd: Int32) -> UInt8? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
+        var byte: UInt8 = 0
+        guard pread(fd, &byte, 1, off_t(st.st_size - 1)) == 1 else { return nil }
+        return byte
+    }
+
+    /// The last `count` bytes of a file (fewer if it is shorter).
+    func tail(_ name: String, count: Int) -> [UInt8]? {
+        let fd = openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let length = min(Int(st.st_size), count)
+        var bytes = [UInt8](repeating: 0, count: length)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(Int(st.st_size) - length)) }
+        return n == length ? bytes : nil
+    }
+
+    /// Creates `name` (which must not exist) holding `bytes`, with `mode` and `mtime`.
+    func writeNewFile(_ name: String, bytes: [UInt8], mode: UInt32, mtime: SpoolInstant?) throws(SystemError) {
+        let fd = openat(self.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw SystemError("create \(name)") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            let error = SystemError("write", written < 0 ? errno : ENOSPC)
+            _ = unlinkat(self.fd, name, 0)
+            throw error
+        }
+        if let mtime { _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime) }
+    }
+
+    /// Where a symlink points, read without following it; control bytes shown as `?` for log lines.
+    func linkTarget(_ name: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { readlinkat(fd, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[..<n].map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+    }
+
+    public func unlink(_ name: String) throws(SystemError) {
+        guard unlinkat(fd, name, 0) == 0 else { throw SystemError("unlink") }
+    }
+
+    /// Every name in the directory except `.` and `..`.
+    public func names() throws(SystemError) -> [String] {
+        let dupFD = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dupFD >= 0, let dir = fdopendir(dupFD) else { throw SystemError("opendir \(path)") }
+        defer { closedir(dir) }
+        var result: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { result.append(name) }
+        }
+        return result
+    }
+
+    /// Renames `name` here to `newName` in `target`; fails rather than replace when `noReplace` is set.
+    func rename(_ name: String, to target: SpoolDirectory, as newName: String, noReplace: Bool) throws(SystemError) {
+        let ok = noReplace
+            ? Self.renameNoReplace(fd, name, target.fd, newName) == 0
+            : renameat(fd, name, target.fd, newName) == 0
+        guard ok else { throw SystemError("rename \(name) to \(target.path)/\(newName)") }
+    }
+
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+
+    /// glibc's renameat2 (2.28+), looked up at run time because Swift's Glibc module does not export it.
+    private static let renameat2: RenameAt2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+
+    /// rename that fails with EEXIST instead of replacing. Without renameat2 (or on a file system that
+    /// lacks the flag), a hard link gives the same guarantee: link fails on an existing name.
+    private static func renameNoReplace(_ fromFD: Int32, _ from: String, _ toFD: Int32, _ to: String) -> Int32 {
+        if let renameat2 {
+            let result = renameat2(fromFD, from, toFD, to, 1 /* RENAME_NOREPLACE */)
+            if result == 0 || (errno != EINVAL && errno != ENOSYS) { return result }
+        }
+        guard linkat(fromFD, from, toFD, to, 0) == 0 else { return -1 }
+        return unlinkat(fromFD, from, 0)
+    }
+
+    func openForAppend(_ name: String) -> Int32 {
+        openat(fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    }
+}

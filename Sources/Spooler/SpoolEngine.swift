@@ -1,0 +1,702 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CallFile
+import Logging
+import SpoolWatcher
+import Synchronization
+
+/// The spool engine: files reported by the watcher are scheduled by mtime, re-checked when due, dialled
+/// through the backend within the limits, retried by Asterisk's rules and finished with their Status.
+///
+/// All file-system steps of one file run on this actor, one at a time; only the calls themselves run
+/// outside it (one task per attempt, following the backend's stages). A file is "busy" while an attempt
+/// or a recovery check is under way: watcher events about it (spoold's own appends among them) are
+/// ignored until the attempt has ended and the file has been re-stat'ed.
+public actor SpoolEngine {
+    public nonisolated let configuration: EngineConfiguration
+    let backend: any CallBackend
+    let clock: any SpoolClock
+    let logger: Logger
+    var outgoing: SpoolDirectory
+    var archiver: Archiver
+    let changes: AsyncStream<[SpoolChange]>
+    let events: AsyncStream<EngineEvent>.Continuation?
+
+    var scheduler = Scheduler()
+    var limiter: CallLimiter
+    /// Attempts in flight (including adopted calls), by file name.
+    var attempts: [String: Attempt] = [:]
+    /// Files whose in-flight StartRetry is being checked with the backend.
+    var recovering: Set<String> = []
+    /// Finished files whose finishing step failed on the file system; retried when due, never re-dialled.
+    var unfinished: [String: (status: CallStatus, summary: String, rule: FinishRule)] = [:]
+    /// Attempts known to be over for files whose records or times spoold cannot write (contract §2.8).
+    var rememberedAttempts: [String: Int] = [:]
+    /// Files whose mtime spoold cannot set: the mtime they keep, so that it is not mistaken for a touch.
+    var stuckMtime: [String: SpoolInstant] = [:]
+    /// How often in a row a file refused its StartRetry record for lack of permission.
+    var refusedRecordWrites: [String: Int] = [:]
+    /// Future-dated files at start-up still to be read for an attempt a crash left in flight.
+    var sweep: [String] = []
+    var warnedSkipped: Set<String> = []
+    var loopWake: SpoolInstant?
+    var loopWaitsForSlot = false
+    var waitingForBackend = false
+    /// Set when `run` returns: from then on the engine touches no file.
+    var stopped = false
+    let doorbell = Doorbell()
+    private nonisolated let stopping = StopFlag()
+
+    struct Attempt {
+        var file: CallFile
+        var number: Int
+        var channelId: String
+        /// For taking the StartRetry back out when the call never reached the PBX.
+        var lengthBefore: Int64
+        var mtimeBefore: SpoolInstant
+        /// The mtime spoold gave the file with StartRetry: any other future mtime at the end was set by
+        /// someone else (the AlwaysDelete: no reuse).
+        var ownMtime: SpoolInstant
+    }
+
+    /// The two options that decide what finishing does with a file.
+    struct FinishRule {
+        var archive: Bool
+        var alwaysDelete: Bool
+
+        init(archive: Bool, alwaysDelete: Bool) {
+            self.archive = archive
+            self.alwaysDelete = alwaysDelete
+        }
+
+        init(_ file: CallFile) { self.init(archive: file.archive, alwaysDelete: file.alwaysDelete) }
+    }
+
+    enum Outcome: Equatable {
+        case completed
+        case failed(reason: Int, text: String)
+        case rejected(String)
+        case notPlaced(String)
+    }
+
+    public init(
+        configuration: EngineConfiguration,
+        backend: any CallBackend,
+        clock: any SpoolClock = SystemSpoolClock(),
+        logger: Logger,
+        changes: AsyncStream<[SpoolChange]>,
+        events: AsyncStream<EngineEvent>.Continuation? = nil
+    ) throws(SystemError) {
+        self.configuration = configuration
+        self.backend = backend
+        self.clock = clock
+        self.logger = logger
+        self.changes = changes
+        self.events = events
+        self.outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true)
+        self.archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
+        self.limiter = CallLimiter(maxConcurrent: configuration.maxConcurrent, maxPerSecond: configuration.maxCallsPerSecond)
+    }
+
+    /// Runs until the task is cancelled (SIGTERM/SIGINT through service-lifecycle), then stops starting
+    /// attempts and lets calls in flight end, up to `shutdownGrace`.
+    public func run() async {
+        recoverInterruptedSteps()
+        scanInitially()
+        let changes = self.changes
+        let watching = Task { [weak self] in
+            for await batch in changes {
+                guard let self else { return }
+                await self.apply(batch)
+            }
+        }
+        await withTaskCancellationHandler {
+            await mainLoop()
+        } onCancel: { [stopping, doorbell] in
+            stopping.set()
+            doorbell.ring()
+        }
+        watching.cancel()
+        // The drain must not inherit the cancellation: it waits on purpose.
+        await Task { await self.drain() }.value
+    }
+
+    /// Stops the engine like a SIGTERM would (for callers that hold no task handle).
+    public nonisolated func stop() {
+        stopping.set()
+        doorbell.ring()
+    }
+
+    // MARK: - Start-up
+
+    /// Finishes archives a crash interrupted and removes rewrite temporaries (whose originals are intact).
+    func recoverInterruptedSteps() {
+        for (staging, final, error) in archiver.recoverStaged() {
+            if let error {
+                logger.error("[\(staging)] could not finish an interrupted archive: \(error); it stays in \(configuration.donePath)")
+            } else {
+                logger.notice("[\(final)] finished an archive interrupted by a stop or crash: outgoing_done/\(final)")
+            }
+        }
+        for name in (try? outgoing.names()) ?? [] where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
+            try? outgoing.unlink(name)
+        }
+    }
+
+    func scanInitially() {
+        let names: [String]
+        do {
+            names = try outgoing.names()
+        } catch {
+            logger.error("cannot list \(configuration.outgoingPath): \(error)")
+            names = []
+        }
+        let now = clock.now()
+        for name in names { note(name) }
+        sweep = names.filter { (scheduler.due(of: $0) ?? now) > now }
+        logger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
+        events?.yield(.ready(scheduled: scheduler.count))
+    }
+
+    private func describe(_ limit: Int) -> String { limit > 0 ? String(limit) : "unlimited" }
+    private func describe(_ limit: Double) -> String {
+        limit <= 0 ? "unlimited" : limit == limit.rounded() ? String(Int(limit)) : String(limit)
+    }
+
+    // MARK: - Watcher changes
+
+    func apply(_ batch: [SpoolChange]) {
+        for change in batch {
+            switch change {
+            case .appeared(let name), .changed(let name):
+                note(name)
+            case .removed(let name):
+                if isBusy(name) { continue }
+                if scheduler.contains(name) {
+                    scheduler.remove(name)
+                    forget(name)
+                }
+            case .rescan(let names, let reason):
+                if reason == .directoryRecreated { reopenOutgoing() }
+                let present = Set(names)
+                for name in names { note(name) }
+                for name in scheduler.names where !present.contains(name) && !isBusy(name) {
+                    note(name)  // re-stat: a rescan can race with a rename in
+                }
+            }
+        }
+    }
+
+    /// outgoing/ was deleted and made again: the old descriptor points at the deleted directory.
+    func reopenOutgoing() {
+        guard let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false) else {
+            logger.warning("\(configuration.outgoingPath) is gone; waiting for it to be created again")
+            return
+        }
+        outgoing = reopened
+        archiver.outgoing = reopened
+        logger.notice("\(configuration.outgoingPath) was re-created; watching the new directory")
+    }
+
+    func isBusy(_ name: String) -> Bool {
+        attempts[name] != nil || recovering.contains(name) || unfinished[name] != nil
+    }
+
+    /// Re-stats a name and (re)schedules it by its mtime, or forgets it when it is gone.
+    func note(_ name: String) {
+        guard !name.hasPrefix("."), !name.contains("/"), !isBusy(name) else { return }
+        guard let info = outgoing.info(name) else {
+            if scheduler.contains(name) { scheduler.remove(name); forget(name) }
+            return
+        }
+        switch info.kind {
+        case .regular:
+            if let stuck = stuckMtime[name], stuck == info.mtime { return }
+            stuckMtime[name] = nil
+            schedule(name, at: info.mtime)
+        case .symlink:
+            schedule(name, at: clock.now())
+        case .other(let kind):
+            scheduler.remove(name)
+            if warnedSkipped.insert(name).inserted {
+                logger.warning("[\(name)] skipped: a \(kind) is not a call file; spoold never opens it")
+                events?.yield(.skipped(file: name, kind: kind))
+            }
+        }
+    }
+
+    func schedule(_ name: String, at due: SpoolInstant) {
+        guard scheduler.upsert(name, due: due) else { return }
+        if let wake = loopWake, due >= wake { return }
+        doorbell.ring()
+    }
+
+    func forget(_ name: String) {
+        rememberedAttempts[name] = nil
+        refusedRecordWrites[name] = nil
+        stuckMtime[name] = nil
+        warnedSkipped.remove(name)
+        events?.yield(.forgotten(file: name))
+    }
+
+    // MARK: - The loop
+
+    func mainLoop() async {
+        while !stopping.isSet {
+            let now = clock.now()
+            startDueWork(now: now)
+            continueSweep()
+            let (wake, waitsForSlot) = nextWake(now: clock.now())
+            loopWake = wake
+            loopWaitsForSlot = waitsForSlot
+            if stopping.isSet { break }
+            await doorbell.wait(until: wake, clock: clock)
+            loopWake = nil
+            loopWaitsForSlot = false
+        }
+    }
+
+    /// Takes due files in due order while the limits allow a new call.
+    func startDueWork(now: SpoolInstant) {
+        guard backend.isReady else {
+            if !waitingForBackend, let due = scheduler.nextDue(), due <= now {
+                waitingForBackend = true
+                let first = scheduler.firstDue() ?? "?"
+                logger.warning("[\(first)] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted")
+            }
+            return
+        }
+        if waitingForBackend {
+            waitingForBackend = false
+            logger.notice("the backend is ready again; placing the calls that are due")
+        }
+        var now = now
+        while !stopping.isSet, let due = scheduler.nextDue(), due <= now, limiter.canStart(now: now),
+              let name = scheduler.popDue(now: now) {
+            process(name, now: now)
+            now = clock.now()
+        }
+    }
+
+    func nextWake(now: SpoolInstant) -> (SpoolInstant?, waitsForSlot: Bool) {
+        guard let due = scheduler.nextDue() else { return (sweep.isEmpty ? nil : now, false) }
+        if due > now { return (sweep.isEmpty ? due : now, false) }
+        if !backend.isReady { return (now.adding(configuration.backendRetryDelay), false) }
+        if !limiter.hasFreeSlot { return (nil, true) }
+        return (limiter.nextAllowed(now: now), false)
+    }
+
+    func continueSweep() {
+        guard !sweep.isEmpty else { return }
+        let batch = sweep.suffix(256)
+        sweep.removeLast(batch.count)
+        for name in batch where scheduler.contains(name) {
+            guard case .success(let (bytes, _)) = outgoing.readCallFile(name, limit: configuration.maxFileSize) else { continue }
+            let parsed = CallFileParser.parse(bytes, path: configuration.outgoingPath + "/" + name)
+            guard parsed.isRunnable, let start = parsed.file.inFlightStart else { continue }
+            scheduler.remove(name)
+            recover(name, file: parsed.file, start: start)
+        }
+    }
+
+    // MARK: - A due file
+
+    func process(_ name: String, now: SpoolInstant) {
+        if let pending = unfinished.removeValue(forKey: name) {
+            finish(name, rule: pending.rule, status: pending.status, summary: pending.summary)
+            return
+        }
+        guard let info = outgoing.info(name) else { return forget(name) }
+        switch info.kind {
+        case .symlink:
+            return moveSymlinkAside(name)
+        case .other:
+            return note(name)
+        case .regular:
+            if info.mtime > now, stuckMtime[name] != info.mtime {
+                // Touched to a later time while it waited: it moves (contract §2.4).
+                return schedule(name, at: info.mtime)
+            }
+        }
+        let read = outgoing.readCallFile(name, limit: configuration.maxFileSize)
+        let bytes: [UInt8]
+        switch read {
+        case .success(let result):
+            bytes = result.bytes
+        case .failure(let failure):
+            return handleReadFailure(name, failure)
+        }
+        let parsed = CallFileParser.parse(bytes, path: configuration.outgoingPath + "/" + name)
+        if let rejection = parsed.rejection {
+            logger.error("[\(name)] refused: \(rejection.detail); a CR or NUL in a value could smuggle headers onto the AMI wire")
+            return moveAside(name, reason: rejection.reason)
+        }
+        let file = parsed.file
+        if let invalid = parsed.invalidReason {
+            return finishInvalid(name, file: file, reason: invalid, now: now)
+        }
+        let finished = max(file.finishedAttempts, rememberedAttempts[name] ?? 0)
+        if let start = file.inFlightStart, start.number > (rememberedAttempts[name] ?? 0) {
+            return recover(name, file: file, start: start)
+        }
+        if finished > file.maxRetries {
+            logger.notice("[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")
+            return finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(finished) attempts")
+        }
+        startAttempt(name, file: file, number: finished + 1, mtimeBefore: info.mtime, now: now)
+    }
+
+    func handleReadFailure(_ name: String, _ failure: ReadFailure) {
+        switch failure {
+        case .gone:
+            forget(name)
+        case .symlink:
+            moveSymlinkAside(name)
+        case .notRegular:
+            note(name)
+        case .tooLarge(let size):
+            logger.error("[\(name)] refused: \(size) bytes is too large for a call file (limit \(configuration.maxFileSize) bytes)")
+            moveAside(name, reason: "too large")
+        case .unreadable(let error, let info):
+            let ownership = info.map { ", \($0.ownership)" } ?? ""
+            logger.error("[\(name)] cannot read the call file: \(error)\(ownership); spoold runs as uid \(currentUID()). Moving it aside instead of deleting it")
+            moveAside(name, reason: "unreadable")
+        }
+    }
+
+    // MARK: - One attempt
+
+    func startAttempt(_ name: String, file: CallFile, number: Int, mtimeBefore: SpoolInstant, now: SpoolInstant) {
+        let retry = file.retryTime
+        let startEpoch = now.seconds + Int64(retry)
+        let record = RetryRecord(kind: .start, pid: configuration.pid, number: number, epoch: startEpoch, line: nil)
+        let ownMtime = now.adding(seconds: 2 * retry)
+        let appended: SpoolDirectory.AppendResult
+        do {
+            appended = try outgoing.append(record.bytes, to: name, atime: now.adding(seconds: retry), mtime: ownMtime)
+        } catch {
+            if error.code == ENOENT { return forget(name) }
+            if [EACCES, EPERM, EROFS].contains(error.code) {
+                let refusals = refusedRecordWrites[name, default: 0] + 1
+                refusedRecordWrites[name] = refusals
+                if refusals >= Self.recordWriteRefusalLimit {
+                    refusedRecordWrites[name] = nil
+                    let owner = outgoing.info(name)?.ownership ?? "owner unknown"
+                    logger.error("[\(name)] cannot write retry records (\(error); \(owner); spoold runs as uid \(currentUID())), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")
+                    return moveAside(name, reason: "retry records cannot be written")
+                }
+            }
+            return stepFailed(name, step: "write the StartRetry record", error: error, info: outgoing.info(name), now: now)
+        }
+        refusedRecordWrites[name] = nil
+        if let timesError = appended.timesError { noteStuckTimes(name, error: timesError, mtime: mtimeBefore) }
+        let channelId = ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: number)
+        guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
+        limiter.start(now: now)
+        attempts[name] = Attempt(file: file, number: number, channelId: channelId, lengthBefore: appended.lengthBefore,
+                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime)
+        logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
+        events?.yield(.attemptStarted(file: name, attempt: number, channelId: channelId))
+        follow(name, number: number, stages: backend.place(request))
+    }
+
+    /// Follows a call's stages outside the actor and reports how the attempt ended.
+    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>, adopted: Bool = false) {
+        let finishAtAnswer = configuration.finishAtAnswer
+        Task.detached {
+            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer, answered: adopted)
+            await self.attemptEnded(name, number: number, outcome: outcome)
+        }
+    }
+
+    /// `answered` starts true for an adopted call: it was found up after a restart, so its hangup ends a
+    /// call that was answered (a call still ringing that long after its WaitTime does not exist).
+    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool, answered: Bool = false) async -> Outcome {
+        var answered = answered
+        for await stage in stages {
+            switch stage {
+            case .placed:
+                continue
+            case .answered:
+                answered = true
+                if finishAtAnswer { return .completed }
+            case .hungUp:
+                return answered ? .completed : .failed(reason: 0, text: "hung up before answer")
+            case .failed(let reason, let text):
+                return .failed(reason: reason, text: text)
+            case .rejected(let message):
+                return .rejected(message)
+            case .notPlaced(let message):
+                return .notPlaced(message)
+            }
+        }
+        return answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
+    }
+
+    func attemptEnded(_ name: String, number: Int, outcome: Outcome) {
+        // After the drain this engine has handed over: the file keeps its StartRetry for the next start.
+        guard !stopped else { return }
+        limiter.finish()
+        if loopWaitsForSlot { doorbell.ring() }
+        guard let attempt = attempts.removeValue(forKey: name) else { return }
+        let file = attempt.file
+        let now = clock.now()
+        let channel = file.channel?.description ?? "?"
+        let of = "attempt \(number) of \(file.maxRetries + 1) on \(channel)"
+        switch outcome {
+        case .completed:
+            logger.notice("[\(name)] \(of): answered\(configuration.finishAtAnswer ? "" : " and hung up")")
+            finish(name, rule: FinishRule(file), status: .completed, summary: "Completed on attempt \(number) of \(file.maxRetries + 1)",
+                   ownMtime: attempt.ownMtime)
+        case .rejected(let message):
+            logger.error("[\(name)] \(of): refused by the PBX: \(message); not retried")
+            finish(name, rule: FinishRule(file), status: .failed, summary: "Failed (\(message))", ownMtime: attempt.ownMtime)
+        case .notPlaced(let message):
+            // Never reached the PBX: take the StartRetry back out, as if the file had not been touched.
+            logger.warning("[\(name)] \(of): not placed (\(message)); nothing counted, the file waits for the backend")
+            do {
+                try outgoing.truncate(name, to: attempt.lengthBefore, mtime: attempt.mtimeBefore)
+            } catch {
+                logger.error("[\(name)] cannot take back the StartRetry record: \(error); the attempt will count as aborted")
+            }
+            events?.yield(.notPlaced(file: name))
+            schedule(name, at: now.adding(configuration.backendRetryDelay))
+        case .failed(let reason, let text):
+            let cause = "failed, reason \(reason) (\(text))"
+            if number >= file.maxRetries + 1 {
+                logger.notice("[\(name)] \(of): \(cause); no attempts left")
+                finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(number) attempts", ownMtime: attempt.ownMtime)
+                return
+            }
+            let due = now.adding(seconds: file.retryTime)
+            rememberedAttempts[name] = number
+            let record = RetryRecord(kind: .end, pid: configuration.pid, number: number, epoch: now.seconds, line: nil)
+            do {
+                let appended = try outgoing.append(record.bytes, to: name, atime: due, mtime: due)
+                if let timesError = appended.timesError { noteStuckTimes(name, error: timesError, mtime: attempt.mtimeBefore) }
+            } catch {
+                if error.code == ENOENT {
+                    logger.notice("[\(name)] \(of): \(cause); the file was removed meanwhile, so nothing more is done")
+                    return forget(name)
+                }
+                logger.error("[\(name)] cannot write the EndRetry record: \(error); spoold keeps the count (\(number) attempts) in memory")
+            }
+            logger.notice("[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)")
+            events?.yield(.retryScheduled(file: name, attempt: number, reason: reason, nextDue: due))
+            schedule(name, at: due)
+        }
+    }
+
+    func noteStuckTimes(_ name: String, error: SystemError, mtime: SpoolInstant) {
+        if stuckMtime[name] == nil {
+            let owner = outgoing.info(name)?.ownership ?? "owner unknown"
+            logger.warning("[\(name)] cannot set the file's times (\(error); \(owner)); spoold runs as uid \(currentUID()) and keeps the retry count in memory. Fix: make the spoold user own call files (chown, or create them as that user)")
+        }
+        stuckMtime[name] = outgoing.info(name)?.mtime ?? mtime
+    }
+
+    func stepFailed(_ name: String, step: String, error: SystemError, info: EntryInfo?, now: SpoolInstant) {
+        let retryAt = now.adding(configuration.stepRetryDelay)
+        let ownership = info.map { "; \($0.ownership), spoold runs as uid \(currentUID())" } ?? ""
+        logger.error("[\(name)] cannot \(step): \(error)\(ownership); no call placed, trying again at \(retryAt.timeOfDay)")
+        events?.yield(.stepFailed(file: name, step: step))
+        schedule(name, at: retryAt)
+    }
+
+    // MARK: - Recovery of an attempt a stop or crash left in flight
+
+    /// The file holds a StartRetry with no end. The pid is not consulted: if the call the record stands
+    /// for is still up, follow it; otherwise count it with AbortRetry and go on with the retry rules.
+    func recover(_ name: String, file: CallFile, start: RetryRecord) {
+        let channelId = ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number)
+        recovering.insert(name)
+        let backend = self.backend
+        Task.detached {
+            let exists = await backend.channelExists(channelId)
+            await self.recoveryChecked(name, file: file, start: start, channelId: channelId, exists: exists)
+        }
+    }
+
+    func recoveryChecked(_ name: String, file: CallFile, start: RetryRecord, channelId: String, exists: Bool?) {
+        guard !stopped else { return }
+        recovering.remove(name)
+        let now = clock.now()
+        switch exists {
+        case nil:
+            logger.warning("[\(name)] attempt \(start.number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(channelId)) is up, asking again shortly")
+            schedule(name, at: now.adding(configuration.backendRetryDelay))
+        case true?:
+            logger.notice("[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(channelId)): following it to its hangup")
+            let mtime = outgoing.info(name)?.mtime ?? now
+            attempts[name] = Attempt(file: file, number: start.number, channelId: channelId, lengthBefore: 0,
+                                     mtimeBefore: mtime, ownMtime: mtime)
+            limiter.adopt()
+            events?.yield(.adopted(file: name, channelId: channelId))
+            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId), adopted: true)
+        case false?:
+            let number = max(file.finishedAttempts, rememberedAttempts[name] ?? 0) + 1
+            let due = now.adding(seconds: file.retryTime)
+            let record = RetryRecord(kind: .abort, pid: configuration.pid, number: number, epoch: now.seconds, line: nil)
+            do {
+                _ = try outgoing.append(record.bytes, to: name, atime: due, mtime: due)
+            } catch {
+                if error.code == ENOENT { return forget(name) }
+                logger.error("[\(name)] cannot write the AbortRetry record: \(error); spoold keeps the count in memory")
+            }
+            rememberedAttempts[name] = number
+            if number > file.maxRetries {
+                logger.notice("[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone); no attempts left")
+                finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(number) attempts")
+            } else {
+                logger.notice("[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone); counted as aborted, next attempt at \(due.timeOfDay)")
+                schedule(name, at: due)
+            }
+        }
+    }
+
+    // MARK: - Finishing
+
+    static let rewriteSuffix = ".spoold-rewrite"
+    /// A file that refuses spoold's records this many times in a row (permission, read-only) is failed
+    /// and moved aside: never dialled without its record, and never retried for ever (contract §2.8, §5).
+    static let recordWriteRefusalLimit = 3
+
+    /// Applies the AlwaysDelete rule, then archives or deletes. `ownMtime` is the mtime spoold set with
+    /// its last StartRetry, so that only someone else's future mtime keeps the file (contract §2.3).
+    func finish(_ name: String, rule: FinishRule, status: CallStatus, summary: String, ownMtime: SpoolInstant? = nil) {
+        let now = clock.now()
+        if !rule.alwaysDelete, let info = outgoing.info(name), info.kind == .regular, info.mtime > now, info.mtime != ownMtime {
+            return keepForReuse(name, due: info.mtime, summary: summary)
+        }
+        do {
+            if rule.archive {
+                let archived = try archiver.archive(name, status: status)
+                logger.notice("[\(name)] finished: \(summary); archived to outgoing_done/\(archived)")
+                events?.yield(.finished(file: name, status: status, disposition: .archived(archived)))
+            } else {
+                try archiver.delete(name)
+                logger.notice("[\(name)] finished: \(summary); deleted")
+                events?.yield(.finished(file: name, status: status, disposition: .deleted))
+            }
+            rememberedAttempts[name] = nil
+            stuckMtime[name] = nil
+        } catch {
+            if error.code == ENOENT, outgoing.info(name) == nil {
+                logger.notice("[\(name)] finished: \(summary); the file was already removed by someone else")
+                return forget(name)
+            }
+            archiver.reopenDoneDirectoryNextTime()
+            let retryAt = now.adding(configuration.stepRetryDelay)
+            logger.error("[\(name)] finished: \(summary), but cannot \(rule.archive ? "archive" : "delete") it: \(error); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)")
+            events?.yield(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
+            unfinished[name] = (status, summary, rule)
+            schedule(name, at: retryAt)
+        }
+    }
+
+    /// AlwaysDelete: no, and the dialplan moved the mtime into the future: the file is due again then as a
+    /// fresh call, so spoold's records come out of it (no DelayedRetry growth, no stale counts).
+    func keepForReuse(_ name: String, due: SpoolInstant, summary: String) {
+        do {
+            try stripRecords(name, mtime: due)
+        } catch {
+            logger.error("[\(name)] cannot take spoold's records out of the reused file: \(error); they stay")
+        }
+        rememberedAttempts[name] = nil
+        logger.notice("[\(name)] finished: \(summary); kept (AlwaysDelete: no, and its mtime was moved to \(due.timeOfDay)): due again then as a fresh call")
+        events?.yield(.keptForReuse(file: name, due: due))
+        schedule(name, at: due)
+    }
+
+    func stripRecords(_ name: String, mtime: SpoolInstant) throws(SystemError) {
+        guard case .success(let (bytes, info)) = outgoing.readCallFile(name, limit: configuration.maxFileSize) else {
+            throw SystemError("read", EIO)
+        }
+        let parsed = CallFileParser.parse(bytes, path: configuration.outgoingPath + "/" + name)
+        let recordLines = Set(parsed.file.records.compactMap(\.line))
+        guard !recordLines.isEmpty else { return }
+        let stripped = Self.removingLines(recordLines, from: bytes)
+        let temporary = "." + name + Self.rewriteSuffix
+        try outgoing.writeNewFile(temporary, bytes: stripped, mode: info.mode, mtime: mtime)
+        do {
+            try outgoing.rename(temporary, to: outgoing, as: name, noReplace: false)
+        } catch {
+            try? outgoing.unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Drops the given 1-based lines, and the blank line each record line follows.
+    static func removingLines(_ lines: Set<Int>, from bytes: [UInt8]) -> [UInt8] {
+        var pieces = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+        let trailingNewline = bytes.last == UInt8(ascii: "\n")
+        if trailingNewline { pieces.removeLast() }
+        var drop = lines
+        for line in lines where line >= 2 && pieces[line - 2].isEmpty { drop.insert(line - 1) }
+        var result: [UInt8] = []
+        for (index, piece) in pieces.enumerated() where !drop.contains(index + 1) {
+            result += piece
+            result.append(UInt8(ascii: "\n"))
+        }
+        if !trailingNewline, !result.isEmpty, !drop.contains(pieces.count) { result.removeLast() }
+        return result
+    }
+
+    /// Asterisk's rule for invalid contents (reference §3): never dialled; archived with Failed when
+    /// Archive is on, left alone when AlwaysDelete is off and the mtime is in the future, else deleted.
+    func finishInvalid(_ name: String, file: CallFile, reason: String, now: SpoolInstant) {
+        logger.error("[\(name)] invalid call file: \(reason); not dialled")
+        if !file.alwaysDelete, let info = outgoing.info(name), info.mtime > now {
+            logger.notice("[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)")
+            events?.yield(.finished(file: name, status: .failed, disposition: .left))
+            return schedule(name, at: info.mtime)
+        }
+        finish(name, rule: FinishRule(file), status: .failed, summary: "Failed (invalid: \(reason))")
+    }
+
+    /// Hostile or unreadable files are never deleted: they go to outgoing_done with Status: Failed
+    /// whatever their Archive setting (contract §2.7, §5).
+    func moveAside(_ name: String, reason: String) {
+        finish(name, rule: FinishRule(archive: true, alwaysDelete: true), status: .failed, summary: "Failed (\(reason))")
+    }
+
+    func moveSymlinkAside(_ name: String) {
+        do {
+            let archived = try archiver.archiveSymlink(name)
+            logger.error("[\(name)] refused: a symlink is never followed; finished: Failed (symlink); recorded in outgoing_done/\(archived) and the link removed")
+            events?.yield(.finished(file: name, status: .failed, disposition: .archived(archived)))
+        } catch {
+            if error.code == ENOENT, outgoing.info(name) == nil { return forget(name) }
+            logger.error("[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(error); trying again later")
+            schedule(name, at: clock.now().adding(configuration.stepRetryDelay))
+        }
+    }
+
+    // MARK: - Shutdown
+
+    func drain() async {
+        let deadline = clock.now().adding(configuration.shutdownGrace)
+        if !attempts.isEmpty {
+            logger.notice("stopping: waiting up to \(configuration.shutdownGrace) for \(attempts.count) calls in flight")
+        }
+        loopWaitsForSlot = true
+        while !attempts.isEmpty, clock.now() < deadline {
+            await doorbell.wait(until: deadline, clock: clock)
+        }
+        if !attempts.isEmpty {
+            logger.warning("stopping with \(attempts.count) calls still in flight; their files keep their StartRetry record and are recovered at the next start (followed if still up, else counted as aborted)")
+        }
+        stopped = true
+        logger.notice("spoold stopped")
+    }
+}
+
+/// Set once, read from any thread: the loop and the drain check it between steps.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+func currentUID() -> UInt32 { getuid() }

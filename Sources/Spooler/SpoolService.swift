@@ -1,0 +1,40 @@
+import Logging
+import ServiceLifecycle
+import SpoolWatcher
+
+/// `spoold run` as a service: the watcher feeds the engine; a graceful shutdown (SIGTERM/SIGINT) cancels
+/// the engine, which stops starting attempts and lets the calls in flight end.
+public struct SpoolService: Service, CustomStringConvertible {
+    public let engine: SpoolEngine
+    private let watcher: SpoolWatcher
+    private let feed: AsyncStream<[SpoolChange]>.Continuation
+
+    public init(
+        configuration: EngineConfiguration,
+        backend: any CallBackend,
+        watchMode: SpoolWatcher.Mode,
+        logger: Logger
+    ) throws(SystemError) {
+        let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
+        // The engine creates outgoing/ first, so the watcher always finds it.
+        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, changes: changes)
+        watcher = SpoolWatcher(directory: configuration.outgoingPath, mode: watchMode, logger: logger)
+        self.feed = feed
+    }
+
+    public var description: String { "SpoolService(\(engine.configuration.outgoingPath))" }
+
+    public func run() async throws {
+        let watcher = self.watcher
+        let feed = self.feed
+        let watching = Task {
+            for await batch in watcher { feed.yield(batch) }
+            feed.finish()
+        }
+        defer { watching.cancel() }
+        let engine = self.engine
+        await cancelWhenGracefulShutdown {
+            await engine.run()
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Spooler: implementation lands with its issue.

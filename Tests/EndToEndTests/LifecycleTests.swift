@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// The `spoold run` contract: ready line, outgoing created, the lock (§5), SIGTERM, dotfiles (§2.10).
+@Suite("spoold run lifecycle")
+struct LifecycleTests {
+    @Test("Creates outgoing when missing, prints 'spoold ready', exits 0 on SIGTERM")
+    func startsAndStops() async throws {
+        let spool = try TemporarySpool(createOutgoing: false)
+        let spoold = try await SpooldProcess.started(spool: spool)
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: spool.outgoing, isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(!FileSystem.exists(spool.done), "outgoing_done is created on the first archive only")
+        #expect(try await spoold.terminate() == 0, "\(spoold.tail)")
+    }
+
+    @Test("A second spoold on the same spool exits 1 naming the holder's pid; the lock is free after the first stops")
+    func secondInstanceRefused() async throws {
+        let spool = try TemporarySpool()
+        let first = try await SpooldProcess.started(spool: spool)
+        let second = try await ToolRun.run(BuiltProducts.spoold, ["run", "--spool-dir", spool.root, "--backend", "simulate"])
+        #expect(second.status == 1, "\(second)")
+        #expect(second.stderr.contains("another spoold (pid \(first.pid)) holds"), "\(second)")
+        #expect(first.isRunning)
+
+        // The refused instance must not have disturbed the first one's work.
+        try spool.submit("after.call", callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"]))
+        _ = try await spool.waitForArchive("after.call", by: first)
+        #expect(try await first.terminate() == 0)
+
+        let third = try await SpooldProcess.started(spool: spool)
+        #expect(try await third.terminate() == 0)
+    }
+
+    @Test("A crashed spoold's stale lock does not stop the next one")
+    func staleLockAfterKill() async throws {
+        let spool = try TemporarySpool()
+        let first = try await SpooldProcess.started(spool: spool)
+        first.kill()
+        let second = try await SpooldProcess.started(spool: spool)
+        #expect(try await second.terminate() == 0)
+    }
+
+    @Test("Names starting with '.' are never read, moved or deleted")
+    func dotfilesIgnored() async throws {
+        let spool = try TemporarySpool()
+        let staged = callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"])
+        // A writer staging inside outgoing: present at start-up, and written while spoold runs.
+        try spool.submit(".early.call", staged)
+        try await withSpoold(spool: spool) { spoold in
+            try spool.submit(".staging.call", staged)
+            try FileSystem.write(Array(staged.utf8), to: spool.outgoingPath(".written-in-place"))
+            try spool.submit("real.call", staged)
+            _ = try await spool.waitForArchive("real.call", by: spoold)
+            let untouched = try await holdsThroughout(.seconds(2)) {
+                [".early.call", ".staging.call", ".written-in-place"].allSatisfy {
+                    spool.text(inOutgoing: $0) == staged
+                }
+            }
+            #expect(untouched, "outgoing: \(spool.outgoingNames())")
+            #expect(spool.doneNames() == ["real.call"])
+        }
+    }
+}

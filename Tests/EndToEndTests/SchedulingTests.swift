@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// Contract §1 (the due time is the mtime; a future mtime waits) and §2.4 (a file replaced or touched while
+/// it waits is rescheduled by its new mtime; a deleted file is forgotten).
+@Suite("Scheduling by mtime")
+struct SchedulingTests {
+    static func answered(data: String = "x") -> String {
+        callFile(["Channel": "Sim/answer", "RetryTime": "1", "Application": "Playback", "Data": data, "Archive": "yes"])
+    }
+
+    /// The moment spoold read the file for its first attempt, from StartRetry's epoch (read time + RetryTime 1).
+    static func firstReadTime(_ file: ArchivedCallFile) -> Int? {
+        file.records("StartRetry").first.map { $0.epoch - 1 }
+    }
+
+    @Test("A file with a future mtime waits until then")
+    func futureMtimeWaits() async throws {
+        let spool = try TemporarySpool()
+        try await withSpoold(spool: spool) { spoold in
+            let due = FileSystem.now() + 3
+            try spool.submit("later.call", Self.answered(), due: due)
+            let untouched = try await holdsThroughout(.milliseconds(1500)) {
+                spool.isInOutgoing("later.call") && spool.recordsInOutgoing("later.call").isEmpty
+            }
+            #expect(untouched, "the file was read before its due time")
+            let file = try await spool.waitForArchive("later.call", by: spoold)
+            #expect(file.status == "Completed")
+            #expect(try #require(Self.firstReadTime(file)) >= Int(due))
+        }
+    }
+
+    @Test("mkcall --in schedules the call and spoold waits for it")
+    func mkcallInSchedules() async throws {
+        let spool = try TemporarySpool()
+        try await withSpoold(spool: spool) { spoold in
+            let before = FileSystem.now()
+            let (run, path) = try await ToolRun.mkcall([
+                "--spool-dir", spool.root, "--channel", "Sim/answer", "--app", "Playback", "--data", "x",
+                "--retry-time", "1", "--archive", "--in", "3s",
+            ])
+            #expect(run.status == 0, "\(run)")
+            #expect(path.hasPrefix(spool.outgoing + "/"), "mkcall printed \(path)")
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let due = try #require(FileSystem.mtime(path))
+            #expect(due >= before + 2, "mkcall --in 3s set the mtime to \(due), \(due - before) s ahead")
+            let file = try await spool.waitForArchive(name, by: spoold)
+            #expect(file.status == "Completed")
+            #expect(try #require(Self.firstReadTime(file)) >= Int(due))
+        }
+    }
+
+    @Test("A waiting file touched to an earlier time runs then")
+    func touchedEarlierRunsEarlier() async throws {
+        let spool = try TemporarySpool()
+        try spool.submit("early.call", Self.answered(), due: FileSystem.now() + 120)
+        try await withSpoold(spool: spool) { spoold in
+            try FileSystem.setMtime(spool.outgoingPath("early.call"), to: FileSystem.now() - 1)
+            let file = try await spool.waitForArchive("early.call", by: spoold, timeout: .seconds(20))
+            #expect(file.status == "Completed")
+        }
+    }
+
+    @Test("A waiting file touched to a later time is not read at its old time")
+    func touchedLaterWaits() async throws {
+        let spool = try TemporarySpool()
+        try spool.submit("late.call", Self.answered(), due: FileSystem.now() + 2)
+        try await withSpoold(spool: spool) { spoold in
+            let newDue = FileSystem.now() + 5
+            try FileSystem.setMtime(spool.outgoingPath("late.call"), to: newDue)
+            let file = try await spool.waitForArchive("late.call", by: spoold)
+            #expect(try #require(Self.firstReadTime(file)) >= Int(newDue), "read at its old due time")
+        }
+    }
+
+    @Test("A waiting file replaced by rename runs once, at the new file's time, with the new contents")
+    func replacedByRename() async throws {
+        let spool = try TemporarySpool()
+        try spool.submit("swap.call", Self.answered(data: "first"), due: FileSystem.now() + 2)
+        try await withSpoold(spool: spool) { spoold in
+            let newDue = FileSystem.now() + 5
+            let replacement = Self.answered(data: "second")
+            try spool.submit("swap.call", replacement, due: newDue)
+            let file = try await spool.waitForArchive("swap.call", by: spoold)
+            #expect(file.appended(after: replacement) != nil, "archived:\n\(file.text)")
+            #expect(file.tags == ["StartRetry"])
+            #expect(try #require(Self.firstReadTime(file)) >= Int(newDue), "the old schedule fired")
+        }
+    }
+
+    @Test("A deleted waiting file is forgotten: its old schedule never fires a new file of the same name")
+    func deletedIsForgotten() async throws {
+        let spool = try TemporarySpool()
+        try spool.submit("reuse.call", Self.answered(data: "old"), due: FileSystem.now() + 2)
+        try spool.submit("gone.call", Self.answered(data: "gone"), due: FileSystem.now() + 2)
+        try await withSpoold(spool: spool) { spoold in
+            try FileManager.default.removeItem(atPath: spool.outgoingPath("gone.call"))
+            try FileManager.default.removeItem(atPath: spool.outgoingPath("reuse.call"))
+            // Written with a due time well after the deleted file's, which must not run it early.
+            let newDue = FileSystem.now() + 5
+            let fresh = Self.answered(data: "new")
+            try spool.submit("reuse.call", fresh, due: newDue)
+            let file = try await spool.waitForArchive("reuse.call", by: spoold)
+            #expect(file.appended(after: fresh) != nil)
+            #expect(file.tags == ["StartRetry"])
+            #expect(try #require(Self.firstReadTime(file)) >= Int(newDue), "the deleted file's schedule fired")
+            // By now the deleted gone.call was long due: it left no trace and spoold kept running.
+            #expect(spool.doneNames() == ["reuse.call"])
+            #expect(spoold.isRunning)
+        }
+    }
+}

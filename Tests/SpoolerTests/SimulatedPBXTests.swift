@@ -1,0 +1,67 @@
+import Testing
+@testable import Spooler
+
+@Suite("Simulated PBX")
+struct SimulatedPBXTests {
+    static func request(_ channel: String, timeout: Duration = .seconds(45), id: String = "id-1") -> CallRequest {
+        CallRequest(channel: channel, target: .application(name: "Wait", data: ""), timeout: timeout, callerID: nil,
+                    account: nil, variables: [], codecs: ["slin"], earlyMedia: false, channelId: id)
+    }
+
+    static func stages(_ stream: AsyncStream<CallStage>) async -> [CallStage] {
+        var result: [CallStage] = []
+        for await stage in stream { result.append(stage) }
+        return result
+    }
+
+    @Test("Each outcome gives its reason code", arguments: [
+        ("Sim/busy", 5), ("Sim/congestion", 8), ("Sim/failure", 0), ("Sim/noanswer/0", 3),
+    ])
+    func failures(channel: String, reason: Int) async {
+        let pbx = SimulatedPBX(clock: ManualSpoolClock(now: SpoolInstant(seconds: 0)))
+        let stages = await Self.stages(pbx.place(Self.request(channel)))
+        #expect(stages == [.placed, .failed(reason: reason, text: ReasonText.text(for: reason))])
+    }
+
+    @Test("Sim/answer and any other channel answer and hang up at once", arguments: ["Sim/answer", "PJSIP/100", "Sim/unknown"])
+    func answers(channel: String) async {
+        let pbx = SimulatedPBX(clock: ManualSpoolClock(now: SpoolInstant(seconds: 0)))
+        let stages = await Self.stages(pbx.place(Self.request(channel)))
+        #expect(stages == [.placed, .answered(channel: channel), .hungUp])
+    }
+
+    @Test("Ring and talk times come from the channel; noanswer rings for the timeout")
+    func plans() {
+        #expect(SimulatedPBX.plan(for: Self.request("Sim/answer/100/2000")) == .init(outcome: .answer, ring: .milliseconds(100), talk: .seconds(2)))
+        #expect(SimulatedPBX.plan(for: Self.request("Sim/noanswer", timeout: .seconds(7))) == .init(outcome: .noanswer, ring: .seconds(7), talk: .zero))
+        #expect(SimulatedPBX.plan(for: Self.request("Sim/noanswer/250")) == .init(outcome: .noanswer, ring: .milliseconds(250), talk: .zero))
+        #expect(SimulatedPBX.plan(for: Self.request("Sim/busy/x")) == .init(outcome: .busy, ring: .zero, talk: .zero))
+    }
+
+    @Test("A talking call exists until it hangs up, on the injected clock")
+    func talkingCallExists() async {
+        let clock = ManualSpoolClock(now: SpoolInstant(seconds: 100))
+        let pbx = SimulatedPBX(clock: clock)
+        var stages = pbx.place(Self.request("Sim/answer/1000/5000", id: "talk")).makeAsyncIterator()
+        #expect(await stages.next() == .placed)
+        #expect(await pbx.channelExists("talk") == true)
+        await waitForSleepers(clock, 1)
+        clock.advance(by: .seconds(1))
+        #expect(await stages.next() == .answered(channel: "Sim/answer/1000/5000"))
+        await waitForSleepers(clock, 1)
+        clock.advance(by: .seconds(5))
+        #expect(await stages.next() == .hungUp)
+        #expect(await stages.next() == nil)
+        #expect(await pbx.channelExists("talk") == false)
+    }
+}
+
+/// Waits (briefly, in real time) until `count` tasks sleep on the manual clock, so an `advance` is not
+/// made before the task it should wake has gone to sleep.
+func waitForSleepers(_ clock: ManualSpoolClock, _ count: Int) async {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while clock.sleeperCount < count, ContinuousClock.now < deadline {
+        await Task.yield()
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+}
