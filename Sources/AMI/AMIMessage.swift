@@ -43,6 +43,8 @@ extension String {
     /// lowercased copies on the hot path of every event.
     @inlinable
     func amiNameEquals(_ other: String) -> Bool {
+        // Lengths differ for most pairs, and comparing them is O(1) for native strings.
+        guard utf8.count == other.utf8.count else { return false }
         var a = self.utf8.makeIterator()
         var b = other.utf8.makeIterator()
         while true {

@@ -19,11 +19,12 @@ final class TestServerSession: ChannelInboundHandler {
     let state: ServerState
     private var context: ChannelHandlerContext?
     private var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: 1024, maximumHeaderCount: 128)
+    private var received = ByteBuffer()
     private(set) var connection = 0
     private var loggedIn = false
     private var challenge: String?
     private var events = EventSelection.all
-    private var filters: [String] = []
+    private var filters: [EventFilter] = []
     private var queuedOriginates = 0
     private var closing = false
     /// While handling a read, writes are flushed once at read-complete.
@@ -51,11 +52,20 @@ final class TestServerSession: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        var incoming = unwrapInboundIn(data)
+        // A line may be split across reads; the parser consumes whole lines only, so the rest waits here.
+        if received.readableBytes == 0 {
+            received = incoming
+        } else {
+            received.writeBuffer(&incoming)
+        }
         inRead = true
-        defer { inRead = false }
+        defer {
+            inRead = false
+            received.discardReadBytes()
+        }
         do {
-            while !closing, let frame = try parser.next(from: &buffer) {
+            while !closing, let frame = try parser.next(from: &received) {
                 if case .message(let message) = frame { receive(message) }
             }
         } catch {
@@ -177,7 +187,7 @@ final class TestServerSession: ChannelInboundHandler {
             respond(actionID, error: "Unknown operation")
             return
         }
-        filters.append(filter)
+        filters.append(EventFilter(filter))
         respond(actionID, ["Response": "Success", "Message": "Filter Added Successfully"])
     }
 
@@ -271,10 +281,7 @@ final class TestServerSession: ChannelInboundHandler {
         }
         // Filters here are plain substrings of a `Name: value` line (Asterisk takes regular expressions).
         guard !filters.isEmpty else { return true }
-        return event.headers.contains { header in
-            let line = "\(header.name): \(header.value)"
-            return filters.contains { line.contains($0) }
-        }
+        return filters.contains { $0.matches(event) }
     }
 
     private func respond(_ actionID: String?, _ fields: KeyValuePairs<String, String>) {
@@ -340,6 +347,35 @@ final class TestServerSession: ChannelInboundHandler {
     }
 }
 
+
+/// One `Filter` of a session. `Name: text` (the usual form) is checked against that header's value
+/// without building lines; anything else as a substring of any `Name: value` line.
+struct EventFilter {
+    let text: String
+    let name: Substring?
+    let valueText: Substring
+
+    init(_ text: String) {
+        self.text = text
+        if let separator = text.range(of: ": ") {
+            name = text[..<separator.lowerBound]
+            valueText = text[separator.upperBound...]
+        } else {
+            name = nil
+            valueText = Substring(text)
+        }
+    }
+
+    func matches(_ event: AMIMessage) -> Bool {
+        event.headers.contains { header in
+            if let name {
+                // The name may sit at the end of a longer one, as a substring of the line would allow.
+                return header.name.hasSuffix(name) && header.value.contains(valueText)
+            }
+            return "\(header.name): \(header.value)".contains(text)
+        }
+    }
+}
 
 extension String {
     func trimmingBlanks() -> String {

@@ -57,16 +57,26 @@ final class InotifyHub: Sendable {
     }
 
     private func send(_ command: Command) {
-        let (startThread, wakeFile) = inbox.withLock { inbox -> (Bool, Int32) in
+        enum Next { case startReader, wake(Int32), nothing }
+        let next = inbox.withLock { inbox -> Next in
+            guard inbox.started else {
+                // Without a reader nothing is watched, so there is nothing to cancel.
+                if case .unsubscribe = command { return .nothing }
+                inbox.started = true
+                inbox.commands.append(command)
+                return .startReader
+            }
             inbox.commands.append(command)
-            defer { inbox.started = true }
-            return (!inbox.started, inbox.wakeFile)
+            return .wake(inbox.wakeFile)
         }
-        if startThread {
+        switch next {
+        case .startReader:
             Thread { [self] in runReader() }.start()
-        } else if wakeFile >= 0 {
+        case .wake(let wakeFile) where wakeFile >= 0:
             var byte: UInt8 = 1
             _ = pwrite(wakeFile, &byte, 1, 0)
+        case .wake, .nothing:
+            break
         }
     }
 
@@ -89,8 +99,7 @@ final class InotifyHub: Sendable {
         do {
             library = try InotifyLibrary()
         } catch {
-            logger.critical("inotify is unavailable, spool directories cannot be watched: \(error)")
-            failAllSubscribers(reason: error)
+            abandon(because: error)
             return
         }
         let reader = HubReader(hub: self, library: library, logger: logger)
@@ -98,17 +107,27 @@ final class InotifyHub: Sendable {
         reader.run()
     }
 
-    /// Without inotify, every subscriber's stream ends; the commands keep arriving, so this runs on.
-    private func failAllSubscribers(reason: InotifyLibrary.Failure) {
-        while true {
-            for command in takeCommands() {
-                if case .subscribe(_, _, let logger, let output) = command {
-                    logger.error("spool watch failed: \(reason); use polling mode")
-                    output.finish()
-                }
-                if case .pause(let entered, let gate) = command { entered(); gate.wait() }
+    /// inotify could not be initialised (for example too many instances): every waiting subscriber's
+    /// sequence ends with the error logged, and the next subscription tries again with a new reader.
+    private func abandon(because failure: InotifyLibrary.Failure) {
+        let waiting = inbox.withLock { inbox in
+            defer {
+                inbox.commands.removeAll()
+                inbox.started = false
             }
-            Thread.sleep(forTimeInterval: 1)
+            return inbox.commands
+        }
+        for command in waiting {
+            switch command {
+            case .subscribe(_, let directory, let logger, let output):
+                logger.error("cannot watch the spool directory, use polling mode: \(failure)",
+                             metadata: ["directory": "\(directory)"])
+                output.finish()
+            case .pause(let entered, _):
+                entered()
+            case .unsubscribe:
+                break
+            }
         }
     }
 }

@@ -94,6 +94,8 @@ public enum CallStage: Sendable, Equatable {
 
 /// Something that places calls: Asterisk over AMI, or the built-in simulated PBX.
 public protocol CallBackend: Sendable {
+    /// False while calls cannot be placed (no AMI connection): due files wait, nothing is written.
+    var isReady: Bool { get }
     /// Starts one attempt. The stream yields its stages and ends after a terminal one.
     func place(_ request: CallRequest) -> AsyncStream<CallStage>
     /// Whether a channel with this Uniqueid is up; nil when the backend cannot tell right now

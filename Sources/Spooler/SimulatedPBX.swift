@@ -56,6 +56,8 @@ public final class SimulatedPBX: CallBackend {
         return Plan(outcome: outcome, ring: milliseconds(2) ?? defaultRing, talk: milliseconds(3) ?? .zero)
     }
 
+    public var isReady: Bool { true }
+
     public func place(_ request: CallRequest) -> AsyncStream<CallStage> {
         let plan = Self.plan(for: request)
         let id = request.channelId

@@ -42,6 +42,7 @@ public actor SpoolEngine {
     var warnedSkipped: Set<String> = []
     var loopWake: SpoolInstant?
     var loopWaitsForSlot = false
+    var waitingForBackend = false
     /// Set when `run` returns: from then on the engine touches no file.
     var stopped = false
     let doorbell = Doorbell()
@@ -258,6 +259,17 @@ public actor SpoolEngine {
 
     /// Takes due files in due order while the limits allow a new call.
     func startDueWork(now: SpoolInstant) {
+        guard backend.isReady else {
+            if !waitingForBackend, let due = scheduler.nextDue(), due <= now {
+                waitingForBackend = true
+                logger.warning("calls are due but the backend cannot take them (no AMI connection); they wait in due order")
+            }
+            return
+        }
+        if waitingForBackend {
+            waitingForBackend = false
+            logger.notice("the backend is ready again; placing the calls that are due")
+        }
         var now = now
         while !stopping.isSet, let due = scheduler.nextDue(), due <= now, limiter.canStart(now: now),
               let name = scheduler.popDue(now: now) {
@@ -269,6 +281,7 @@ public actor SpoolEngine {
     func nextWake(now: SpoolInstant) -> (SpoolInstant?, waitsForSlot: Bool) {
         guard let due = scheduler.nextDue() else { return (sweep.isEmpty ? nil : now, false) }
         if due > now { return (sweep.isEmpty ? due : now, false) }
+        if !backend.isReady { return (now.adding(configuration.backendRetryDelay), false) }
         if !limiter.hasFreeSlot { return (nil, true) }
         return (limiter.nextAllowed(now: now), false)
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AMI
 import ArgumentParser
 import Logging
 import ServiceLifecycle
@@ -63,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
         guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
-        if backend == .ami, amiUser == nil {
+        if backend == .ami, amiUser == nil || amiSecretFile == nil {
             throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
         }
     }
@@ -94,8 +95,11 @@ struct RunCommand: AsyncParsableCommand {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            printError("spoold: the ami backend is not available in this build; use --backend simulate")
-            throw ExitCode.failure
+            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
+            callBackend = AMIBackend(client: client)
+            // Listed first so that it is shut down last: calls in flight need the connection while the
+            // engine drains.
+            services.append(AMIClientService(client: client))
         }
         do {
             let spool = try SpoolService(
@@ -109,6 +113,39 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+extension RunCommand {
+    func amiConfiguration() throws -> AMIConfiguration {
+        guard let user = amiUser, let secretFile = amiSecretFile else {
+            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file")
+        }
+        let secret: AMISecret
+        do {
+            secret = try SecretFile.read(secretFile)
+        } catch {
+            printError("spoold: \(error)")
+            throw ExitCode.failure
+        }
+        var configuration = AMIConfiguration(
+            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: secret)
+        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
+        configuration.useMD5 = amiMd5
+        return configuration
+    }
+}
+
+/// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
+struct AMIClientService: Service, CustomStringConvertible {
+    let client: AMIClient
+    var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
+
+    func run() async throws {
+        let client = self.client
+        try await cancelWhenGracefulShutdown {
+            try await client.run()
+        }
     }
 }
 

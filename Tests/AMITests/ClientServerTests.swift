@@ -209,7 +209,9 @@ import Testing
 
     @Test func tenThousandConcurrentPendingOriginates() async throws {
         let server = try await Self.startServer { $0.behaviour.recordOriginates = false }
-        try await Self.withClient(server) { client in
+        // A debug build on a shared machine may take seconds to answer 10,000 actions; a Response that
+        // late must not count as missing here.
+        try await Self.withClient(server, configure: { $0.responseTimeout = .seconds(120); $0.originateResponseMargin = .seconds(120) }) { client in
             // Every call rings 300 ms, so all 10,000 are pending together before the first result.
             let outcomes = await withTaskGroup(of: [OriginateStage].self) { group in
                 for index in 0..<10_000 {
@@ -221,7 +223,8 @@ import Testing
                 return all
             }
             #expect(outcomes.count == 10_000)
-            #expect(outcomes.allSatisfy { $0.count == 3 && $0.first == .queued && $0.last == .hungUp(cause: 16, causeText: "Normal Clearing") })
+            let unexpected = outcomes.filter { !($0.count == 3 && $0.first == .queued && $0.last == .hungUp(cause: 16, causeText: "Normal Clearing")) }
+            #expect(unexpected.isEmpty, "\(unexpected.count) unexpected, e.g. \(unexpected.prefix(3))")
         }
         try await server.stop()
     }

@@ -31,6 +31,7 @@ final class EngineHarness {
         root existing: String? = nil,
         pbx sharedPBX: SimulatedPBX? = nil,
         clock sharedClock: ManualSpoolClock? = nil,
+        backend: (any CallBackend)? = nil,
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) throws {
         if let existing {
@@ -52,7 +53,7 @@ final class EngineHarness {
         self.events = events.makeAsyncIterator()
         self.eventInput = eventInput
         let capture = log
-        engine = try SpoolEngine(configuration: configuration, backend: pbx, clock: clock,
+        engine = try SpoolEngine(configuration: configuration, backend: backend ?? pbx, clock: clock,
                                  logger: Logger(label: "test") { _ in capture }, changes: changes, events: eventInput)
     }
 

@@ -1,0 +1,117 @@
+import AMI
+
+/// Calls placed through Asterisk's manager interface. Maps the engine's request onto an async Originate
+/// and the client's stages onto the engine's, as contract §3 says.
+public final class AMIBackend: CallBackend {
+    /// Asterisk's reply to every action while it stops: the call was never placed, so it is not an attempt.
+    static let shuttingDown = "Asterisk is shutting down"
+
+    private let client: AMIClient
+    /// How often an adopted call, or one whose connection dropped, is looked up until it is gone.
+    private let pollInterval: Duration
+    /// How often spoold asks again whether a call survived a dropped connection before giving up on it.
+    private let lookupAttempts: Int
+
+    public init(client: AMIClient, pollInterval: Duration = .seconds(1), lookupAttempts: Int = 30) {
+        self.client = client
+        self.pollInterval = pollInterval
+        self.lookupAttempts = lookupAttempts
+    }
+
+    public var isReady: Bool { client.isConnected }
+
+    public static func originate(for request: CallRequest) -> OriginateRequest {
+        var originate = OriginateRequest(channel: request.channel, timeout: request.timeout, channelId: request.channelId)
+        switch request.target {
+        case .application(let name, let data):
+            originate.application = name
+            originate.data = data
+        case .dialplan(let context, let exten, let priority):
+            originate.context = context.isEmpty ? nil : context
+            originate.exten = exten.isEmpty ? nil : exten
+            originate.priority = priority
+        }
+        originate.callerID = request.callerID
+        originate.account = request.account
+        originate.variables = request.variables.map { AMIVariable(name: $0.name, value: $0.value) }
+        originate.codecs = request.codecs
+        originate.earlyMedia = request.earlyMedia
+        return originate
+    }
+
+    public func place(_ request: CallRequest) -> AsyncStream<CallStage> {
+        let originate = Self.originate(for: request)
+        return AsyncStream { continuation in
+            let task = Task {
+                var answered = false
+                for await stage in client.originate(originate) {
+                    switch stage {
+                    case .notSent(let message):
+                        continuation.yield(.notPlaced(message))
+                    case .rejected(let message):
+                        continuation.yield(message == Self.shuttingDown ? .notPlaced(message) : .rejected(message))
+                    case .queued:
+                        continuation.yield(.placed)
+                    case .answered(let channel, _):
+                        answered = true
+                        continuation.yield(.answered(channel: channel))
+                    case .failed(let reason, _):
+                        continuation.yield(.failed(reason: reason, text: ReasonText.text(for: reason)))
+                    case .hungUp:
+                        continuation.yield(.hungUp)
+                    case .connectionLost(let afterAnswer):
+                        await followAfterDrop(request.channelId, answered: answered || afterAnswer, continuation)
+                    case .noResponse:
+                        continuation.yield(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The connection dropped after Asterisk queued the call: once reconnected, a call that is still up is
+    /// followed to its hangup (Completed); one that is gone was a failed attempt ("connection lost").
+    private func followAfterDrop(_ channelId: String, answered: Bool, _ continuation: AsyncStream<CallStage>.Continuation) async {
+        for _ in 0..<lookupAttempts {
+            guard (try? await client.waitUntilConnected()) != nil else { break }
+            switch await channelExists(channelId) {
+            case true?:
+                if !answered { continuation.yield(.answered(channel: channelId)) }
+                await waitUntilGone(channelId)
+                if !Task.isCancelled { continuation.yield(.hungUp) }
+                return
+            case false?:
+                continuation.yield(.failed(reason: 0, text: "connection lost"))
+                return
+            case nil:
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+        continuation.yield(.failed(reason: 0, text: "connection lost"))
+    }
+
+    private func waitUntilGone(_ channelId: String) async {
+        while !Task.isCancelled {
+            if await channelExists(channelId) == false { return }
+            try? await Task.sleep(for: pollInterval)
+        }
+    }
+
+    public func channelExists(_ channelId: String) async -> Bool? {
+        guard client.isConnected else { return nil }
+        return try? await client.channelExists(channelId)
+    }
+
+    public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
+        AsyncStream { continuation in
+            let task = Task {
+                await waitUntilGone(channelId)
+                if !Task.isCancelled { continuation.yield(.hungUp) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

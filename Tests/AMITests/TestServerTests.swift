@@ -1,0 +1,121 @@
+import AMI
+import AMITestServer
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The test server spoken to directly, for the answers the client never provokes.
+@Suite struct TestServerTests {
+    /// Sends raw actions and collects what comes back until `count` messages (after the banner) arrived.
+    static func exchange(_ server: AMITestServer, _ requests: [AMIMessage], expecting count: Int) async throws -> (String, [AMIMessage]) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder()))
+                    return try NIOAsyncChannel<AMIFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var buffer = ByteBuffer()
+            for request in requests { try AMIMessageWriter.write(request, to: &buffer, enforceRequestLimits: false) }
+            try await outbound.write(buffer)
+            var banner = ""
+            var messages: [AMIMessage] = []
+            for try await frame in inbound {
+                switch frame {
+                case .banner(let line): banner = line
+                case .message(let message): messages.append(message)
+                }
+                if messages.count == count { break }
+            }
+            return (banner, messages)
+        }
+    }
+
+    static let login = AMIMessage(["Action": "Login", "Username": "SPOOLD", "Secret": "secret", "ActionID": "l"])
+
+    @Test func beforeLoginOnlyLoginLogoffAndChallenge() async throws {
+        let server = try await AMITestServer.start()
+        let (banner, replies) = try await Self.exchange(server, [
+            AMIMessage(["Action": "Ping", "ActionID": "p"]),
+            AMIMessage(["Action": "Originate", "Channel": "PJSIP/answer", "ActionID": "o"]),
+            AMIMessage(["Action": "Challenge", "AuthType": "plain", "ActionID": "c"]),
+            AMIMessage(["Action": "Logoff", "ActionID": "g"]),
+        ], expecting: 4)
+        #expect(banner == "Asterisk Call Manager/11.0.0")
+        #expect(replies == [
+            AMIMessage(["Response": "Error", "ActionID": "p", "Message": "Permission denied"]),
+            AMIMessage(["Response": "Error", "ActionID": "o", "Message": "Permission denied"]),
+            AMIMessage(["Response": "Error", "ActionID": "c", "Message": "Must specify AuthType"]),
+            AMIMessage(["Response": "Goodbye", "ActionID": "g", "Message": "Thanks for all the fish."]),
+        ])
+        #expect(server.originates.count == 1, "even refused Originates are recorded")
+        try await server.stop()
+    }
+
+    @Test func loginEventsAndRepeatedLogin() async throws {
+        let server = try await AMITestServer.start()
+        let (_, replies) = try await Self.exchange(server, [
+            Self.login,
+            Self.login,
+            AMIMessage(["Action": "Ping", "ActionID": "p"]),
+        ], expecting: 4)
+        #expect(replies[0] == AMIMessage(["Response": "Success", "ActionID": "l", "Message": "Authentication accepted"]))
+        #expect(replies[1]["Event"] == "FullyBooted")
+        #expect(replies[2]["Message"] == "Already authenticated")
+        #expect(replies[3]["Ping"] == "Pong")
+        try await server.stop()
+    }
+
+    @Test func eventsOffReceivesNoOriginateResponseAndSyncOriginateAnswersDirectly() async throws {
+        let server = try await AMITestServer.start()
+        var login = Self.login
+        login.append("Events", "off")
+        let (_, replies) = try await Self.exchange(server, [
+            login,
+            AMIMessage(["Action": "Originate", "Channel": "Local/busy", "Context": "t", "Exten": "s", "Priority": "1", "ActionID": "sync"]),
+            AMIMessage(["Action": "Originate", "Channel": "Local/answer", "Context": "t", "Exten": "s", "Priority": "1", "Async": "yes", "ActionID": "async"]),
+            AMIMessage(["Action": "Ping", "ActionID": "p"]),
+        ], expecting: 4)
+        #expect(replies.map { $0["ActionID"] } == ["l", "sync", "async", "p"])
+        #expect(replies[1]["Message"] == "Originate failed")
+        #expect(replies[2]["Message"] == "Originate successfully queued")
+        try await server.stop()
+    }
+
+    @Test func statusListsAChannelByUniqueidAndName() async throws {
+        let server = try await AMITestServer.start()
+        let (_, replies) = try await Self.exchange(server, [
+            Self.login,
+            AMIMessage(["Action": "Originate", "Channel": "PJSIP/answer/0/60000", "Context": "t", "Exten": "s", "Priority": "1",
+                        "Async": "true", "ChannelId": "up-1", "ActionID": "o"]),
+            AMIMessage(["Action": "Status", "Channel": "up-1", "ActionID": "s1"]),
+            AMIMessage(["Action": "Status", "Channel": "PJSIP/answer/0/60000-00000001", "ActionID": "s2"]),
+            AMIMessage(["Action": "Status", "Channel": "gone", "ActionID": "s3"]),
+        ], expecting: 11)
+        let byAction = replies.filter { $0["Response"] != nil && $0["Event"] == nil }
+        #expect(byAction.map { $0["ActionID"] } == ["l", "o", "s1", "s2", "s3"])
+        #expect(byAction[2]["Message"] == "Channel status will follow")
+        #expect(byAction[3]["Message"] == "Channel status will follow")
+        #expect(byAction[4] == AMIMessage(["Response": "Error", "ActionID": "s3", "Message": "No such channel"]))
+        #expect(replies.filter { $0["Event"] == "Status" }.map { $0["Uniqueid"] } == ["up-1", "up-1"])
+        #expect(await server.channelIsUp("up-1"))
+        try await server.stop()
+    }
+
+    @Test func outcomeConvention() {
+        #expect(CallOutcome(channel: "PJSIP/answer").reason == 4)
+        #expect(CallOutcome(channel: "Local/busy/200").ringMilliseconds == 200)
+        #expect(CallOutcome(channel: "SIP/congestion").reason == 8)
+        #expect(CallOutcome(channel: "X/failure").reason == 0)
+        let noanswer = CallOutcome(channel: "PJSIP/noanswer/500")
+        #expect(noanswer.reason == 3)
+        #expect(noanswer.responseDelayMilliseconds(originateTimeout: 30_000) == 500)
+        #expect(noanswer.responseDelayMilliseconds(originateTimeout: 100) == 100)
+        #expect(CallOutcome(channel: "PJSIP/noanswer").responseDelayMilliseconds(originateTimeout: 2_000) == 2_000)
+        let answer = CallOutcome(channel: "PJSIP/answer/10/2000")
+        #expect(answer.ringMilliseconds == 10 && answer.talkMilliseconds == 2_000)
+        let other = CallOutcome(channel: "PJSIP/100")
+        #expect(other.kind == nil && other.answers && other.responseDelayMilliseconds(originateTimeout: 30_000) == 0)
+    }
+}

@@ -1,0 +1,108 @@
+import AMI
+import AMITestServer
+import CallFile
+import Logging
+import Testing
+@testable import Spooler
+
+@Suite("AMI backend")
+struct AMIBackendTests {
+    @Test("The request maps onto Originate as contract §3 says; empty context and extension are left out")
+    func mapping() {
+        let request = CallRequest(channel: "PJSIP/100@trunk", target: .dialplan(context: "", extension: "s", priority: 2),
+                                  timeout: .seconds(30), callerID: "\"A\" <1>", account: nil,
+                                  variables: [("A", "1"), ("AST_OUTGOING_ATTEMPT", "3")], codecs: ["slin", "ulaw"],
+                                  earlyMedia: true, channelId: "spoold-x-1-3")
+        let originate = AMIBackend.originate(for: request)
+        #expect(originate.channel == "PJSIP/100@trunk")
+        #expect(originate.context == nil && originate.exten == "s" && originate.priority == 2)
+        #expect(originate.application == nil)
+        #expect(originate.timeout == .seconds(30))
+        #expect(originate.callerID == "\"A\" <1>" && originate.account == nil)
+        #expect(originate.variables == [AMIVariable(name: "A", value: "1"), AMIVariable(name: "AST_OUTGOING_ATTEMPT", value: "3")])
+        #expect(originate.codecs == ["slin", "ulaw"])
+        #expect(originate.earlyMedia)
+        #expect(originate.channelId == "spoold-x-1-3")
+        let app = AMIBackend.originate(for: CallRequest(channel: "Local/s@t", target: .application(name: "Playback", data: "hello"),
+                                                        timeout: .seconds(45), callerID: nil, account: "acc", variables: [],
+                                                        codecs: ["slin"], earlyMedia: false, channelId: "i"))
+        #expect(app.application == "Playback" && app.data == "hello" && app.context == nil && app.exten == nil && app.priority == nil)
+        #expect(app.account == "acc")
+    }
+
+    /// An engine dialling through a real AMI client against the in-process Asterisk-like test server.
+    static func withAMI(_ change: (inout AMITestServerConfiguration.Behaviour) -> Void = { _ in },
+                        _ body: (EngineHarness, AMITestServer) async throws -> Void) async throws {
+        var serverConfiguration = AMITestServerConfiguration()
+        change(&serverConfiguration.behaviour)
+        let server = try await AMITestServer.start(configuration: serverConfiguration)
+        let client = AMIClient(configuration: AMIConfiguration(host: "127.0.0.1", port: server.port, username: "spoold",
+                                                               secret: AMISecret("secret")),
+                               logger: Logger(label: "ami") { _ in SwiftLogNoOpLogHandler() })
+        let connection = Task { try await client.run() }
+        try await client.waitUntilConnected()
+        let harness = try EngineHarness(backend: AMIBackend(client: client))
+        try await harness.start()
+        do {
+            try await body(harness, server)
+        } catch {
+            await harness.stop()
+            connection.cancel()
+            try? await server.stop()
+            throw error
+        }
+        await harness.stop()
+        connection.cancel()
+        _ = await connection.result
+        try await server.stop()
+    }
+
+    @Test("Answered through AMI: Completed at hangup, the Originate carries the file's values and the ChannelId")
+    func answered() async throws {
+        try await Self.withAMI { harness, server in
+            let text = callText(["Channel": "Test/answer/0/50", "Context": "target", "Extension": "s", "Set": "X=1", "Archive": "yes"])
+            try harness.submit("ami.call", text)
+            #expect(try await harness.finished("ami.call").0 == .completed)
+            let record = try #require(server.originates.first)
+            #expect(record.channel == "Test/answer/0/50")
+            #expect(record.channelId == ChannelID.make(fileName: "ami.call", startEpoch: EngineHarness.t0.seconds + 300, attempt: 1))
+            let variables = record.headers.filter { $0.name == "Variable" }.map(\.value)
+            #expect(variables == ["X=1", "AST_OUTGOING_ATTEMPT=1"])
+        }
+    }
+
+    @Test("Busy through AMI with MaxRetries 0: Expired, reason 5")
+    func busy() async throws {
+        try await Self.withAMI { harness, _ in
+            try harness.submit("busy.call", callText(["Channel": "Test/busy", "Application": "Wait", "Archive": "yes"]))
+            #expect(try await harness.finished("busy.call").0 == .expired)
+            #expect(harness.log.contains("[busy.call]", "reason 5 (Remote end is Busy)"))
+        }
+    }
+
+    @Test("Response: Error is permanent: Failed with the message, no retry")
+    func rejected() async throws {
+        try await Self.withAMI({ $0.originatePermitted = false }) { harness, _ in
+            try harness.submit("denied.call", callText(["Channel": "Test/answer", "MaxRetries": "3", "Application": "Wait", "Archive": "yes"]))
+            #expect(try await harness.finished("denied.call").0 == .failed)
+            #expect(harness.log.contains("[denied.call]", "Permission denied"))
+            #expect(harness.archived("denied.call")?.components(separatedBy: "StartRetry").count == 2)
+        }
+    }
+
+    @Test("'Asterisk is shutting down' is transient: the StartRetry is taken back out and nothing is counted")
+    func shuttingDown() async throws {
+        try await Self.withAMI { harness, server in
+            server.setBehaviour { $0.shuttingDown = true }  // after login: Asterisk refuses every action while it stops
+            let text = callText(["Channel": "Test/answer", "Application": "Wait", "Archive": "yes"])
+            try harness.submit("later.call", text)
+            _ = try await harness.next { $0 == .notPlaced(file: "later.call") }
+            #expect(harness.inOutgoing("later.call") == text)
+            #expect(harness.mtime(harness.outgoing + "/later.call") == EngineHarness.t0)
+            server.setBehaviour { $0.shuttingDown = false }
+            await harness.advance(by: .seconds(1))
+            #expect(try await harness.finished("later.call").0 == .completed)
+            #expect(harness.archived("later.call") == text + "\nStartRetry: 2381 1 (\(EngineHarness.t0.seconds + 301))\nStatus: Completed\n")
+        }
+    }
+}
