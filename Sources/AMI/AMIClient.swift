@@ -42,16 +42,26 @@ public final class AMIClient: Sendable {
     /// Returns once logged in; throws if the run ends first (or the task is cancelled).
     public func waitUntilConnected() async throws {
         let core = self.core
-        let id = NIOLockedValueBox<UInt64?>(nil)
+        // Both closures run on the event loop, in order; the box only carries the state between them.
+        let waiter = NIOLockedValueBox<(id: UInt64?, cancelled: Bool)>((nil, false))
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 core.eventLoop.execute {
-                    id.withLockedValue { $0 = core.addConnectedWaiter(continuation) }
+                    if waiter.withLockedValue({ $0.cancelled }) {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    let id = core.addConnectedWaiter(continuation)
+                    waiter.withLockedValue { $0.id = id }
                 }
             }
         } onCancel: {
             core.eventLoop.execute {
-                if let waiter = id.withLockedValue({ $0 }) { core.cancelConnectedWaiter(waiter) }
+                let id = waiter.withLockedValue { state -> UInt64? in
+                    state.cancelled = true
+                    return state.id
+                }
+                if let id { core.cancelConnectedWaiter(id) }
             }
         }
     }

@@ -50,11 +50,22 @@ extension CallRequest {
             earlyMedia = file.earlyMedia
         }
         timeout = .seconds(file.waitTime)
-        callerID = file.callerID.map(\.raw).flatMap { $0.isEmpty ? nil : $0 }
+        callerID = file.callerID.flatMap(Self.callerID)
         account = file.account.isEmpty ? nil : file.account
         variables = Self.lastWins(file.effectiveVariables.map { ($0.name, $0.value) } + [(Self.attemptVariable, String(attempt))])
         codecs = file.finalCodecs
         self.channelId = channelId
+    }
+
+    /// The CallerID as Asterisk parsed it from the file (name and number, the number already
+    /// normalised), so AMI receives exactly the parsed values rather than the raw text.
+    static func callerID(_ parsed: CallerID) -> String? {
+        switch (parsed.name.isEmpty, parsed.number.isEmpty) {
+        case (true, true): return nil
+        case (false, true): return "\"\(parsed.name)\""
+        case (true, false): return parsed.number
+        case (false, false): return "\"\(parsed.name)\" <\(parsed.number)>"
+        }
     }
 
     /// AMI keeps the first `Variable` of a name while call files keep the last `Set`: send each name

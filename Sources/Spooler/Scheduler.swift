@@ -53,6 +53,12 @@ public struct Scheduler: Sendable {
         return heap.min?.due
     }
 
+    /// The name that comes due first.
+    public mutating func firstDue() -> String? {
+        dropStaleTop()
+        return heap.min?.name
+    }
+
     /// Takes the earliest file whose due time is at or before `now` off the schedule.
     public mutating func popDue(now: SpoolInstant) -> String? {
         dropStaleTop()

@@ -262,7 +262,8 @@ public actor SpoolEngine {
         guard backend.isReady else {
             if !waitingForBackend, let due = scheduler.nextDue(), due <= now {
                 waitingForBackend = true
-                logger.warning("calls are due but the backend cannot take them (no AMI connection); they wait in due order")
+                let first = scheduler.firstDue() ?? "?"
+                logger.warning("[\(first)] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted")
             }
             return
         }

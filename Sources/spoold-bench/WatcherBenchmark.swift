@@ -21,7 +21,7 @@ struct WatcherBenchmark: AsyncParsableCommand {
     /// kernel serialises file-system wide) or `.` names inside `outgoing/` (the staging spoold's docs
     /// recommend; the watcher also receives, and ignores, the `IN_MOVED_FROM` of each dot name).
     enum Staging: String, CaseIterable {
-        case siblingDirectory = "staging directory beside outgoing"
+        case siblingDirectory = "a staging directory beside outgoing"
         case dotNamesInside = "dot names inside outgoing"
     }
 
@@ -64,7 +64,7 @@ struct WatcherBenchmark: AsyncParsableCommand {
     }
 
     private func report(_ burst: Burst, staging: Staging, unwatched: Duration) {
-        print("watcher burst, \(files) files from a \(staging.rawValue):")
+        print("watcher burst, \(files) files from \(staging.rawValue):")
         print("  renames with no watcher: \(format(unwatched)) s = \(rate(files, unwatched)) renames/s")
         print("  renames while watched:   \(format(burst.renamed)) s = \(rate(files, burst.renamed)) renames/s")
         print("  \(burst.seen) distinct names reported \(format(burst.reported)) s after the first rename "

@@ -255,3 +255,15 @@ import Testing
         try await server.stop()
     }
 }
+
+@Suite struct ClientLifecycleTests {
+    @Test func waitingForAConnectionCanBeCancelled() async throws {
+        let client = AMIClient(
+            configuration: AMIConfiguration(host: "127.0.0.1", port: 1, username: "u", secret: AMISecret("s")),
+            logger: Logger(label: "ami-test")
+        )
+        let waiting = Task { try await client.waitUntilConnected() }
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
+}

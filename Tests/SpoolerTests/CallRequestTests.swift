@@ -41,6 +41,8 @@ struct CallRequestTests {
         #expect(request.channel == "PJSIP/100@trunk")
         #expect(request.timeout == .seconds(7))
         #expect(request.callerID == "\"A\" <1>")
+        let normalised = try #require(CallRequest(file: parse("Channel: Sim/x\nApplication: Wait\nCallerID: \"Wakeup Svc\" <(555) 555-1234>\n"), attempt: 1, channelId: "i"))
+        #expect(normalised.callerID == "\"Wakeup Svc\" <5555551234>")
         #expect(request.account == "acc")
         #expect(request.codecs == file.finalCodecs)
         #expect(request.codecs.first == "slin")
