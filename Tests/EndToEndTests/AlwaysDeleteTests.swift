@@ -25,16 +25,17 @@ struct AlwaysDeleteTests {
     func rescheduledDuringTheCall() async throws {
         let spool = try TemporarySpool()
         let text = callFile([
-            "Channel": "Sim/answer/0/2000", "RetryTime": "1", "AlwaysDelete": "no",
+            "Channel": "Sim/answer/0/6000", "RetryTime": "1", "AlwaysDelete": "no",
             "Application": "Playback", "Data": "x", "Archive": "yes",
         ])
         try await withSpoold(spool: spool) { spoold in
             try spool.submit("wakeup.call", text)
+            // A 6 s call leaves a loaded machine's test executor time to see it in flight.
             try await spoold.waitUntil("the first call to start") {
                 spool.recordsInOutgoing("wakeup.call").map(\.tag) == ["StartRetry"]
             }
             // What the dialplan does in sample.call: move the file's mtime into the future during the call.
-            let rescheduled = (FileSystem.now() + 6).rounded(.down)
+            let rescheduled = (FileSystem.now() + 10).rounded(.down)
             try FileSystem.setMtime(spool.outgoingPath("wakeup.call"), to: rescheduled)
 
             // After the call the file is back to its original bytes, with the mtime the dialplan set.

@@ -1,5 +1,6 @@
 import AMITestServer
 import Foundation
+import Testing
 
 /// The in-process test AMI server on an ephemeral loopback port, and the `spoold run --backend ami` flags
 /// that reach it. The secret goes into a file (mode 0600), never onto the command line.
@@ -54,5 +55,45 @@ func withAMISpoold<T>(
     } catch {
         try? await ami.server.stop()
         throw error
+    }
+}
+
+/// What the spoold under test was built with.
+enum SpooldBuild {
+    /// False while spoold's `ami` backend is not in the build (it then refuses `--backend ami` with
+    /// "not available in this build"). Asked once, by running spoold.
+    static let hasAMIBackend: Bool = {
+        let process = Process()
+        process.executableURL = BuiltProducts.spoold
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spoold-probe-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let output = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        guard let handle = try? FileHandle(forWritingTo: output) else { return true }
+        // Port 9 (discard) on loopback: nothing answers; a real backend still gets ready and keeps trying.
+        process.arguments = ["run", "--spool-dir", scratch.path, "--backend", "ami", "--ami-host", "127.0.0.1",
+                             "--ami-port", "9", "--ami-user", "probe", "--ami-secret-file", output.path]
+        process.standardOutput = handle
+        process.standardError = handle
+        guard (try? process.run()) != nil else { return true }
+        let deadline = Date().addingTimeInterval(10)
+        func said(_ text: String) -> Bool { ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(text) }
+        while process.isRunning && !said("spoold ready") && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? handle.close()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return !text.contains("not available in this build")
+    }()
+}
+
+/// Runs an AMI test body; while spoold lacks its AMI backend, the failures are a known issue (E2E-4 in
+/// /work/notes/engine-bugs.md), so the suite stays green without hiding anything once the backend is in.
+func knownIssueWithoutAMIBackend(_ body: () async throws -> Void) async throws {
+    try await withKnownIssue("E2E-4: spoold's ami backend is not in this build yet") {
+        try await body()
+    } when: {
+        !SpooldBuild.hasAMIBackend
     }
 }
