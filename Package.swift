@@ -52,11 +52,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The `<Tech>/<outcome>[/<ring-ms>[/<talk-ms>]]` convention shared by spoold's simulate backend
+        // and the AMI test server, so both PBXs behave alike for the same channel.
+        .target(name: "SimulatedCalls"),
         // An AMI server that speaks Asterisk 22's wire format, for tests and benchmarks.
         .target(
             name: "AMITestServer",
             dependencies: [
                 "AMI",
+                "SimulatedCalls",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -79,6 +83,7 @@ let package = Package(
                 "CallFile",
                 "SpoolWatcher",
                 "AMI",
+                "SimulatedCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -131,6 +136,7 @@ let package = Package(
             dependencies: [
                 "AMI",
                 "AMITestServer",
+                "SimulatedCalls",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +145,7 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer"]),
+        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
     ]

@@ -1,29 +1,19 @@
+import SimulatedCalls
 import Synchronization
 
 /// A PBX inside spoold, for demos, tests and benchmarks: no Asterisk needed, outcomes chosen by the
 /// channel. `Sim/<outcome>[/<ring-ms>[/<talk-ms>]]` with outcome `answer`, `busy`, `congestion`,
-/// `noanswer` or `failure` (reasons 4, 5, 8, 3, 0). `noanswer` rings for the request's timeout unless
-/// ring-ms is given. Any other channel answers at once and hangs up at once.
+/// `noanswer` or `failure` (reasons 4, 5, 8, 3, 0). `noanswer` rings for the request's timeout, or for
+/// ring-ms when that is shorter. Any other channel answers at once and hangs up at once.
 public final class SimulatedPBX: CallBackend {
-    public enum Outcome: String, Sendable {
-        case answer, busy, congestion, noanswer, failure
-
-        var failureReason: Int? {
-            switch self {
-            case .answer: return nil
-            case .busy: return 5
-            case .congestion: return 8
-            case .noanswer: return 3
-            case .failure: return 0
-            }
-        }
-    }
-
-    /// What the simulated channel does.
+    /// What the simulated channel does: the outcome convention shared with the AMI test server,
+    /// read from `Sim/...` channels only.
     public struct Plan: Sendable, Equatable {
-        public var outcome: Outcome
+        public var outcome: CallOutcome
         public var ring: Duration
         public var talk: Duration
+
+        var answers: Bool { outcome.answers }
     }
 
     private struct State {
@@ -44,16 +34,12 @@ public final class SimulatedPBX: CallBackend {
     public var placedRequests: [CallRequest] { state.withLock { $0.placed } }
 
     public static func plan(for request: CallRequest) -> Plan {
-        let parts = request.channel.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0] == "Sim", let outcome = Outcome(rawValue: String(parts[1])) else {
-            return Plan(outcome: .answer, ring: .zero, talk: .zero)
-        }
-        func milliseconds(_ index: Int) -> Duration? {
-            guard parts.count > index, let ms = Int(parts[index]), ms >= 0 else { return nil }
-            return .milliseconds(ms)
-        }
-        let defaultRing: Duration = outcome == .noanswer ? request.timeout : .zero
-        return Plan(outcome: outcome, ring: milliseconds(2) ?? defaultRing, talk: milliseconds(3) ?? .zero)
+        let outcome = request.channel.hasPrefix("Sim/") ? CallOutcome(channel: request.channel) : CallOutcome(channel: "")
+        let timeout = Int(request.timeout.components.seconds) * 1000
+            + Int(request.timeout.components.attoseconds / 1_000_000_000_000_000)
+        return Plan(outcome: outcome,
+                    ring: .milliseconds(outcome.responseDelayMilliseconds(originateTimeout: timeout)),
+                    talk: .milliseconds(outcome.answers ? outcome.talkMilliseconds : 0))
     }
 
     public var isReady: Bool { true }
@@ -77,7 +63,7 @@ public final class SimulatedPBX: CallBackend {
             let start = clock.now()
             do {
                 try await clock.sleep(until: start.adding(plan.ring))
-                if plan.outcome == .answer {
+                if plan.answers {
                     continuation.yield(.answered(channel: request.channel))
                     try await clock.sleep(until: start.adding(plan.ring).adding(plan.talk))
                 }
@@ -87,7 +73,7 @@ public final class SimulatedPBX: CallBackend {
                 continuation.finish()
                 return
             }
-            self.finish(plan, id: id, channel: request.channel, continuation, answered: plan.outcome == .answer)
+            self.finish(plan, id: id, channel: request.channel, continuation, answered: plan.answers)
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
@@ -95,7 +81,8 @@ public final class SimulatedPBX: CallBackend {
 
     private func finish(_ plan: Plan, id: String, channel: String, _ continuation: AsyncStream<CallStage>.Continuation, answered: Bool = false) {
         hangUp(id)
-        if let reason = plan.outcome.failureReason {
+        if !plan.answers {
+            let reason = plan.outcome.reason
             continuation.yield(.failed(reason: reason, text: ReasonText.text(for: reason)))
         } else {
             if !answered { continuation.yield(.answered(channel: channel)) }

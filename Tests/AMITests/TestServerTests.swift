@@ -1,3 +1,4 @@
+import SimulatedCalls
 import AMI
 import AMITestServer
 import NIOCore

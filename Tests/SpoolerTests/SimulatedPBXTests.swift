@@ -1,3 +1,4 @@
+import SimulatedCalls
 import Testing
 @testable import Spooler
 
@@ -32,10 +33,16 @@ struct SimulatedPBXTests {
 
     @Test("Ring and talk times come from the channel; noanswer rings for the timeout")
     func plans() {
-        #expect(SimulatedPBX.plan(for: Self.request("Sim/answer/100/2000")) == .init(outcome: .answer, ring: .milliseconds(100), talk: .seconds(2)))
-        #expect(SimulatedPBX.plan(for: Self.request("Sim/noanswer", timeout: .seconds(7))) == .init(outcome: .noanswer, ring: .seconds(7), talk: .zero))
-        #expect(SimulatedPBX.plan(for: Self.request("Sim/noanswer/250")) == .init(outcome: .noanswer, ring: .milliseconds(250), talk: .zero))
-        #expect(SimulatedPBX.plan(for: Self.request("Sim/busy/x")) == .init(outcome: .busy, ring: .zero, talk: .zero))
+        func plan(_ channel: String, timeout: Duration = .seconds(45)) -> (CallOutcome.Kind?, Duration, Duration) {
+            let plan = SimulatedPBX.plan(for: Self.request(channel, timeout: timeout))
+            return (plan.outcome.kind, plan.ring, plan.talk)
+        }
+        #expect(plan("Sim/answer/100/2000") == (.answer, .milliseconds(100), .seconds(2)))
+        #expect(plan("Sim/noanswer", timeout: .seconds(7)) == (.noanswer, .seconds(7), .zero))
+        #expect(plan("Sim/noanswer/250") == (.noanswer, .milliseconds(250), .zero))
+        #expect(plan("Sim/busy/x") == (.busy, .zero, .zero))
+        // Only Sim/ channels follow the convention; anything else answers and hangs up at once.
+        #expect(plan("PJSIP/busy/100") == (nil, .zero, .zero))
     }
 
     @Test("A talking call exists until it hangs up, on the injected clock")
