@@ -66,9 +66,11 @@ struct SchedulingTests {
     @Test("A waiting file touched to a later time is not read at its old time")
     func touchedLaterWaits() async throws {
         let spool = try TemporarySpool()
-        try spool.submit("late.call", Self.answered(), due: FileSystem.now() + 2)
+        // Margins leave a loaded CI machine time to start spoold before the old due time passes.
+        let oldDue = FileSystem.now() + 10
+        try spool.submit("late.call", Self.answered(), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
-            let newDue = FileSystem.now() + 5
+            let newDue = oldDue + 3
             try FileSystem.setMtime(spool.outgoingPath("late.call"), to: newDue)
             let file = try await spool.waitForArchive("late.call", by: spoold)
             #expect(try #require(Self.firstReadTime(file)) >= Int(newDue), "read at its old due time")
@@ -78,9 +80,10 @@ struct SchedulingTests {
     @Test("A waiting file replaced by rename runs once, at the new file's time, with the new contents")
     func replacedByRename() async throws {
         let spool = try TemporarySpool()
-        try spool.submit("swap.call", Self.answered(data: "first"), due: FileSystem.now() + 2)
+        let oldDue = FileSystem.now() + 10
+        try spool.submit("swap.call", Self.answered(data: "first"), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
-            let newDue = FileSystem.now() + 5
+            let newDue = oldDue + 3
             let replacement = Self.answered(data: "second")
             try spool.submit("swap.call", replacement, due: newDue)
             let file = try await spool.waitForArchive("swap.call", by: spoold)
@@ -93,13 +96,14 @@ struct SchedulingTests {
     @Test("A deleted waiting file is forgotten: its old schedule never fires a new file of the same name")
     func deletedIsForgotten() async throws {
         let spool = try TemporarySpool()
-        try spool.submit("reuse.call", Self.answered(data: "old"), due: FileSystem.now() + 2)
-        try spool.submit("gone.call", Self.answered(data: "gone"), due: FileSystem.now() + 2)
+        let oldDue = FileSystem.now() + 10
+        try spool.submit("reuse.call", Self.answered(data: "old"), due: oldDue)
+        try spool.submit("gone.call", Self.answered(data: "gone"), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
             try FileManager.default.removeItem(atPath: spool.outgoingPath("gone.call"))
             try FileManager.default.removeItem(atPath: spool.outgoingPath("reuse.call"))
             // Written with a due time well after the deleted file's, which must not run it early.
-            let newDue = FileSystem.now() + 5
+            let newDue = oldDue + 3
             let fresh = Self.answered(data: "new")
             try spool.submit("reuse.call", fresh, due: newDue)
             let file = try await spool.waitForArchive("reuse.call", by: spoold)
