@@ -62,7 +62,7 @@ final class Recorder: Sendable {
     var changes: [SpoolChange] { log.changes.withLock { $0 } }
 
     /// Waits (polling the record, with a deadline) until `condition` holds; false on timeout.
-    func waitUntil(timeout: Duration = .seconds(10),
+    func waitUntil(timeout: Duration = .seconds(30),
                    _ condition: ([SpoolChange]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -72,12 +72,12 @@ final class Recorder: Sendable {
         return log.changes.withLock { condition($0) }
     }
 
-    func waitFor(_ change: SpoolChange, timeout: Duration = .seconds(10)) async -> Bool {
+    func waitFor(_ change: SpoolChange, timeout: Duration = .seconds(30)) async -> Bool {
         await waitUntil(timeout: timeout) { $0.contains(change) }
     }
 
     /// Waits for a complete listing for which `condition` holds.
-    func waitForRescan(reason: RescanReason, timeout: Duration = .seconds(10),
+    func waitForRescan(reason: RescanReason, timeout: Duration = .seconds(30),
                        where condition: @escaping ([String]) -> Bool = { _ in true }) async -> [String]? {
         var found: [String]?
         _ = await waitUntil(timeout: timeout) { changes in
