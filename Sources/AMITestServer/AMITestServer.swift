@@ -81,6 +81,18 @@ public final class AMITestServer: Sendable {
         return (try? await state.eventLoop.submit { state.channels[uniqueid] != nil }.get()) ?? false
     }
 
+    /// Hangs a channel up from the far end now (its Hangup event goes out as for a normal hangup), so a
+    /// test decides when a call ends instead of racing its talk time. False when no such channel is up.
+    @discardableResult
+    public func hangUp(_ uniqueid: String) async -> Bool {
+        let state = self.state
+        return (try? await state.eventLoop.submit { () -> Bool in
+            guard let channel = state.channels[uniqueid] else { return false }
+            state.hangUp(channel)
+            return true
+        }.get()) ?? false
+    }
+
     public func stop() async throws {
         await closeAllConnections()
         try await serverChannel.close()
@@ -94,6 +106,8 @@ final class ServerState: @unchecked Sendable {
         var name: String
         var uniqueid: String
         var answered: Bool
+        /// The Originate that made it, for the Hangup event's caller ID.
+        var request: AMIMessage
     }
 
     let eventLoop: any EventLoop

@@ -27,7 +27,7 @@ extension ServerState {
             broadcast(originateResponse(request, actionID: actionID, success: true, reason: 4,
                                         channel: channel.name, uniqueid: channel.uniqueid))
             after(milliseconds: outcome.talkMilliseconds) { [self] in
-                hangUp(channel, request: request)
+                hangUp(channel)
             }
         }
     }
@@ -38,7 +38,7 @@ extension ServerState {
         channel.answered = true
         channels[channel.uniqueid] = channel
         after(milliseconds: outcome.talkMilliseconds) { [self] in
-            hangUp(channel, request: request)
+            hangUp(channel)
         }
     }
 
@@ -47,11 +47,13 @@ extension ServerState {
         let hex = String(number, radix: 16)
         let name = "\(request["Channel"] ?? "")-\(String(repeating: "0", count: max(0, 8 - hex.count)))\(hex)"
         let uniqueid = request["ChannelId"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(startTime).\(number)"
-        return LiveChannel(name: name, uniqueid: uniqueid, answered: false)
+        return LiveChannel(name: name, uniqueid: uniqueid, answered: false, request: request)
     }
 
-    private func hangUp(_ channel: LiveChannel, request: AMIMessage) {
-        channels.removeValue(forKey: channel.uniqueid)
+    /// Ends a call once: a channel already hung up (by the test, or by its talk time) sends nothing more.
+    func hangUp(_ channel: LiveChannel) {
+        guard channels.removeValue(forKey: channel.uniqueid) != nil else { return }
+        let request = channel.request
         let (number, name) = Self.callerID(request["CallerID"])
         broadcast(AMIMessage([
             "Event": "Hangup", "Privilege": "call,all", "Channel": channel.name,

@@ -205,19 +205,23 @@ struct AMIEndToEndTests {
     func crashAdoptsLiveCall() async throws {
         try await knownIssueWithoutAMIBackend {
             let spool = try TemporarySpool()
-            let channel = "PJSIP/answer/0/6000"
+            // The call talks until the test hangs it up, so the kill always lands while it is up.
+            let channel = "PJSIP/answer/0/600000"
             let text = callFile(["Channel": channel, "MaxRetries": "1", "RetryTime": "1", "Application": "Playback",
                                  "Data": "x", "Archive": "yes"])
             let ami = try await AMIHarness.start(spool: spool)
             do {
                 try spool.submit("adopt.call", text)
                 let first = try await SpooldProcess.started(spool: spool, arguments: ami.spooldArguments, backend: "ami")
-                try await first.waitUntil("the call to be up at the PBX") { ami.originates(channel: channel).count == 1 }
-                first.kill()
+                try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: channel).count == 1 }
                 let channelId = try #require(ami.originates(channel: channel).first?.channelId)
+                try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
+                first.kill()
                 #expect(await ami.server.channelIsUp(channelId))
 
                 try await withSpoold(spool: spool, arguments: ami.spooldArguments, backend: "ami") { second in
+                    try await second.waitUntil("the restarted spoold to adopt the call") { second.log.contains("its call is still up") }
+                    #expect(await ami.server.hangUp(channelId))
                     let file = try await spool.waitForArchive("adopt.call", by: second, timeout: .seconds(40))
                     #expect(file.status == "Completed")
                     #expect(file.tags == ["StartRetry"], "archived:\n\(file.text)")
@@ -235,7 +239,8 @@ struct AMIEndToEndTests {
     func crashCallGone() async throws {
         try await knownIssueWithoutAMIBackend {
             let spool = try TemporarySpool()
-            let channel = "PJSIP/answer/0/1000"
+            // The call talks until the test hangs it up: killed while up, hung up while spoold is down.
+            let channel = "PJSIP/answer/0/600000"
             let text = callFile(["Channel": channel, "MaxRetries": "1", "RetryTime": "1", "Application": "Playback",
                                  "Data": "x", "Archive": "yes"])
             let ami = try await AMIHarness.start(spool: spool)
@@ -246,17 +251,17 @@ struct AMIEndToEndTests {
                 let channelId = try #require(ami.originates(channel: channel).first?.channelId)
                 try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
                 first.kill()
-                try await waitUntilAsync("the call to hang up at the PBX") { await !ami.server.channelIsUp(channelId) }
+                #expect(await ami.server.hangUp(channelId))
 
                 try await withSpoold(spool: spool, arguments: ami.spooldArguments, backend: "ami") { second in
+                    try await second.waitUntil("the retry to reach the PBX") { ami.originates(channel: channel).count == 2 }
+                    let retryId = try #require(ami.originates(channel: channel).last?.channelId)
+                    try await waitUntilAsync("the retry to be up at the PBX") { await ami.server.channelIsUp(retryId) }
+                    #expect(await ami.server.hangUp(retryId))
                     let file = try await spool.waitForArchive("gone.call", by: second, timeout: .seconds(40))
                     #expect(file.status == "Completed")
-                    // E2E-5 (engine-bugs.md): since engine 100f036 a restart finished this file Completed
-                    // although its call had already hung up before the restart.
-                    withKnownIssue("E2E-5: a call gone before the restart is not counted as aborted", isIntermittent: true) {
-                        #expect(file.tags == ["StartRetry", "AbortRetry", "StartRetry"], "archived:\n\(file.text)")
-                        #expect(ami.originates(channel: channel).count == 2)
-                    }
+                    #expect(file.tags == ["StartRetry", "AbortRetry", "StartRetry"], "archived:\n\(file.text)")
+                    #expect(ami.originates(channel: channel).count == 2)
                 }
                 try await ami.server.stop()
             } catch {
