@@ -201,36 +201,44 @@ struct AMIEndToEndTests {
         }
     }
 
+    /// An endless call (it talks until the test hangs it up), so every kill lands while it is up.
+    static let endlessChannel = "PJSIP/answer/0/600000"
+
+    /// Starts spoold on `name`, waits until its call is up at the PBX, kills spoold with SIGKILL, then
+    /// runs `body` with the call's ChannelId and the harness; the server is stopped afterwards.
+    func afterKillDuringCall(_ name: String, _ body: (TemporarySpool, AMIHarness, String) async throws -> Void) async throws {
+        let spool = try TemporarySpool()
+        let text = callFile(["Channel": Self.endlessChannel, "MaxRetries": "1", "RetryTime": "1",
+                             "Application": "Playback", "Data": "x", "Archive": "yes"])
+        let ami = try await AMIHarness.start(spool: spool)
+        do {
+            try spool.submit(name, text)
+            let first = try await SpooldProcess.started(spool: spool, arguments: ami.spooldArguments, backend: "ami")
+            try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: Self.endlessChannel).count == 1 }
+            let channelId = try #require(ami.originates(channel: Self.endlessChannel).first?.channelId)
+            try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
+            first.kill()
+            try await body(spool, ami, channelId)
+            try await ami.server.stop()
+        } catch {
+            try? await ami.server.stop()
+            throw error
+        }
+    }
+
     @Test("kill -9 during an AMI call, restart while the call is still up: adopted, Completed, dialled once")
     func crashAdoptsLiveCall() async throws {
         try await knownIssueWithoutAMIBackend {
-            let spool = try TemporarySpool()
-            // The call talks until the test hangs it up, so the kill always lands while it is up.
-            let channel = "PJSIP/answer/0/600000"
-            let text = callFile(["Channel": channel, "MaxRetries": "1", "RetryTime": "1", "Application": "Playback",
-                                 "Data": "x", "Archive": "yes"])
-            let ami = try await AMIHarness.start(spool: spool)
-            do {
-                try spool.submit("adopt.call", text)
-                let first = try await SpooldProcess.started(spool: spool, arguments: ami.spooldArguments, backend: "ami")
-                try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: channel).count == 1 }
-                let channelId = try #require(ami.originates(channel: channel).first?.channelId)
-                try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
-                first.kill()
+            try await afterKillDuringCall("adopt.call") { spool, ami, channelId in
                 #expect(await ami.server.channelIsUp(channelId))
-
                 try await withSpoold(spool: spool, arguments: ami.spooldArguments, backend: "ami") { second in
                     try await second.waitUntil("the restarted spoold to adopt the call") { second.log.contains("its call is still up") }
                     #expect(await ami.server.hangUp(channelId))
                     let file = try await spool.waitForArchive("adopt.call", by: second, timeout: .seconds(40))
                     #expect(file.status == "Completed")
                     #expect(file.tags == ["StartRetry"], "archived:\n\(file.text)")
-                    #expect(ami.originates(channel: channel).count == 1, "the adopted call was dialled again")
+                    #expect(ami.originates(channel: Self.endlessChannel).count == 1, "the adopted call was dialled again")
                 }
-                try await ami.server.stop()
-            } catch {
-                try? await ami.server.stop()
-                throw error
             }
         }
     }
@@ -238,35 +246,18 @@ struct AMIEndToEndTests {
     @Test("kill -9 during an AMI call that ends while spoold is down: AbortRetry, then the retry rules")
     func crashCallGone() async throws {
         try await knownIssueWithoutAMIBackend {
-            let spool = try TemporarySpool()
-            // The call talks until the test hangs it up: killed while up, hung up while spoold is down.
-            let channel = "PJSIP/answer/0/600000"
-            let text = callFile(["Channel": channel, "MaxRetries": "1", "RetryTime": "1", "Application": "Playback",
-                                 "Data": "x", "Archive": "yes"])
-            let ami = try await AMIHarness.start(spool: spool)
-            do {
-                try spool.submit("gone.call", text)
-                let first = try await SpooldProcess.started(spool: spool, arguments: ami.spooldArguments, backend: "ami")
-                try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: channel).count == 1 }
-                let channelId = try #require(ami.originates(channel: channel).first?.channelId)
-                try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
-                first.kill()
+            try await afterKillDuringCall("gone.call") { spool, ami, channelId in
                 #expect(await ami.server.hangUp(channelId))
-
                 try await withSpoold(spool: spool, arguments: ami.spooldArguments, backend: "ami") { second in
-                    try await second.waitUntil("the retry to reach the PBX") { ami.originates(channel: channel).count == 2 }
-                    let retryId = try #require(ami.originates(channel: channel).last?.channelId)
+                    try await second.waitUntil("the retry to reach the PBX") { ami.originates(channel: Self.endlessChannel).count == 2 }
+                    let retryId = try #require(ami.originates(channel: Self.endlessChannel).last?.channelId)
                     try await waitUntilAsync("the retry to be up at the PBX") { await ami.server.channelIsUp(retryId) }
                     #expect(await ami.server.hangUp(retryId))
                     let file = try await spool.waitForArchive("gone.call", by: second, timeout: .seconds(40))
                     #expect(file.status == "Completed")
                     #expect(file.tags == ["StartRetry", "AbortRetry", "StartRetry"], "archived:\n\(file.text)")
-                    #expect(ami.originates(channel: channel).count == 2)
+                    #expect(ami.originates(channel: Self.endlessChannel).count == 2)
                 }
-                try await ami.server.stop()
-            } catch {
-                try? await ami.server.stop()
-                throw error
             }
         }
     }
