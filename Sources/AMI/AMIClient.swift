@@ -80,14 +80,38 @@ public final class AMIClient: Sendable {
     }
 
     /// Whether Asterisk still has a channel with this id (a ChannelId spoold assigned, which Asterisk
-    /// makes the channel's Uniqueid). `Action: Status` with `Channel: <id>` finds a channel by name or by
-    /// Uniqueid; when there is none the answer is `Response: Error` / `Message: No such channel`.
+    /// makes the channel's Uniqueid).
     public func channelExists(_ channelId: String) async throws -> Bool {
-        let response = try await send(AMIMessage(["Action": "Status", "Channel": channelId]))
-        if response["Response"] == "Success" { return true }
-        let message = response["Message"] ?? ""
-        if message == "No such channel" { return false }
-        throw AMIActionError.error(message)
+        try await channelStatus(channelId) != nil
+    }
+
+    /// The state of a channel by its Uniqueid, nil when Asterisk has no such channel. `Action: Status`
+    /// with `Channel: <id>` finds a channel by name or Uniqueid and lists it in a `Status` event (its
+    /// `ChannelState`); when there is none the answer is `Response: Error` / `Message: No such channel`.
+    public func channelStatus(_ channelId: String) async throws -> AMIChannelStatus? {
+        let list = try await sendList(AMIMessage(["Action": "Status", "Channel": channelId]))
+        let response = list[0]
+        guard response["Response"] == "Success" else {
+            let message = response["Message"] ?? ""
+            if message == "No such channel" { return nil }
+            throw AMIActionError.error(message)
+        }
+        guard let status = list.dropFirst().first(where: { $0["Event"] == "Status" }) else { return nil }
+        return AMIChannelStatus(state: status["ChannelState"].flatMap { Int($0) }, description: status["ChannelStateDesc"] ?? "")
+    }
+
+    /// The `Hangup` event of a channel this client did not originate (one found up after a restart or a
+    /// reconnect). The stream yields it and ends; it ends without it when the connection drops. The watch
+    /// is in place when this returns, so a Hangup that arrives afterwards is never missed.
+    public func hangupEvent(of uniqueid: String) async -> AsyncStream<AMIMessage> {
+        let (stream, continuation) = AsyncStream.makeStream(of: AMIMessage.self)
+        let core = self.core
+        do {
+            try await core.eventLoop.submit { core.watchHangup(of: uniqueid, continuation) }.get()
+        } catch {
+            continuation.finish()
+        }
+        return stream
     }
 
     /// The round-trip time of one `Ping`.
@@ -101,9 +125,18 @@ public final class AMIClient: Sendable {
 
     /// Sends one action (the client adds its ActionID) and returns its response.
     public func send(_ message: AMIMessage) async throws -> AMIMessage {
-        let promise = core.eventLoop.makePromise(of: AMIMessage.self)
+        let promise = core.eventLoop.makePromise(of: [AMIMessage].self)
         let core = self.core
         core.eventLoop.execute { core.send(message, promise: promise) }
+        return try await promise.futureResult.get()[0]
+    }
+
+    /// Sends a list action and returns its response followed by the events of its list (up to and
+    /// including the one with `EventList: Complete`); just the response when it starts no list.
+    public func sendList(_ message: AMIMessage) async throws -> [AMIMessage] {
+        let promise = core.eventLoop.makePromise(of: [AMIMessage].self)
+        let core = self.core
+        core.eventLoop.execute { core.send(message, collectsList: true, promise: promise) }
         return try await promise.futureResult.get()
     }
 
@@ -227,4 +260,19 @@ public final class AMIClient: Sendable {
         }
         return AMIConnectionHandler.classify(error)
     }
+}
+
+/// A channel's state as `Status` lists it.
+public struct AMIChannelStatus: Sendable, Equatable {
+    /// Asterisk's `ChannelState` number (6 = Up, 5 = Ringing, 4 = Ring, ...).
+    public var state: Int?
+    public var description: String
+
+    public init(state: Int?, description: String) {
+        self.state = state
+        self.description = description
+    }
+
+    /// Answered: AST_STATE_UP.
+    public var isUp: Bool { state == 6 }
 }

@@ -9,8 +9,13 @@ final class AMIClientCore: @unchecked Sendable {
     typealias Subscriber = AsyncStream<OriginateStage>.Continuation
 
     struct PendingAction {
-        var promise: EventLoopPromise<AMIMessage>
+        /// The response, then (for a list action) the events of its list, in order.
+        var promise: EventLoopPromise<[AMIMessage]>
         var deadline: NIODeadline
+        /// A list action (`Status`, ...) answers `EventList: start`, then events with its ActionID, then
+        /// one with `EventList: Complete`: it stays pending until then.
+        var collectsList: Bool
+        var received: [AMIMessage] = []
     }
 
     let eventLoop: any EventLoop
@@ -25,6 +30,9 @@ final class AMIClientCore: @unchecked Sendable {
     private var handler: AMIConnectionHandler?
     private var originates = OriginateTracker<Subscriber>()
     private var actions: [String: PendingAction] = [:]
+    /// Streams waiting for the `Hangup` event of a channel spoold did not originate on this connection.
+    private var hangupWatchers: [String: [UInt64: AsyncStream<AMIMessage>.Continuation]] = [:]
+    private var watcherCounter: UInt64 = 0
     private var connectedWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
     private var waiterCounter: UInt64 = 0
     private var flushPending = false
@@ -110,6 +118,10 @@ final class AMIClientCore: @unchecked Sendable {
         let pending = actions.values
         actions.removeAll()
         for action in pending { action.promise.fail(AMIActionError.connectionLost) }
+        // A Hangup could now go unseen: each watcher's owner asks Asterisk again after the reconnect.
+        let watchers = hangupWatchers.values.flatMap(\.values)
+        hangupWatchers.removeAll()
+        for watcher in watchers { watcher.finish() }
     }
 
     /// A response or event for our actions.
@@ -120,14 +132,52 @@ final class AMIClientCore: @unchecked Sendable {
                 for update in originates.originateResponse(message, actionID: actionID) { deliver(update) }
             } else if event == "Hangup" {
                 if let update = originates.hangup(message) { deliver(update) }
+                if let uniqueid = message["Uniqueid"], let watchers = hangupWatchers.removeValue(forKey: uniqueid) {
+                    for watcher in watchers.values {
+                        watcher.yield(message)
+                        watcher.finish()
+                    }
+                }
+            } else if let actionID = message["ActionID"], var action = actions[actionID], action.collectsList,
+                      !action.received.isEmpty {
+                action.received.append(message)
+                if message["EventList"]?.lowercased() == "complete" {
+                    actions.removeValue(forKey: actionID)
+                    action.promise.succeed(action.received)
+                } else {
+                    actions[actionID] = action
+                }
             }
             return
         }
         guard let actionID = message["ActionID"] else { return }
         if originates.isTracked(actionID: actionID) {
             if let update = originates.response(message, actionID: actionID, now: .now()) { deliver(update) }
-        } else if let action = actions.removeValue(forKey: actionID) {
-            action.promise.succeed(message)
+        } else if var action = actions.removeValue(forKey: actionID) {
+            if action.collectsList, message["EventList"]?.lowercased() == "start" {
+                action.received = [message]
+                actions[actionID] = action
+            } else {
+                action.promise.succeed([message])
+            }
+        }
+    }
+
+    /// The next `Hangup` event for this Uniqueid; the stream ends without one if the connection drops.
+    func watchHangup(of uniqueid: String, _ continuation: AsyncStream<AMIMessage>.Continuation) {
+        eventLoop.preconditionInEventLoop()
+        guard channel != nil else {
+            continuation.finish()
+            return
+        }
+        watcherCounter += 1
+        let id = watcherCounter
+        hangupWatchers[uniqueid, default: [:]][id] = continuation
+        continuation.onTermination = { [self] _ in
+            eventLoop.execute {
+                self.hangupWatchers[uniqueid]?[id] = nil
+                if self.hangupWatchers[uniqueid]?.isEmpty == true { self.hangupWatchers[uniqueid] = nil }
+            }
         }
     }
 
@@ -172,7 +222,7 @@ final class AMIClientCore: @unchecked Sendable {
 
     // MARK: Plain actions
 
-    func send(_ message: AMIMessage, promise: EventLoopPromise<AMIMessage>) {
+    func send(_ message: AMIMessage, collectsList: Bool = false, promise: EventLoopPromise<[AMIMessage]>) {
         eventLoop.preconditionInEventLoop()
         guard let channel else {
             promise.fail(AMIActionError.notConnected)
@@ -188,7 +238,8 @@ final class AMIClientCore: @unchecked Sendable {
             promise.fail(AMIActionError.invalidRequest("\(error)"))
             return
         }
-        actions[actionID] = PendingAction(promise: promise, deadline: .now() + TimeAmount(configuration.responseTimeout))
+        actions[actionID] = PendingAction(
+            promise: promise, deadline: .now() + TimeAmount(configuration.responseTimeout), collectsList: collectsList)
         write(buffer, to: channel)
     }
 

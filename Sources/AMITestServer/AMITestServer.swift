@@ -108,6 +108,8 @@ final class ServerState: @unchecked Sendable {
         var answered: Bool
         /// The Originate that made it, for the Hangup event's caller ID.
         var request: AMIMessage
+        /// The async Originate's ActionID, for its OriginateResponse when the test hangs it up ringing.
+        var actionID: String? = nil
     }
 
     let eventLoop: any EventLoop

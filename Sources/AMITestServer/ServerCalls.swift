@@ -14,9 +14,12 @@ extension ServerState {
     }
 
     func startCall(_ request: AMIMessage, actionID: String?, outcome: CallOutcome, timeout: Int) {
-        let channel = makeChannel(for: request)
+        var channel = makeChannel(for: request)
+        channel.actionID = actionID
         channels[channel.uniqueid] = channel
         after(milliseconds: outcome.responseDelayMilliseconds(originateTimeout: timeout)) { [self] in
+            // Hung up by the test while ringing: its OriginateResponse has gone out already.
+            guard channels[channel.uniqueid] != nil else { return }
             guard outcome.answers else {
                 channels.removeValue(forKey: channel.uniqueid)
                 broadcast(originateResponse(request, actionID: actionID, success: false, reason: outcome.reason,
@@ -51,13 +54,15 @@ extension ServerState {
     }
 
     /// Ends a call once: a channel already hung up (by the test, or by its talk time) sends nothing more.
+    /// A channel hung up while ringing (by the test) ends its Originate as Asterisk does: Hangup with the
+    /// ringing state, then OriginateResponse Failure with Reason 1.
     func hangUp(_ channel: LiveChannel) {
-        guard channels.removeValue(forKey: channel.uniqueid) != nil else { return }
+        guard let channel = channels.removeValue(forKey: channel.uniqueid) else { return }
         let request = channel.request
         let (number, name) = Self.callerID(request["CallerID"])
         broadcast(AMIMessage([
             "Event": "Hangup", "Privilege": "call,all", "Channel": channel.name,
-            "ChannelState": "6", "ChannelStateDesc": "Up",
+            "ChannelState": channel.answered ? "6" : "5", "ChannelStateDesc": channel.answered ? "Up" : "Ringing",
             "CallerIDNum": number, "CallerIDName": name,
             "ConnectedLineNum": "<unknown>", "ConnectedLineName": "<unknown>", "Language": "en",
             "AccountCode": request["Account"] ?? "",
@@ -65,6 +70,10 @@ extension ServerState {
             "Uniqueid": channel.uniqueid, "Linkedid": channel.uniqueid,
             "Cause": "16", "Cause-txt": "Normal Clearing",
         ]))
+        if !channel.answered, let actionID = channel.actionID {
+            broadcast(originateResponse(request, actionID: actionID, success: false, reason: 1,
+                                        channel: request["Channel"] ?? "", uniqueid: channel.uniqueid))
+        }
     }
 
     private func originateResponse(_ request: AMIMessage, actionID: String?, success: Bool, reason: Int,

@@ -71,47 +71,130 @@ public final class AMIBackend: CallBackend {
         }
     }
 
-    /// The connection dropped after Asterisk queued the call: once reconnected, a call that is still up is
-    /// followed to its hangup (Completed); one that is gone was a failed attempt ("connection lost").
+    /// The connection dropped after Asterisk queued the call: once reconnected, a call that is still there
+    /// is followed to its end; one that is gone was a failed attempt ("connection lost").
     private func followAfterDrop(_ channelId: String, answered: Bool, _ continuation: AsyncStream<CallStage>.Continuation) async {
         for _ in 0..<lookupAttempts {
             guard (try? await client.waitUntilConnected()) != nil else { break }
-            switch await channelExists(channelId) {
-            case true?:
-                if !answered { continuation.yield(.answered(channel: channelId)) }
-                await waitUntilGone(channelId)
-                if !Task.isCancelled { continuation.yield(.hungUp) }
+            switch await channelStatus(channelId) {
+            case .present(let status):
+                await follow(channelId, seen: status, answered: answered, continuation)
                 return
-            case false?:
+            case .gone:
                 continuation.yield(.failed(reason: 0, text: "connection lost"))
                 return
-            case nil:
+            case .unknown:
                 try? await Task.sleep(for: pollInterval)
             }
         }
         continuation.yield(.failed(reason: 0, text: "connection lost"))
     }
 
-    private func waitUntilGone(_ channelId: String) async {
+    enum Lookup {
+        case present(AMIChannelStatus)
+        case gone
+        /// Not connected, or Asterisk did not answer.
+        case unknown
+    }
+
+    func channelStatus(_ channelId: String) async -> Lookup {
+        guard client.isConnected else { return .unknown }
+        do {
+            return try await client.channelStatus(channelId).map(Lookup.present) ?? .gone
+        } catch {
+            return .unknown
+        }
+    }
+
+    /// Follows a call spoold did not see through (after a restart or a dropped connection) until it is
+    /// gone: `.answered` once it is seen Up (in `Status`, or in its `Hangup` event's ChannelState), then
+    /// `.hungUp`. A call that rang and ended unanswered therefore never reads as answered: the engine
+    /// counts it as a failed attempt. Between looks it waits for the Hangup event, so a short call is
+    /// judged by the event rather than missed between two polls.
+    private func follow(_ channelId: String, seen first: AMIChannelStatus, answered: Bool,
+                        _ continuation: AsyncStream<CallStage>.Continuation) async {
+        var answered = answered
+        var status: AMIChannelStatus? = first
+        var unknownLooks = 0
         while !Task.isCancelled {
-            if await channelExists(channelId) == false { return }
-            try? await Task.sleep(for: pollInterval)
+            if let status, status.isUp, !answered {
+                answered = true
+                continuation.yield(.answered(channel: channelId))
+            }
+            let hangup = await client.hangupEvent(of: channelId)
+            if let event = await Self.first(of: hangup, within: pollInterval) {
+                if event["ChannelState"] == "6", !answered { continuation.yield(.answered(channel: channelId)) }
+                continuation.yield(.hungUp)
+                return
+            }
+            switch await channelStatus(channelId) {
+            case .present(let now):
+                status = now
+                unknownLooks = 0
+            case .gone:
+                continuation.yield(.hungUp)
+                return
+            case .unknown:
+                status = nil
+                unknownLooks += 1
+                if unknownLooks >= lookupAttempts {
+                    continuation.yield(.failed(reason: 0, text: "connection lost"))
+                    return
+                }
+                _ = try? await client.waitUntilConnected()
+            }
+        }
+    }
+
+    /// The stream's first element, or nil when `timeout` passes first (or the stream ends without one).
+    static func first(of stream: AsyncStream<AMIMessage>, within timeout: Duration) async -> AMIMessage? {
+        await withTaskGroup(of: AMIMessage?.self) { group in
+            group.addTask {
+                for await element in stream { return element }
+                try? await Task.sleep(for: timeout)  // ended by a dropped connection: wait out the interval
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let winner = await group.next() ?? nil
+            group.cancelAll()
+            return winner
         }
     }
 
     public func channelExists(_ channelId: String) async -> Bool? {
-        guard client.isConnected else { return nil }
-        return try? await client.channelExists(channelId)
+        switch await channelStatus(channelId) {
+        case .present: return true
+        case .gone: return false
+        case .unknown: return nil
+        }
     }
 
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
         AsyncStream { continuation in
             let task = Task {
-                await waitUntilGone(channelId)
-                if !Task.isCancelled { continuation.yield(.hungUp) }
+                await followAdopted(channelId, continuation)
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    private func followAdopted(_ channelId: String, _ continuation: AsyncStream<CallStage>.Continuation) async {
+        for _ in 0..<lookupAttempts {
+            switch await channelStatus(channelId) {
+            case .present(let status):
+                return await follow(channelId, seen: status, answered: false, continuation)
+            case .gone:
+                continuation.yield(.hungUp)
+                return
+            case .unknown:
+                _ = try? await client.waitUntilConnected()
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+        continuation.yield(.failed(reason: 0, text: "connection lost"))
     }
 }

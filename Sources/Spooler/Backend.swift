@@ -112,7 +112,9 @@ public protocol CallBackend: Sendable {
     /// Whether a channel with this Uniqueid is up; nil when the backend cannot tell right now
     /// (for example while the AMI connection is down).
     func channelExists(_ channelId: String) async -> Bool?
-    /// The stream of an adopted call (found up after a restart): ends with `hungUp` when it is over.
+    /// The stream of an adopted call (found after a restart): yields `answered` if and when it is (or
+    /// was) answered, and ends with `hungUp` when it is over; a call that ends unanswered never yields
+    /// `answered`, so the engine counts it as a failed attempt.
     func awaitHangup(of channelId: String) -> AsyncStream<CallStage>
 }
 

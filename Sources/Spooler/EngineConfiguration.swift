@@ -71,6 +71,9 @@ public enum EngineEvent: Sendable, Equatable {
     case notPlaced(file: String)
     /// A FIFO, socket, device or directory in outgoing/.
     case skipped(file: String, kind: String)
+    /// The name came to name another file while its call was in flight: the call's result went into no
+    /// file, and the new file is scheduled as a new call.
+    case replacedInFlight(file: String)
     /// The file disappeared; its schedule is dropped.
     case forgotten(file: String)
 

@@ -16,8 +16,15 @@ public final class SimulatedPBX: CallBackend {
         var answers: Bool { outcome.answers }
     }
 
+    /// A simulated channel that exists: ringing, or answered and talking.
+    private struct LiveCall {
+        var answered = false
+        /// Adopters waiting for its end; told whether it had been answered.
+        var waiters: [CheckedContinuation<Bool, Never>] = []
+    }
+
     private struct State {
-        var up: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var up: [String: LiveCall] = [:]
         var placed: [CallRequest] = []
         var recordsRequests: Bool
     }
@@ -49,7 +56,7 @@ public final class SimulatedPBX: CallBackend {
         let id = request.channelId
         state.withLock { state in
             if state.recordsRequests { state.placed.append(request) }
-            state.up[id] = []
+            state.up[id] = LiveCall()
         }
         let (stream, continuation) = AsyncStream.makeStream(of: CallStage.self)
         continuation.yield(.placed)
@@ -64,6 +71,7 @@ public final class SimulatedPBX: CallBackend {
             do {
                 try await clock.sleep(until: start.adding(plan.ring))
                 if plan.answers {
+                    self.markAnswered(id)
                     continuation.yield(.answered(channel: request.channel))
                     try await clock.sleep(until: start.adding(plan.ring).adding(plan.talk))
                 }
@@ -91,9 +99,13 @@ public final class SimulatedPBX: CallBackend {
         continuation.finish()
     }
 
+    private func markAnswered(_ id: String) {
+        state.withLock { $0.up[id]?.answered = true }
+    }
+
     private func hangUp(_ id: String) {
-        let waiters = state.withLock { $0.up.removeValue(forKey: id) } ?? []
-        for waiter in waiters { waiter.resume() }
+        guard let call = state.withLock({ $0.up.removeValue(forKey: id) }) else { return }
+        for waiter in call.waiters { waiter.resume(returning: call.answered) }
     }
 
     public func channelExists(_ channelId: String) async -> Bool? {
@@ -103,14 +115,15 @@ public final class SimulatedPBX: CallBackend {
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
         AsyncStream { continuation in
             let task = Task {
-                await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let answered = await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
                     let stillUp = state.withLock { state -> Bool in
                         guard state.up[channelId] != nil else { return false }
-                        state.up[channelId]!.append(waiter)
+                        state.up[channelId]!.waiters.append(waiter)
                         return true
                     }
-                    if !stillUp { waiter.resume() }
+                    if !stillUp { waiter.resume(returning: false) }
                 }
+                if answered { continuation.yield(.answered(channel: channelId)) }
                 continuation.yield(.hungUp)
                 continuation.finish()
             }

@@ -23,14 +23,28 @@ public enum EntryKind: Equatable, Sendable {
     case other(String)
 }
 
+/// A file's identity, whatever its name: replacing a file by rename gives the path another identity.
+public struct FileID: Hashable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+}
+
 public struct EntryInfo: Equatable, Sendable {
     public var kind: EntryKind
     public var mtime: SpoolInstant
     public var size: Int64
     public var uid: UInt32
     public var mode: UInt32
+    /// Which file this is (device and inode): a path that names another file was replaced.
+    public var fileID: FileID
 
     init(_ st: stat) {
+        fileID = FileID(st)
         mtime = SpoolInstant(st.st_mtim)
         size = Int64(st.st_size)
         uid = st.st_uid
@@ -142,6 +156,8 @@ public final class SpoolDirectory: Sendable {
     public struct AppendResult {
         /// The file's length before the record: truncating to it takes the record back out.
         public var lengthBefore: Int64
+        /// The file the record went into.
+        public var fileID: FileID
         /// Set when the record was written but the times could not be set (EPERM unless spoold owns it).
         public var timesError: SystemError?
     }
@@ -169,7 +185,7 @@ public final class SpoolDirectory: Sendable {
         if let mtime {
             if !Self.setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
         }
-        return AppendResult(lengthBefore: lengthBefore, timesError: timesError)
+        return AppendResult(lengthBefore: lengthBefore, fileID: FileID(st), timesError: timesError)
     }
 
     /// Takes an appended record back out and restores the mtime (an Originate that never left spoold).

@@ -58,6 +58,9 @@ public actor SpoolEngine {
         /// The mtime spoold gave the file with StartRetry: any other future mtime at the end was set by
         /// someone else (the AlwaysDelete: no reuse).
         var ownMtime: SpoolInstant
+        /// The file the attempt belongs to: if the name comes to name another file (replaced by rename
+        /// while the call was in flight), the new file is a new call and gets none of this attempt's records.
+        var fileID: FileID?
     }
 
     /// The two options that decide what finishing does with a file.
@@ -395,25 +398,25 @@ public actor SpoolEngine {
         guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
         limiter.start(now: now)
         attempts[name] = Attempt(file: file, number: number, channelId: channelId, lengthBefore: appended.lengthBefore,
-                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime)
+                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID)
         logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
         events?.yield(.attemptStarted(file: name, attempt: number, channelId: channelId))
         follow(name, number: number, stages: backend.place(request))
     }
 
     /// Follows a call's stages outside the actor and reports how the attempt ended.
-    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>, adopted: Bool = false) {
+    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>) {
         let finishAtAnswer = configuration.finishAtAnswer
         Task.detached {
-            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer, answered: adopted)
+            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer)
             await self.attemptEnded(name, number: number, outcome: outcome)
         }
     }
 
-    /// `answered` starts true for an adopted call: it was found up after a restart, so its hangup ends a
-    /// call that was answered (a call still ringing that long after its WaitTime does not exist).
-    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool, answered: Bool = false) async -> Outcome {
-        var answered = answered
+    /// An adopted call's stream says `answered` too (only if it was), so a call adopted while ringing that
+    /// then ends unanswered is a failed attempt, never Completed.
+    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool) async -> Outcome {
+        var answered = false
         for await stage in stages {
             switch stage {
             case .placed:
@@ -444,6 +447,9 @@ public actor SpoolEngine {
         let now = clock.now()
         let channel = file.channel?.description ?? "?"
         let of = "attempt \(number) of \(file.maxRetries + 1) on \(channel)"
+        if let current = outgoing.info(name), let dialled = attempt.fileID, current.fileID != dialled {
+            return replacedInFlight(name, attempt: of, outcome: outcome)
+        }
         switch outcome {
         case .completed:
             logger.notice("[\(name)] \(of): answered\(configuration.finishAtAnswer ? "" : " and hung up")")
@@ -488,6 +494,24 @@ public actor SpoolEngine {
         }
     }
 
+    /// The name was given to another file while the call was in flight: the call's result is logged, and
+    /// the new file is left untouched and scheduled by its own mtime as a new call (nothing is lost).
+    func replacedInFlight(_ name: String, attempt: String, outcome: Outcome) {
+        let result: String
+        switch outcome {
+        case .completed: result = "answered"
+        case .failed(let reason, let text): result = "failed, reason \(reason) (\(text))"
+        case .rejected(let message): result = "refused by the PBX: \(message)"
+        case .notPlaced(let message): result = "not placed (\(message))"
+        }
+        logger.warning("[\(name)] \(attempt): \(result); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime")
+        rememberedAttempts[name] = nil
+        refusedRecordWrites[name] = nil
+        stuckMtime[name] = nil
+        events?.yield(.replacedInFlight(file: name))
+        note(name)
+    }
+
     func noteStuckTimes(_ name: String, error: SystemError, mtime: SpoolInstant) {
         if stuckMtime[name] == nil {
             let owner = outgoing.info(name)?.ownership ?? "owner unknown"
@@ -528,12 +552,13 @@ public actor SpoolEngine {
             schedule(name, at: now.adding(configuration.backendRetryDelay))
         case true?:
             logger.notice("[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(channelId)): following it to its hangup")
-            let mtime = outgoing.info(name)?.mtime ?? now
+            let info = outgoing.info(name)
+            let mtime = info?.mtime ?? now
             attempts[name] = Attempt(file: file, number: start.number, channelId: channelId, lengthBefore: 0,
-                                     mtimeBefore: mtime, ownMtime: mtime)
+                                     mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID)
             limiter.adopt()
             events?.yield(.adopted(file: name, channelId: channelId))
-            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId), adopted: true)
+            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId))
         case false?:
             let number = max(file.finishedAttempts, rememberedAttempts[name] ?? 0) + 1
             let due = now.adding(seconds: file.retryTime)

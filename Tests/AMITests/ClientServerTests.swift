@@ -175,6 +175,18 @@ import Testing
             #expect(try await client.channelExists("long-call"))
             #expect(try await client.channelExists("ringing-call"))
             #expect(try await !client.channelExists("never-dialled"))
+            // What adoption decides by: Up (answered) or still ringing.
+            #expect(try await client.channelStatus("long-call") == AMIChannelStatus(state: 6, description: "Up"))
+            #expect(try await client.channelStatus("ringing-call") == AMIChannelStatus(state: 5, description: "Ringing"))
+            #expect(try await client.channelStatus("never-dialled") == nil)
+            // The Hangup event of a channel another session originated reaches a watcher, with its state.
+            let hangups = await client.hangupEvent(of: "ringing-call")
+            #expect(await server.hangUp("ringing-call"))
+            var events = hangups.makeAsyncIterator()
+            let hangup = await events.next()
+            #expect(hangup?["Uniqueid"] == "ringing-call")
+            #expect(hangup?["ChannelState"] == "5")
+            #expect(await events.next() == nil)
         }
         #expect(server.originates.map(\.channelId) == ["long-call", "ringing-call"], "nothing was dialled twice")
         #expect(server.connectionsAccepted == 2)

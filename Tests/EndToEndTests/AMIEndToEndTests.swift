@@ -206,16 +206,17 @@ struct AMIEndToEndTests {
 
     /// Starts spoold on `name`, waits until its call is up at the PBX, kills spoold with SIGKILL, then
     /// runs `body` with the call's ChannelId and the harness; the server is stopped afterwards.
-    func afterKillDuringCall(_ name: String, _ body: (TemporarySpool, AMIHarness, String) async throws -> Void) async throws {
+    func afterKillDuringCall(_ name: String, channel: String = endlessChannel, maxRetries: Int = 1,
+                             _ body: (TemporarySpool, AMIHarness, String) async throws -> Void) async throws {
         let spool = try TemporarySpool()
-        let text = callFile(["Channel": Self.endlessChannel, "MaxRetries": "1", "RetryTime": "1",
+        let text = callFile(["Channel": channel, "MaxRetries": "\(maxRetries)", "RetryTime": "1", "WaitTime": "600",
                              "Application": "Playback", "Data": "x", "Archive": "yes"])
         let ami = try await AMIHarness.start(spool: spool)
         do {
             try spool.submit(name, text)
             let first = try await SpooldProcess.started(spool: spool, arguments: ami.spooldArguments, backend: "ami")
-            try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: Self.endlessChannel).count == 1 }
-            let channelId = try #require(ami.originates(channel: Self.endlessChannel).first?.channelId)
+            try await first.waitUntil("the Originate to reach the PBX") { ami.originates(channel: channel).count == 1 }
+            let channelId = try #require(ami.originates(channel: channel).first?.channelId)
             try await waitUntilAsync("the call to be up at the PBX") { await ami.server.channelIsUp(channelId) }
             first.kill()
             try await body(spool, ami, channelId)
@@ -238,6 +239,24 @@ struct AMIEndToEndTests {
                     #expect(file.status == "Completed")
                     #expect(file.tags == ["StartRetry"], "archived:\n\(file.text)")
                     #expect(ami.originates(channel: Self.endlessChannel).count == 1, "the adopted call was dialled again")
+                }
+            }
+        }
+    }
+
+    @Test("kill -9 while the call still rings; adopted after the restart, it ends unanswered: a failed attempt, never Completed")
+    func crashAdoptsRingingCall() async throws {
+        let ringing = "PJSIP/noanswer/600000"
+        try await knownIssueWithoutAMIBackend {
+            try await afterKillDuringCall("ringing.call", channel: ringing, maxRetries: 0) { spool, ami, channelId in
+                try await withSpoold(spool: spool, arguments: ami.spooldArguments, backend: "ami") { second in
+                    try await second.waitUntil("the restarted spoold to adopt the call") { second.log.contains("its call is still up") }
+                    #expect(await ami.server.hangUp(channelId))
+                    let file = try await spool.waitForArchive("ringing.call", by: second, timeout: .seconds(40))
+                    #expect(file.status == "Expired", "archived:\n\(file.text)")
+                    #expect(file.tags == ["StartRetry"])
+                    #expect(ami.originates(channel: ringing).count == 1)
+                    #expect(second.log.contains("hung up before answer"))
                 }
             }
         }

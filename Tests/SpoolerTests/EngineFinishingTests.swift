@@ -25,6 +25,26 @@ struct EngineFinishingTests {
         await harness.stop()
     }
 
+    @Test("A file replaced by rename while its call is in flight: the call's records go into no file, the new file is a new call")
+    func replacedWhileInFlight() async throws {
+        let harness = try EngineHarness()
+        try await harness.start()
+        let original = callText(["Channel": "Sim/answer/0/3000", "RetryTime": "5", "Application": "Wait", "Archive": "yes"])
+        try harness.submit("swap.call", original)
+        _ = try await harness.attemptStarted("swap.call")
+        let replacement = callText(["Channel": "Sim/answer", "Application": "Playback", "Data": "new", "Archive": "yes"])
+        try harness.submit("swap.call", replacement)  // ignored while busy: the engine sees it when the call ends
+        await harness.advance(by: .seconds(3))
+        #expect(try await harness.next { if case .replacedInFlight = $0 { true } else { false } } == .replacedInFlight(file: "swap.call"))
+        #expect(try await harness.attemptStarted("swap.call") == 1)
+        #expect(try await harness.finished("swap.call").0 == .completed)
+        // Only the replacement's own attempt is in its archive; the first call's records went nowhere.
+        #expect(harness.archived("swap.call") == replacement + "\nStartRetry: 2381 1 (\(t0.seconds + 3 + 5))\nStatus: Completed\n")
+        #expect(harness.pbx.placedRequests.map(\.channel) == ["Sim/answer/0/3000", "Sim/answer"])
+        #expect(harness.log.contains("[swap.call]", "the file was replaced while its call was in flight"))
+        await harness.stop()
+    }
+
     @Test("AlwaysDelete: no, mtime moved into the future during the call: kept, spoold's records removed, due again then")
     func alwaysDeleteNoRescheduled() async throws {
         let harness = try EngineHarness()
