@@ -15,7 +15,7 @@ extension ServerState {
 
     func startCall(_ request: AMIMessage, actionID: String?, outcome: CallOutcome, timeout: Int) {
         let channel = makeChannel(for: request)
-        channels[channel.uniqueid] = channel
+        addChannel(channel)
         after(milliseconds: outcome.responseDelayMilliseconds(originateTimeout: timeout)) { [self] in
             guard outcome.answers else {
                 channels.removeValue(forKey: channel.uniqueid)
@@ -36,7 +36,7 @@ extension ServerState {
     func answerWithoutEvent(_ request: AMIMessage, outcome: CallOutcome) {
         var channel = makeChannel(for: request)
         channel.answered = true
-        channels[channel.uniqueid] = channel
+        addChannel(channel)
         after(milliseconds: outcome.talkMilliseconds) { [self] in
             hangUp(channel, request: request)
         }
