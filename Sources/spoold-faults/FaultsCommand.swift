@@ -60,7 +60,7 @@ struct ScenarioResult {
 
     mutating func add(_ line: String) {
         lines.append(line)
-        print("  \(line)")
+        say("  \(line)")
     }
 
     mutating func absorb(_ verdict: FaultVerdict, label: String) {
@@ -76,10 +76,10 @@ struct ScenarioResult {
 
 /// Runs scenarios one after another and prints a summary; fails if any failed.
 func runScenarios(_ scenarios: [(String, (inout ScenarioResult) async throws -> Void)], options: RigOptions) async throws {
-    print("spoold-faults: size \(options.size.rawValue), seed \(options.effectiveSeed), spoold \(options.binary)")
+    say("spoold-faults: size \(options.size.rawValue), seed \(options.effectiveSeed), spoold \(options.binary)")
     var results: [ScenarioResult] = []
     for (name, body) in scenarios {
-        print("== \(name)")
+        say("== \(name)")
         let started = now()
         var result = ScenarioResult(name: name)
         do {
@@ -91,10 +91,10 @@ func runScenarios(_ scenarios: [(String, (inout ScenarioResult) async throws -> 
         result.add(String(format: "took %.1f s", now() - started))
         results.append(result)
     }
-    print("== summary (seed \(options.effectiveSeed))")
+    say("== summary (seed \(options.effectiveSeed))")
     for result in results {
         let verdict = result.skipped.map { "SKIP (\($0))" } ?? (result.passed ? "PASS" : "FAIL")
-        print("\(result.name): \(verdict)")
+        say("\(result.name): \(verdict)")
     }
     if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
 }
@@ -128,4 +128,10 @@ extension ScenarioResult {
             passed = false
         }
     }
+}
+
+/// Prints one line straight to the descriptor (print is block-buffered into a file or pipe), so a long
+/// run can be followed as it goes.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
