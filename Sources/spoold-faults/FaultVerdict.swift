@@ -13,6 +13,8 @@ struct FaultVerdict {
     private(set) var dials = 0
     /// Answered files that ended Expired because faults used up every attempt (legitimate, counted).
     private(set) var answeredButExpired = 0
+    /// Never-answering channels archived Completed: bug B1 (an adopted call that was only ringing).
+    private(set) var knownB1: [String] = []
     /// Completed although the last call ended while no spoold was running: issue E2E-5.
     private(set) var completedWhileDown: [String] = []
 
@@ -99,6 +101,9 @@ struct FaultVerdict {
                 if records.starts.count != call.attempts {
                     verdict.fail("\(call.name): Expired after \(records.starts.count) StartRetry records, expected \(call.attempts)")
                 }
+            case (false, "Completed"):
+                verdict.knownB1.append("\(call.name): Completed, but \(call.channel) never answers "
+                                       + "(\(records.starts.count) StartRetry, \(dials.count) dials)")
             default:
                 verdict.fail("\(call.name): Status \(status), channel \(call.channel)")
             }
@@ -111,6 +116,8 @@ struct FaultVerdict {
                      + "\(dials) dials at the server; answered calls Expired by faults: \(answeredButExpired)"]
         for failure in failures.prefix(20) { lines.append("  FAIL \(failure)") }
         if failures.count > 20 { lines.append("  … \(failures.count - 20) more failures") }
+        for known in knownB1.prefix(10) { lines.append("  KNOWN B1 \(known)") }
+        if knownB1.count > 10 { lines.append("  … \(knownB1.count - 10) more B1 cases") }
         for suspect in completedWhileDown.prefix(10) { lines.append("  E2E-5 \(suspect)") }
         if completedWhileDown.count > 10 { lines.append("  … \(completedWhileDown.count - 10) more E2E-5 cases") }
         return lines

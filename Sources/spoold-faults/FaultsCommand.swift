@@ -37,7 +37,12 @@ struct RigOptions: ParsableArguments {
     @Flag(help: "Keep the spools (logs included) for inspection instead of deleting them.")
     var keep = false
 
-    func validate() throws {
+    @Flag(help: "Report the engine bugs this suite found and that are still open (B1: an adopted call that was only ringing is archived Completed; B2: a file replaced while its call is up is archived without being dialled) as KNOWN instead of failing.")
+    var allowKnownBugs = false
+
+    mutating func validate() throws {
+        // Chosen once, so every scenario and the summary use (and print) the same seed.
+        if seed == nil { seed = UInt64(Date().timeIntervalSince1970 * 1000) }
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("no spoold executable at \(binary); build it first or pass --spoold")
         }
@@ -48,7 +53,7 @@ struct RigOptions: ParsableArguments {
             .deletingLastPathComponent().appendingPathComponent("spoold").path
     }
 
-    var effectiveSeed: UInt64 { seed ?? UInt64(Date().timeIntervalSince1970 * 1000) }
+    var effectiveSeed: UInt64 { seed ?? 0 }
 }
 
 /// What one scenario found: printable lines and whether its checks held.
@@ -63,12 +68,17 @@ struct ScenarioResult {
         say("  \(line)")
     }
 
-    mutating func absorb(_ verdict: FaultVerdict, label: String) {
+    mutating func absorb(_ verdict: FaultVerdict, label: String, allowKnownBugs: Bool = false) {
         for line in verdict.report(label) { add(line) }
-        if !verdict.passed { passed = false }
+        if !verdict.passed || (!allowKnownBugs && !verdict.knownB1.isEmpty) { passed = false }
     }
 
-    mutating func check(_ condition: Bool, _ message: String) {
+    /// `knownBug`: the open bug a failure of this check shows; with --allow-known-bugs it is reported, not failed.
+    mutating func check(_ condition: Bool, _ message: String, knownBug: String? = nil, allowKnownBugs: Bool = false) {
+        if !condition, let knownBug, allowKnownBugs {
+            add("KNOWN \(knownBug): " + message)
+            return
+        }
         add((condition ? "ok   " : "FAIL ") + message)
         if !condition { passed = false }
     }
