@@ -130,6 +130,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fault injection (kill -9, AMI restart, disk full, hostile input, burst) against the real spoold.
+        .executableTarget(
+            name: "spoold-faults",
+            dependencies: [
+                "AMITestServer",
+                "SimulatedCalls",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall"]),
         .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher"]),
@@ -150,5 +159,7 @@ let package = Package(
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
+        // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
+        .testTarget(name: "FaultTests"),
     ]
 )

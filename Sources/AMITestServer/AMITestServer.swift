@@ -64,6 +64,12 @@ public final class AMITestServer: Sendable {
         state.records.withLockedValue { $0 }
     }
 
+    /// The most channels up at once since the start (or the last reset): the calls in flight as the
+    /// PBX sees them, which fault tests compare with spoold's `--max-concurrent`.
+    public var peakLiveChannels: Int {
+        state.peakChannels.withLockedValue { $0 }
+    }
+
     /// How many connections were accepted since the start.
     public var connectionsAccepted: Int {
         state.connectionsAccepted.withLockedValue { $0 }
@@ -118,6 +124,7 @@ final class ServerState: @unchecked Sendable {
     let behaviour: NIOLockedValueBox<AMITestServerConfiguration.Behaviour>
     let records = NIOLockedValueBox<[OriginateRecord]>([])
     let connectionsAccepted = NIOLockedValueBox(0)
+    let peakChannels = NIOLockedValueBox(0)
 
     var sessions: [ObjectIdentifier: TestServerSession] = [:]
     var channels: [String: LiveChannel] = [:]
@@ -152,6 +159,12 @@ final class ServerState: @unchecked Sendable {
         let record = OriginateRecord(sequence: originateCount, connection: connection, message: message)
         if keep { records.withLockedValue { $0.append(record) } }
         onOriginate?(record)
+    }
+
+    func addChannel(_ channel: LiveChannel) {
+        channels[channel.uniqueid] = channel
+        let count = channels.count
+        peakChannels.withLockedValue { $0 = max($0, count) }
     }
 
     func nextChannelNumber() -> Int {

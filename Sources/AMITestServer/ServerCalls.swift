@@ -16,7 +16,7 @@ extension ServerState {
     func startCall(_ request: AMIMessage, actionID: String?, outcome: CallOutcome, timeout: Int) {
         var channel = makeChannel(for: request)
         channel.actionID = actionID
-        channels[channel.uniqueid] = channel
+        addChannel(channel)
         after(milliseconds: outcome.responseDelayMilliseconds(originateTimeout: timeout)) { [self] in
             // Hung up by the test while ringing: its OriginateResponse has gone out already.
             guard channels[channel.uniqueid] != nil else { return }
@@ -39,7 +39,7 @@ extension ServerState {
     func answerWithoutEvent(_ request: AMIMessage, outcome: CallOutcome) {
         var channel = makeChannel(for: request)
         channel.answered = true
-        channels[channel.uniqueid] = channel
+        addChannel(channel)
         after(milliseconds: outcome.talkMilliseconds) { [self] in
             hangUp(channel)
         }

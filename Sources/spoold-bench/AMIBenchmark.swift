@@ -37,6 +37,8 @@ struct AMIBenchmark: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("ami round trips: \(completed)/\(originates) originates answered and hung up in \(String(format: "%.3f", seconds)) s, up to \(inFlight) in flight, one connection")
         print("ami round trips per second: \(Int(Double(completed) / seconds)) (target ≥ 10000)")
+        printFigure("ami: originate round trips, one connection", target: "≥ 10000/s",
+                    result: "\(Int(Double(completed) / seconds))/s", pass: Double(completed) / seconds >= 10_000)
 
         server.setBehaviour { $0.withholdOriginateResults = true }
         let before = Self.residentBytes()
@@ -51,6 +53,8 @@ struct AMIBenchmark: AsyncParsableCommand {
         let perOriginate = (after - before) / max(queued, 1)
         print("ami pending originates: \(queued)/\(pending) queued and waiting; RSS grew \(after - before) bytes")
         print("ami bytes per pending originate: \(perOriginate) (target ≤ 2048)")
+        printFigure("ami: memory per pending originate", target: "≤ 2048 bytes",
+                    result: "\(perOriginate) bytes", pass: perOriginate <= 2048)
 
         run.cancel()
         _ = try? await run.value

@@ -543,6 +543,7 @@ struct FigureTable {
 
     mutating func add(_ figure: String, target: String, result: String, pass: Bool?) {
         rows.append((figure, target, result, pass.map { $0 ? "pass" : "FAIL" } ?? ""))
+        printFigure("engine: " + figure.trimmingCharacters(in: .whitespaces), target: target, result: result, pass: pass)
     }
 
     func print() {

@@ -60,6 +60,8 @@ struct WatcherBenchmark: AsyncParsableCommand {
         times.sort()
         print("watcher start-up listing of \(files) entries: best \(format(times[0])) s, "
             + "median \(format(times[times.count / 2])) s (target <= 0.5 s)")
+        printFigure("watcher: start-up listing of \(files) entries", target: "≤ 0.5 s",
+                    result: "\(format(times[times.count / 2])) s (median)", pass: seconds(times[times.count / 2]) <= 0.5)
         if !complete { throw ExitCode.failure }
     }
 
@@ -71,6 +73,9 @@ struct WatcherBenchmark: AsyncParsableCommand {
             + "= \(rate(burst.seen, burst.reported)) files/s (target >= 50000); "
             + "the last \(format(max(burst.reported - burst.renamed, .zero))) s after the last rename")
         print("  missed \(files - burst.seen), overflow rescan: \(burst.overflowed ? "yes" : "no")")
+        printFigure("watcher: burst of \(files) renames (\(staging.rawValue))", target: "≥ 50000 files/s, none missed",
+                    result: "\(rate(burst.seen, burst.reported)) files/s, \(files - burst.seen) missed",
+                    pass: rate(burst.seen, burst.reported) >= 50_000 && burst.seen == files)
         if let cpu = burst.readerCPU {
             print("  reader thread CPU: \(format(cpu)) s for the burst = capacity \(rate(files, cpu)) files/s")
         }

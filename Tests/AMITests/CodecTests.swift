@@ -106,6 +106,19 @@ import Testing
         #expect(throws: AMIDecodingError.tooManyHeaders(limit: 3)) { try other.next(from: &many) }
     }
 
+    /// Regression (scripts/fuzz, fuzz-ami): a line of exactly the limit whose CRLF arrives split between
+    /// two reads was refused, although the same bytes in one read were accepted.
+    @Test func lineAtTheLimitWithItsCRLFSplitAcrossReads() throws {
+        var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: 16, maximumHeaderCount: 3)
+        let line = "Name: 0123456789"  // 16 bytes
+        var buffer = ByteBuffer(string: line + "\r")
+        #expect(try parser.next(from: &buffer) == nil)
+        buffer.writeString("\n\r\n")
+        #expect(try parser.next(from: &buffer) == .message(AMIMessage(["Name": "0123456789"])))
+        var tooLong = ByteBuffer(string: line + "x\r")
+        #expect(throws: AMIDecodingError.lineTooLong(limit: 16)) { try parser.next(from: &tooLong) }
+    }
+
     @Test func arbitraryBytesNeverCrashTheParser() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {

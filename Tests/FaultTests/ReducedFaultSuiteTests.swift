@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// The fault suite at its reduced (CI) size: each scenario runs the real `spoold-faults` executable, which
+/// drives the real `spoold` and exits non-zero when a check fails. `scripts/fault-suite` runs the full size.
+/// Serialized: every scenario loads both cores on its own.
+@Suite(.serialized)
+struct ReducedFaultSuiteTests {
+    /// The build directory holding `spoold-faults` and `spoold`, found from the running test binary
+    /// (the scratch path is shared between checkouts, so no fixed path).
+    static let products: URL = {
+        var candidate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            if FileManager.default.isExecutableFile(atPath: candidate.appendingPathComponent("spoold-faults").path) {
+                return candidate
+            }
+            candidate.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug")
+    }()
+
+    @Test("Fault scenario at reduced size", arguments: ["kill", "ami-restart", "disk-full", "hostile", "burst"])
+    func scenario(_ name: String) async throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("spoold-faults-\(name)-\(getpid()).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = Self.products.appendingPathComponent("spoold-faults")
+        // The engine bugs the suite found (B1, B2) are reported as KNOWN until the engine fixes them;
+        // every other check fails the test. Drop the flag once they are fixed.
+        process.arguments = [name, "--size", "reduced", "--allow-known-bugs"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try handle.close()
+        // Each scenario bounds its own waits and reports a hang as a failure; this is only a backstop.
+        let deadline = ContinuousClock.now + .seconds(900)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        if process.isRunning {
+            process.terminate()
+        }
+        process.waitUntilExit()
+        let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        print(log)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                "spoold-faults \(name) failed (status \(process.terminationStatus)):\n\(log)")
+    }
+}
