@@ -56,7 +56,6 @@ struct AMIRestartFaults: AsyncParsableCommand {
         result.check(daemon.isRunning, "spoold still running (never exited on a lost connection)")
         try await daemon.terminate()
         try await server.stop()
-        result.absorb(FaultVerdict.check(calls, spool: spool, log: log), label: "after \(restartCount) AMI restarts",
-                       allowKnownBugs: options.allowKnownBugs)
+        result.absorb(FaultVerdict.check(calls, spool: spool, log: log), label: "after \(restartCount) AMI restarts")
     }
 }

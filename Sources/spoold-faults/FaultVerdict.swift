@@ -14,7 +14,6 @@ struct FaultVerdict {
     /// Answered files that ended Expired because faults used up every attempt (legitimate, counted).
     private(set) var answeredButExpired = 0
     /// Never-answering channels archived Completed: bug B1 (an adopted call that was only ringing).
-    private(set) var knownB1: [String] = []
     /// Completed although the last call ended while no spoold was running: issue E2E-5.
     private(set) var completedWhileDown: [String] = []
 
@@ -102,8 +101,8 @@ struct FaultVerdict {
                     verdict.fail("\(call.name): Expired after \(records.starts.count) StartRetry records, expected \(call.attempts)")
                 }
             case (false, "Completed"):
-                verdict.knownB1.append("\(call.name): Completed, but \(call.channel) never answers "
-                                       + "(\(records.starts.count) StartRetry, \(dials.count) dials)")
+                verdict.fail("\(call.name): Completed, but \(call.channel) never answers "
+                             + "(\(records.starts.count) StartRetry, \(dials.count) dials)")
             default:
                 verdict.fail("\(call.name): Status \(status), channel \(call.channel)")
             }
@@ -116,8 +115,6 @@ struct FaultVerdict {
                      + "\(dials) dials at the server; answered calls Expired by faults: \(answeredButExpired)"]
         for failure in failures.prefix(20) { lines.append("  FAIL \(failure)") }
         if failures.count > 20 { lines.append("  … \(failures.count - 20) more failures") }
-        for known in knownB1.prefix(10) { lines.append("  KNOWN B1 \(known)") }
-        if knownB1.count > 10 { lines.append("  … \(knownB1.count - 10) more B1 cases") }
         for suspect in completedWhileDown.prefix(10) { lines.append("  E2E-5 \(suspect)") }
         if completedWhileDown.count > 10 { lines.append("  … \(completedWhileDown.count - 10) more E2E-5 cases") }
         return lines

@@ -37,8 +37,6 @@ struct RigOptions: ParsableArguments {
     @Flag(help: "Keep the spools (logs included) for inspection instead of deleting them.")
     var keep = false
 
-    @Flag(help: "Report the engine bugs this suite found and that are still open (B1: an adopted call that was only ringing is archived Completed; B2: a file replaced while its call is up is archived without being dialled) as KNOWN instead of failing.")
-    var allowKnownBugs = false
 
     mutating func validate() throws {
         // Chosen once, so every scenario and the summary use (and print) the same seed.
@@ -68,17 +66,12 @@ struct ScenarioResult {
         say("  \(line)")
     }
 
-    mutating func absorb(_ verdict: FaultVerdict, label: String, allowKnownBugs: Bool = false) {
+    mutating func absorb(_ verdict: FaultVerdict, label: String) {
         for line in verdict.report(label) { add(line) }
-        if !verdict.passed || (!allowKnownBugs && !verdict.knownB1.isEmpty) { passed = false }
+        if !verdict.passed { passed = false }
     }
 
-    /// `knownBug`: the open bug a failure of this check shows; with --allow-known-bugs it is reported, not failed.
-    mutating func check(_ condition: Bool, _ message: String, knownBug: String? = nil, allowKnownBugs: Bool = false) {
-        if !condition, let knownBug, allowKnownBugs {
-            add("KNOWN \(knownBug): " + message)
-            return
-        }
+    mutating func check(_ condition: Bool, _ message: String) {
         add((condition ? "ok   " : "FAIL ") + message)
         if !condition { passed = false }
     }

@@ -67,16 +67,14 @@ struct HostileFaults: AsyncParsableCommand {
 
         try await result.awaitDrain(spool, count: batchCount + 1, timeout: options.size == .full ? 600 : 180, daemon: daemon)
         let replacementDials = log.byFile()["swap-replacement"]?.count ?? 0
-        result.check(replacementDials == 1, "the replacement swap.call was dialled once (\(replacementDials) dials)",
-                     knownBug: "B2", allowKnownBugs: options.allowKnownBugs)
+        result.check(replacementDials == 1, "the replacement swap.call was dialled once (\(replacementDials) dials)")
         let swapArchives = spool.doneNames().filter { $0.hasPrefix("swap.call") }
         let replacementArchived = swapArchives.contains { name in
             guard let bytes = spool.read(spool.done + "/" + name) else { return false }
             return bytes.starts(with: Array(replacementText.utf8))
                 && ArchivedRecords(bytes).statuses == ["Completed"] && ArchivedRecords(bytes).starts.count == 1
         }
-        result.check(replacementArchived, "the replacement archived Completed after its own attempt (archives: \(swapArchives.sorted()))",
-                     knownBug: "B2", allowKnownBugs: options.allowKnownBugs)
+        result.check(replacementArchived, "the replacement archived Completed after its own attempt (archives: \(swapArchives.sorted()))")
         result.check(daemon.isRunning, "spoold still running")
         try await daemon.terminate()
         try await server.stop()

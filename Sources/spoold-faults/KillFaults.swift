@@ -50,6 +50,6 @@ struct KillFaults: AsyncParsableCommand {
         try await daemon.terminate()
         try await server.stop()
         let verdict = FaultVerdict.check(calls, spool: spool, log: log, downtimes: downtimes)
-        result.absorb(verdict, label: "after \(killCount) kills", allowKnownBugs: options.allowKnownBugs)
+        result.absorb(verdict, label: "after \(killCount) kills")
     }
 }

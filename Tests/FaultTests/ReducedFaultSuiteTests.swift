@@ -27,9 +27,7 @@ struct ReducedFaultSuiteTests {
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
         process.executableURL = Self.products.appendingPathComponent("spoold-faults")
-        // The engine bugs the suite found (B1, B2) are reported as KNOWN until the engine fixes them;
-        // every other check fails the test. Drop the flag once they are fixed.
-        process.arguments = [name, "--size", "reduced", "--allow-known-bugs"]
+        process.arguments = [name, "--size", "reduced"]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = handle
         process.standardError = handle
