@@ -93,6 +93,21 @@ let package = Package(
             ]
         ),
 
+        // The sd_notify protocol over a unix datagram socket (no libsystemd): READY, STATUS, RELOADING,
+        // STOPPING, and the watchdog as a Service.
+        .target(
+            name: "SystemdNotify",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Log lines for journald (priority prefixes) and JSON, chosen by --log-format or $JOURNAL_STREAM.
+        .target(
+            name: "LogFormats",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+
         // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
         .target(
             name: "MakeCall",
@@ -109,9 +124,12 @@ let package = Package(
                 "Spooler",
                 "AMI",
                 "MakeCall",
+                "SystemdNotify",
+                "LogFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -157,6 +175,14 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
+        .testTarget(
+            name: "SystemdNotifyTests",
+            dependencies: ["SystemdNotify", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "LogFormatTests",
+            dependencies: ["LogFormats", "AMI", .product(name: "Logging", package: "swift-log")]
+        ),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).

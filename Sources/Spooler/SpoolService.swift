@@ -13,11 +13,13 @@ public struct SpoolService: Service, CustomStringConvertible {
         configuration: EngineConfiguration,
         backend: any CallBackend,
         watchMode: SpoolWatcher.Mode,
-        logger: Logger
+        logger: Logger,
+        events: AsyncStream<EngineEvent>.Continuation? = nil
     ) throws(SystemError) {
         let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
         // The engine creates outgoing/ first, so the watcher always finds it.
-        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, changes: changes)
+        engine = try SpoolEngine(
+            configuration: configuration, backend: backend, logger: logger, changes: changes, events: events)
         watcher = SpoolWatcher(directory: configuration.outgoingPath, mode: watchMode, logger: logger)
         self.feed = feed
     }

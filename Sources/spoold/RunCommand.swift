@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AMI
 import ArgumentParser
+import LogFormats
 import Logging
 import ServiceLifecycle
 import Spooler
@@ -14,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Files are due at their mtime, dialled through the backend, retried by their MaxRetries and \
             RetryTime, then archived to <spool-dir>/outgoing_done or deleted with their Status. Logs go to \
-            stderr. SIGTERM or SIGINT stops new attempts and waits up to 10 s for calls in flight.
+            stderr. SIGTERM or SIGINT stops new attempts and waits up to --shutdown-grace seconds for calls in flight; SIGHUP reloads. Under systemd (Type=notify) it reports READY, STATUS, WATCHDOG, RELOADING and STOPPING.
             """
     )
 
@@ -61,9 +62,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning or error.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "plain (timestamped lines), journald (<N> priority prefixes, no timestamp) or json (one object per line). Default: journald when stderr is systemd's journal stream, else plain.")
+    var logFormat: LogFormat?
+
+    @Option(help: "On SIGTERM, seconds that calls in flight get to end before spoold exits anyway (they are recovered at the next start).")
+    var shutdownGrace: Double = 10
+
     func validate() throws {
         guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
         guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
+        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
+            throw ValidationError("--shutdown-grace must be between 0 and 86400 seconds")
+        }
         if backend == .ami, amiUser == nil || amiSecretFile == nil {
             throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
         }
@@ -71,7 +81,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { _ in StderrLogHandler(level: level) }
+        let format = logFormat ?? LogFormat.automatic()
+        LoggingSystem.bootstrap { _ in format.makeHandler(level: level) }
         let logger = Logger(label: "spoold")
 
         let lock: SpoolLock
@@ -87,7 +98,8 @@ struct RunCommand: AsyncParsableCommand {
             spoolDirectory: spoolDir,
             maxConcurrent: maxConcurrent,
             maxCallsPerSecond: maxCps,
-            finishAtAnswer: finishAtAnswer
+            finishAtAnswer: finishAtAnswer,
+            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000))
         )
         var services: [any Service] = []
         let callBackend: any CallBackend
@@ -101,11 +113,15 @@ struct RunCommand: AsyncParsableCommand {
             // engine drains.
             services.append(AMIClientService(client: client))
         }
+        let (events, eventSink) = AsyncStream.makeStream(of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
         do {
             let spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger)
+                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventSink)
             services.append(spool)
+            services += systemdServices(engine: spool.engine, events: events, logger: logger) {
+                logger.notice("SIGHUP: this build has no configuration file to re-read; the flags stay as they are")
+            }
         } catch {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure

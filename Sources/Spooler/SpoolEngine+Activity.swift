@@ -1,0 +1,21 @@
+/// A snapshot of what the engine is doing, for systemd's STATUS line and its watchdog: answering this
+/// question at all is what proves the engine is not wedged.
+public struct EngineActivity: Sendable, Equatable, CustomStringConvertible {
+    /// Files waiting for their due time (or for a free slot).
+    public var scheduled: Int
+    /// Attempts between Originate and their end, adopted calls included.
+    public var inFlight: Int
+
+    public init(scheduled: Int, inFlight: Int) {
+        self.scheduled = scheduled
+        self.inFlight = inFlight
+    }
+
+    public var description: String { "\(scheduled) scheduled, \(inFlight) in flight" }
+}
+
+extension SpoolEngine {
+    public func activity() -> EngineActivity {
+        EngineActivity(scheduled: scheduler.count, inFlight: attempts.count)
+    }
+}
