@@ -93,6 +93,24 @@ let package = Package(
             ]
         ),
 
+        // What spoold reports about itself, fed one way by the engine's events: Prometheus metrics and
+        // their HTTP endpoint, the status snapshot behind `spoold status`, the result log, the on_finish hook.
+        .target(
+            name: "SpoolObservability",
+            dependencies: [
+                "CallFile",
+                "Spooler",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
         // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
         .target(
             name: "MakeCall",
@@ -109,6 +127,7 @@ let package = Package(
                 "Spooler",
                 "AMI",
                 "MakeCall",
+                "SpoolObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,6 +167,17 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "SpoolObservability",
+                "Spooler",
+                "CallFile",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
     ]
