@@ -5,6 +5,7 @@ import AMI
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import SpoolObservability
 import Spooler
 
 struct RunCommand: AsyncParsableCommand {
@@ -61,6 +62,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning or error.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Metrics, status, result log and on_finish hook")
+    var observability: ObservabilityOptions
+
     func validate() throws {
         guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
         guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
@@ -91,25 +95,33 @@ struct RunCommand: AsyncParsableCommand {
         )
         var services: [any Service] = []
         let callBackend: any CallBackend
+        var connectionStates: @Sendable () -> [ServerConnection] = { [] }
         switch backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
             let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
             callBackend = AMIBackend(client: client)
+            let server = "\(client.configuration.host):\(client.configuration.port)"
+            connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }
             // Listed first so that it is shut down last: calls in flight need the connection while the
             // engine drains.
             services.append(AMIClientService(client: client))
         }
+        let (events, eventInput) = AsyncStream.makeStream(of: EngineEvent.self)
+        let spool: SpoolService
         do {
-            let spool = try SpoolService(
+            spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger)
+                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
         } catch {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure
         }
+        services = try await observability.services(
+            events: events, engine: spool.engine, spoolDirectory: spoolDir, backend: backend.rawValue,
+            connections: connectionStates, logger: logger) + services
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
