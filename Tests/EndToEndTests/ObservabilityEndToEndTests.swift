@@ -125,7 +125,7 @@ struct ObservabilityEndToEndTests {
             #expect(metrics.hasPrefix("HTTP/1.1 200"), "\(metrics.prefix(200))")
             #expect(metrics.contains("\nspoold_finished_total{status=\"Expired\"} 1\n"), "\(metrics)")
             #expect(metrics.contains("\nspoold_attempts_total{result=\"failed\",reason=\"5\"} 3\n"), "\(metrics)")
-            #expect(metrics.contains("\nspoold_queue_scheduled_files 1\n"), "\(metrics)")
+            #expect(metrics.contains("\nspoold_queue_scheduled_files 1.0\n"), "\(metrics)")
             #expect(metrics.contains("\nspoold_dial_latency_seconds_count 3\n"), "\(metrics)")
             #expect(!metrics.contains("busy.call"), "no file names in metrics")
             #expect(try Self.httpGet(host: host, port: port, path: "/other").hasPrefix("HTTP/1.1 404"))
