@@ -107,6 +107,23 @@ let package = Package(
             name: "LogFormats",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
+        // What spoold reports about itself, fed one way by the engine's events: Prometheus metrics and
+        // their HTTP endpoint, the status snapshot behind `spoold status`, the result log, the on_finish hook.
+        .target(
+            name: "SpoolObservability",
+            dependencies: [
+                "CallFile",
+                "Spooler",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
 
         // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
         .target(
@@ -126,6 +143,7 @@ let package = Package(
                 "MakeCall",
                 "SystemdNotify",
                 "LogFormats",
+                "SpoolObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,6 +200,17 @@ let package = Package(
         .testTarget(
             name: "LogFormatTests",
             dependencies: ["LogFormats", "AMI", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "SpoolObservability",
+                "Spooler",
+                "CallFile",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),

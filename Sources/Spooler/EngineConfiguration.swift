@@ -58,9 +58,14 @@ public enum EngineEvent: Sendable, Equatable {
     /// The initial listing is scheduled.
     case ready(scheduled: Int)
     case attemptStarted(file: String, attempt: Int, channelId: String)
+    /// Right after `attemptStarted`: how long after the file came due (its mtime) it was dialled.
+    case attemptDialled(file: String, attempt: Int, latency: Duration)
+    /// An attempt is over (not for a call that never reached the PBX: that is `notPlaced`).
+    case attemptEnded(AttemptReport)
     /// A failed attempt with attempts left: due again at `nextDue`.
     case retryScheduled(file: String, attempt: Int, reason: Int, nextDue: SpoolInstant)
-    case finished(file: String, status: CallStatus, disposition: Disposition)
+    /// `summary` is the log's account of why, e.g. "Expired after 3 attempts" or "Failed (symlink)".
+    case finished(file: String, status: CallStatus, disposition: Disposition, summary: String)
     /// AlwaysDelete: no and the dialplan moved the mtime: the file stays as a fresh call due then.
     case keptForReuse(file: String, due: SpoolInstant)
     /// An adopted call (found up at start-up) is being followed to its hangup.

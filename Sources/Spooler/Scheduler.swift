@@ -29,6 +29,8 @@ public struct Scheduler: Sendable {
     public func contains(_ name: String) -> Bool { live[name] != nil }
     /// Every scheduled name, in no particular order.
     public var names: [String] { Array(live.keys) }
+    /// Every scheduled due time, in no particular order.
+    var liveDueTimes: some Sequence<SpoolInstant> { live.values.lazy.map(\.due) }
 
     /// Schedules `name` at `due`, replacing any earlier schedule of it. Returns false when it was
     /// already scheduled at exactly that time (nothing changed).

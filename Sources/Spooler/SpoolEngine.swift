@@ -61,6 +61,8 @@ public actor SpoolEngine {
         /// The file the attempt belongs to: if the name comes to name another file (replaced by rename
         /// while the call was in flight), the new file is a new call and gets none of this attempt's records.
         var fileID: FileID?
+        /// When the attempt was dialled, for the attempt's report.
+        var started: SpoolInstant
     }
 
     /// The two options that decide what finishing does with a file.
@@ -398,9 +400,10 @@ public actor SpoolEngine {
         guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
         limiter.start(now: now)
         attempts[name] = Attempt(file: file, number: number, channelId: channelId, lengthBefore: appended.lengthBefore,
-                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID)
+                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID, started: now)
         logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
         events?.yield(.attemptStarted(file: name, attempt: number, channelId: channelId))
+        events?.yield(.attemptDialled(file: name, attempt: number, latency: now.duration(since: mtimeBefore)))
         follow(name, number: number, stages: backend.place(request))
     }
 
@@ -445,6 +448,7 @@ public actor SpoolEngine {
         guard let attempt = attempts.removeValue(forKey: name) else { return }
         let file = attempt.file
         let now = clock.now()
+        reportEnd(of: attempt, name, outcome: outcome, now: now)
         let channel = file.channel?.description ?? "?"
         let of = "attempt \(number) of \(file.maxRetries + 1) on \(channel)"
         if let current = outgoing.info(name), let dialled = attempt.fileID, current.fileID != dialled {
@@ -555,7 +559,8 @@ public actor SpoolEngine {
             let info = outgoing.info(name)
             let mtime = info?.mtime ?? now
             attempts[name] = Attempt(file: file, number: start.number, channelId: channelId, lengthBefore: 0,
-                                     mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID)
+                                     mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID,
+                                     started: Self.startTime(of: start, file))
             limiter.adopt()
             events?.yield(.adopted(file: name, channelId: channelId))
             follow(name, number: start.number, stages: backend.awaitHangup(of: channelId))
@@ -570,6 +575,7 @@ public actor SpoolEngine {
                 logger.error("[\(name)] cannot write the AbortRetry record: \(error); spoold keeps the count in memory")
             }
             rememberedAttempts[name] = number
+            reportAborted(name, file: file, start: start, number: number, now: now)
             if number > file.maxRetries {
                 logger.notice("[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone); no attempts left")
                 finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(number) attempts")
@@ -598,11 +604,11 @@ public actor SpoolEngine {
             if rule.archive {
                 let archived = try archiver.archive(name, status: status)
                 logger.notice("[\(name)] finished: \(summary); archived to outgoing_done/\(archived)")
-                events?.yield(.finished(file: name, status: status, disposition: .archived(archived)))
+                events?.yield(.finished(file: name, status: status, disposition: .archived(archived), summary: summary))
             } else {
                 try archiver.delete(name)
                 logger.notice("[\(name)] finished: \(summary); deleted")
-                events?.yield(.finished(file: name, status: status, disposition: .deleted))
+                events?.yield(.finished(file: name, status: status, disposition: .deleted, summary: summary))
             }
             rememberedAttempts[name] = nil
             stuckMtime[name] = nil
@@ -674,7 +680,7 @@ public actor SpoolEngine {
         logger.error("[\(name)] invalid call file: \(reason); not dialled")
         if !file.alwaysDelete, let info = outgoing.info(name), info.mtime > now {
             logger.notice("[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)")
-            events?.yield(.finished(file: name, status: .failed, disposition: .left))
+            events?.yield(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(reason))"))
             return schedule(name, at: info.mtime)
         }
         finish(name, rule: FinishRule(file), status: .failed, summary: "Failed (invalid: \(reason))")
@@ -690,7 +696,7 @@ public actor SpoolEngine {
         do {
             let archived = try archiver.archiveSymlink(name)
             logger.error("[\(name)] refused: a symlink is never followed; finished: Failed (symlink); recorded in outgoing_done/\(archived) and the link removed")
-            events?.yield(.finished(file: name, status: .failed, disposition: .archived(archived)))
+            events?.yield(.finished(file: name, status: .failed, disposition: .archived(archived), summary: "Failed (symlink)"))
         } catch {
             if error.code == ENOENT, outgoing.info(name) == nil { return forget(name) }
             logger.error("[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(error); trying again later")

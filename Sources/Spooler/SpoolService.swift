@@ -8,7 +8,9 @@ public struct SpoolService: Service, CustomStringConvertible {
     public let engine: SpoolEngine
     private let watcher: SpoolWatcher
     private let feed: AsyncStream<[SpoolChange]>.Continuation
+    private let events: AsyncStream<EngineEvent>.Continuation?
 
+    /// `events`, when given, receives what happens to each file and is finished when the engine stops.
     public init(
         configuration: EngineConfiguration,
         backend: any CallBackend,
@@ -18,10 +20,11 @@ public struct SpoolService: Service, CustomStringConvertible {
     ) throws(SystemError) {
         let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
         // The engine creates outgoing/ first, so the watcher always finds it.
-        engine = try SpoolEngine(
-            configuration: configuration, backend: backend, logger: logger, changes: changes, events: events)
+        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, changes: changes,
+                                 events: events)
         watcher = SpoolWatcher(directory: configuration.outgoingPath, mode: watchMode, logger: logger)
         self.feed = feed
+        self.events = events
     }
 
     public var description: String { "SpoolService(\(engine.configuration.outgoingPath))" }
@@ -33,7 +36,10 @@ public struct SpoolService: Service, CustomStringConvertible {
             for await batch in watcher { feed.yield(batch) }
             feed.finish()
         }
-        defer { watching.cancel() }
+        defer {
+            watching.cancel()
+            events?.finish()
+        }
         let engine = self.engine
         await cancelWhenGracefulShutdown {
             await engine.run()

@@ -6,6 +6,7 @@ import ArgumentParser
 import LogFormats
 import Logging
 import ServiceLifecycle
+import SpoolObservability
 import Spooler
 
 struct RunCommand: AsyncParsableCommand {
@@ -68,6 +69,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "On SIGTERM, seconds that calls in flight get to end before spoold exits anyway (they are recovered at the next start).")
     var shutdownGrace: Double = 10
 
+    @OptionGroup(title: "Metrics, status, result log and on_finish hook")
+    var observability: ObservabilityOptions
+
     func validate() throws {
         guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
         guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
@@ -103,29 +107,42 @@ struct RunCommand: AsyncParsableCommand {
         )
         var services: [any Service] = []
         let callBackend: any CallBackend
+        var connectionStates: @Sendable () -> [ServerConnection] = { [] }
         switch backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
             let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
             callBackend = AMIBackend(client: client)
+            let server = "\(client.configuration.host):\(client.configuration.port)"
+            connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }
             // Listed first so that it is shut down last: calls in flight need the connection while the
             // engine drains.
             services.append(AMIClientService(client: client))
         }
-        let (events, eventSink) = AsyncStream.makeStream(of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
+        // The engine's one event stream, passed on to its two readers: systemd (ready, status) and
+        // observability (metrics, status file, result log, hook).
+        let (events, eventInput) = AsyncStream.makeStream(of: EngineEvent.self)
+        let (systemdEvents, systemdInput) = AsyncStream.makeStream(
+            of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
+        let (observedEvents, observedInput) = AsyncStream.makeStream(of: EngineEvent.self)
+        services.insert(EventFanOut(source: events, sinks: [systemdInput, observedInput]), at: 0)
+        let spool: SpoolService
         do {
-            let spool = try SpoolService(
+            spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventSink)
+                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
-            services += systemdServices(engine: spool.engine, events: events, logger: logger) {
+            services += systemdServices(engine: spool.engine, events: systemdEvents, logger: logger) {
                 logger.notice("SIGHUP: this build has no configuration file to re-read; the flags stay as they are")
             }
         } catch {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure
         }
+        services = try await observability.services(
+            events: observedEvents, engine: spool.engine, spoolDirectory: spoolDir, backend: backend.rawValue,
+            connections: connectionStates, logger: logger) + services
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -146,9 +146,9 @@ final class EngineHarness {
 
     func finished(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (CallStatus, EngineEvent.Disposition) {
         let event = try await next("finish of \(name)", sourceLocation: sourceLocation) {
-            if case .finished(name, _, _) = $0 { true } else { false }
+            if case .finished(name, _, _, _) = $0 { true } else { false }
         }
-        guard case .finished(_, let status, let disposition) = event else { fatalError() }
+        guard case .finished(_, let status, let disposition, _) = event else { fatalError() }
         return (status, disposition)
     }
 

@@ -1,0 +1,46 @@
+/// How many files wait and how many calls are up, sampled for metrics and `spoold status`.
+public struct QueueSnapshot: Sendable, Equatable {
+    /// Due now and waiting for a free slot, the rate limit or the backend.
+    public var due: Int
+    /// Waiting for a due time in the future.
+    public var scheduled: Int
+    /// The earliest future due time, if any file waits for one.
+    public var nextDue: SpoolInstant?
+    /// Attempts in flight, adopted calls included.
+    public var inFlight: Int
+    /// Whether the backend takes calls (false while the AMI connection is down).
+    public var backendReady: Bool
+
+    public init(due: Int, scheduled: Int, nextDue: SpoolInstant?, inFlight: Int, backendReady: Bool) {
+        self.due = due
+        self.scheduled = scheduled
+        self.nextDue = nextDue
+        self.inFlight = inFlight
+        self.backendReady = backendReady
+    }
+}
+
+extension SpoolEngine {
+    /// O(files scheduled): meant for sampling about once a second, never per file.
+    public func queueSnapshot() -> QueueSnapshot {
+        let census = scheduler.census(now: clock.now())
+        return QueueSnapshot(due: census.due, scheduled: census.later, nextDue: census.nextLater,
+                             inFlight: attempts.count, backendReady: backend.isReady)
+    }
+}
+
+extension Scheduler {
+    /// Splits the scheduled files into due by `now` and later, with the earliest later due time.
+    public func census(now: SpoolInstant) -> (due: Int, later: Int, nextLater: SpoolInstant?) {
+        var due = 0
+        var nextLater: SpoolInstant?
+        for entry in liveDueTimes {
+            if entry <= now {
+                due += 1
+            } else if nextLater.map({ entry < $0 }) ?? true {
+                nextLater = entry
+            }
+        }
+        return (due, count - due, nextLater)
+    }
+}
