@@ -90,7 +90,7 @@ struct OriginateCommand: AsyncParsableCommand {
 
     /// Runs one connection, places the call once logged in, and prints each stage. True when answered.
     static func place(_ originate: OriginateRequest, configuration: AMIConfiguration, finishAtAnswer: Bool, logger: Logger) async throws -> Bool {
-        let client = AMIClient(configuration: configuration, logger: logger)
+        let client = makeAMIConnection(configuration: configuration, logger: logger)
         enum Ended: Sendable {
             case connection((any Error)?)
             case call(answered: Bool)
@@ -107,7 +107,8 @@ struct OriginateCommand: AsyncParsableCommand {
             group.addTask {
                 // Throws the connection's error when it never logs in.
                 try await client.waitUntilConnected()
-                emit("connected: AMI \(client.serverVersion ?? "unknown") at \(configuration.host):\(configuration.port)")
+                let over = configuration.transport == .tcp ? "" : " over HTTP"
+                emit("connected: AMI\(client.serverVersion.map { " " + $0 } ?? "")\(over) at \(configuration.host):\(configuration.port)")
                 return .call(answered: await follow(client.originate(originate), channelId: originate.channelId, finishAtAnswer: finishAtAnswer))
             }
             // The connection may end first (a drop after "queued"); the call's stream then still ends with

@@ -80,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
+            let client = makeAMIConnection(configuration: try amiConfiguration(), logger: logger)
             callBackend = AMIBackend(client: client)
             // Listed first so that it is shut down last: calls in flight need the connection while the
             // engine drains.
@@ -114,7 +114,7 @@ extension RunCommand {
 
 /// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
 struct AMIClientService: Service, CustomStringConvertible {
-    let client: AMIClient
+    let client: any AMIConnection
     var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
 
     func run() async throws {

@@ -129,4 +129,30 @@ struct OriginateEndToEndTests {
             #expect(ami.server.originates.isEmpty)
         }
     }
+
+    @Test("Over HTTP (/rawman cookie login, or digest on /arawman with --ami-md5): answered, exit 0", arguments: [false, true])
+    func overHTTP(digest: Bool) async throws {
+        let spool = try TemporarySpool()
+        let secret = "e2e-http-secret"
+        let server = try await AMIHTTPTestServer.start(configuration: AMITestServerConfiguration(secret: secret))
+        let secretFile = spool.root + "/ami.secret"
+        do {
+            try FileSystem.write(Array(secret.utf8), to: secretFile, mode: 0o600)
+            let run = try await ToolRun.run(BuiltProducts.spoold, [
+                "originate", "--channel", "PJSIP/answer/20/20", "--app", "Echo", "--ami-transport", "http",
+                "--ami-port", "\(server.port)", "--ami-user", "spoold", "--ami-secret-file", secretFile,
+            ] + (digest ? ["--ami-md5", "--debug"] : []))
+            #expect(run.status == 0, "\(run)")
+            let lines = Self.lines(run)
+            #expect(lines.first == "connected: AMI over HTTP at 127.0.0.1:\(server.port)", "\(run)")
+            #expect(lines.dropFirst(2).first?.hasPrefix("answered: PJSIP/answer/20/20-") == true, "\(run)")
+            #expect(lines.last == "hung up: cause 16 (Normal Clearing)", "\(run)")
+            #expect(server.originates.count == 1)
+            #expect(!run.stderr.contains(secret))
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
 }
