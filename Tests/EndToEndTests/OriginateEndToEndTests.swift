@@ -155,4 +155,30 @@ struct OriginateEndToEndTests {
         }
         try await server.stop()
     }
+
+    @Test("spoold run --backend ami --ami-transport http: a call file is dialled over /rawman and Completed")
+    func runOverHTTP() async throws {
+        let spool = try TemporarySpool()
+        let secret = "e2e-http-run-secret"
+        let server = try await AMIHTTPTestServer.start(configuration: AMITestServerConfiguration(secret: secret))
+        let secretFile = spool.root + "/ami.secret"
+        do {
+            try FileSystem.write(Array(secret.utf8), to: secretFile, mode: 0o600)
+            let arguments = ["--ami-transport", "http", "--ami-host", "127.0.0.1", "--ami-port", "\(server.port)",
+                             "--ami-user", "spoold", "--ami-secret-file", secretFile]
+            try await withSpoold(spool: spool, arguments: arguments, backend: "ami") { spoold in
+                try spool.submit("http.call", callFile([
+                    "Channel": "PJSIP/answer/20/20", "Application": "Echo", "WaitTime": "5", "Archive": "yes",
+                ]))
+                let file = try await spool.waitForArchive("http.call", by: spoold)
+                #expect(file.status == "Completed", "\(file.text)")
+                #expect(server.originates.count == 1)
+                #expect(!spoold.log.contains(secret))
+            }
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
 }
