@@ -177,6 +177,7 @@ public final class AMIClient: Sendable {
     private func connectAndServe() async -> ConnectionEnd {
         let core = self.core
         let configuration = self.configuration
+        let logger = self.logger
         let sslContext: NIOSSLContext?
         do {
             sslContext = try configuration.tls.map(Self.makeSSLContext)
@@ -199,6 +200,7 @@ public final class AMIClient: Sendable {
                         try pipeline.addHandler(handler)
                     }
                     try pipeline.addHandler(ByteToMessageHandler(AMIFrameDecoder()))
+                    if logger.logLevel <= .trace { try pipeline.addHandler(AMITraceHandler(logger: logger)) }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.pingInterval)))
                     let handler = AMIConnectionHandler(
                         stateMachine: AMIConnectionStateMachine(settings: settings, actionIDPrefix: core.actionIDPrefix + "c-"),

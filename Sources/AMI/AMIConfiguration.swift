@@ -15,6 +15,37 @@ public struct AMIConfiguration: Sendable {
         }
     }
 
+    /// How AMI is reached: its own TCP protocol (port 5038), or Asterisk's HTTP server (`/rawman`).
+    public enum Transport: Sendable, Equatable {
+        case tcp
+        case http(HTTP)
+    }
+
+    /// AMI over Asterisk's HTTP server (`webenabled = yes` in manager.conf, `http.conf` enabled). TLS is
+    /// the `tls` setting, as for TCP. With `useMD5` the client uses HTTP digest on the `a`-prefixed path
+    /// (`/arawman`) so the secret never crosses the wire; otherwise `action=login` and the session cookie.
+    public struct HTTP: Sendable, Equatable {
+        /// The path of the raw-manager encoding, `/rawman` unless a proxy moved it.
+        public var pathPrefix: String
+        /// Asterisk's `httptimeout` (manager.conf, default 60 s): a session unused this long expires.
+        public var httpTimeout: Duration
+        /// How long one `WaitEvent` long poll may wait for an event; kept under `httpTimeout`.
+        public var waitEventTimeout: Duration
+
+        public init(pathPrefix: String = "/rawman", httpTimeout: Duration = .seconds(60), waitEventTimeout: Duration = .seconds(20)) {
+            self.pathPrefix = pathPrefix
+            self.httpTimeout = httpTimeout
+            self.waitEventTimeout = waitEventTimeout
+        }
+
+        /// The path digest authentication is asked on: the last component with an `a` in front.
+        public var digestPath: String {
+            guard let slash = pathPrefix.lastIndex(of: "/") else { return "a" + pathPrefix }
+            return String(pathPrefix[...slash]) + "a" + String(pathPrefix[pathPrefix.index(after: slash)...])
+        }
+    }
+
+    public var transport: Transport = .tcp
     public var host: String
     public var port: Int
     public var username: String

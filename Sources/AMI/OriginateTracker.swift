@@ -72,15 +72,17 @@ struct OriginateTracker<Subscriber> {
             break
         }
         let channel = message["Channel"] ?? ""
+        var updates: [Update] = []
+        if case .sent = entry.progress {
+            // An OriginateResponse means Asterisk queued the call. On one TCP connection the Response
+            // always comes first, but over HTTP the event's long poll can overtake the action's reply.
+            updates.append(Update(subscriber: entry.subscriber, stage: .queued))
+        }
         guard message["Response"] == "Success" else {
             remove(actionID)
             let reason = message["Reason"].flatMap { Int($0) } ?? 0
-            return [Update(subscriber: entry.subscriber, stage: .failed(reason: reason, channel: channel))]
-        }
-        var updates: [Update] = []
-        if case .sent = entry.progress {
-            // The Response always precedes the event on one connection, but be safe.
-            updates.append(Update(subscriber: entry.subscriber, stage: .queued))
+            updates.append(Update(subscriber: entry.subscriber, stage: .failed(reason: reason, channel: channel)))
+            return updates
         }
         updates.append(Update(subscriber: entry.subscriber, stage: .answered(channel: channel, uniqueid: message["Uniqueid"] ?? entry.channelId)))
         if let hangup = entry.earlyHangup {
@@ -150,3 +152,8 @@ struct OriginateTracker<Subscriber> {
         return entry
     }
 }
+
+// The HTTP client keeps its tracker inside a lock shared across tasks.
+extension OriginateTracker: Sendable where Subscriber: Sendable {}
+extension OriginateTracker.Entry: Sendable where Subscriber: Sendable {}
+extension OriginateTracker.Progress: Sendable {}

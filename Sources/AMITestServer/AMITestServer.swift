@@ -127,6 +127,8 @@ final class ServerState: @unchecked Sendable {
     let peakChannels = NIOLockedValueBox(0)
 
     var sessions: [ObjectIdentifier: TestServerSession] = [:]
+    /// Sessions of the HTTP variant, which take the same call events.
+    var eventSinks: [ObjectIdentifier: any ServerEventSink] = [:]
     var channels: [String: LiveChannel] = [:]
     private var originateCount = 0
     private var channelCount = 0
@@ -175,5 +177,11 @@ final class ServerState: @unchecked Sendable {
     /// Like Asterisk, call events go to every logged-in session that takes them, not only the asker.
     func broadcast(_ event: AMIMessage) {
         for session in sessions.values { session.sendEvent(event) }
+        for sink in eventSinks.values { sink.receive(event) }
     }
+}
+
+/// Anything besides a TCP session that takes the server's call events (an HTTP manager session).
+protocol ServerEventSink: AnyObject {
+    func receive(_ event: AMIMessage)
 }

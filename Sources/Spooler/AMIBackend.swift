@@ -6,13 +6,14 @@ public final class AMIBackend: CallBackend {
     /// Asterisk's reply to every action while it stops: the call was never placed, so it is not an attempt.
     static let shuttingDown = "Asterisk is shutting down"
 
-    private let client: AMIClient
+    /// TCP or HTTP: the engine does not know which.
+    private let client: any AMIConnection
     /// How often an adopted call, or one whose connection dropped, is looked up until it is gone.
     private let pollInterval: Duration
     /// How often spoold asks again whether a call survived a dropped connection before giving up on it.
     private let lookupAttempts: Int
 
-    public init(client: AMIClient, pollInterval: Duration = .seconds(1), lookupAttempts: Int = 30) {
+    public init(client: any AMIConnection, pollInterval: Duration = .seconds(1), lookupAttempts: Int = 30) {
         self.client = client
         self.pollInterval = pollInterval
         self.lookupAttempts = lookupAttempts

@@ -30,23 +30,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where calls go: 'ami' (Asterisk's manager interface) or 'simulate' (the built-in PBX: channel Sim/<answer|busy|congestion|noanswer|failure>[/<ring-ms>[/<talk-ms>]]).")
     var backend: BackendKind = .ami
 
-    @Option(help: "AMI host.")
-    var amiHost = "127.0.0.1"
-
-    @Option(help: "AMI port (5038, or 5039 with --ami-tls).")
-    var amiPort: Int?
-
-    @Option(help: "AMI user (manager.conf section).")
-    var amiUser: String?
-
-    @Option(help: "File holding the AMI secret (the secret itself never goes on the command line).")
-    var amiSecretFile: String?
-
-    @Flag(help: "Connect to AMI over TLS.")
-    var amiTls = false
-
-    @Flag(help: "Log in with the MD5 challenge, so the secret never crosses the wire.")
-    var amiMd5 = false
+    @OptionGroup(title: "AMI connection")
+    var ami: AMIConnectionOptions
 
     @Option(help: "At most this many calls in flight, from Originate until the attempt ends (0 = no limit).")
     var maxConcurrent = EngineConfiguration.defaultMaxConcurrent
@@ -78,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
             throw ValidationError("--shutdown-grace must be between 0 and 86400 seconds")
         }
-        if backend == .ami, amiUser == nil || amiSecretFile == nil {
+        if backend == .ami, !ami.hasCredentials {
             throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
         }
     }
@@ -112,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
+            let client = makeAMIConnection(configuration: try amiConfiguration(), logger: logger)
             callBackend = AMIBackend(client: client)
             let server = "\(client.configuration.host):\(client.configuration.port)"
             connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }
@@ -151,27 +136,18 @@ struct RunCommand: AsyncParsableCommand {
 
 extension RunCommand {
     func amiConfiguration() throws -> AMIConfiguration {
-        guard let user = amiUser, let secretFile = amiSecretFile else {
-            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file")
-        }
-        let secret: AMISecret
         do {
-            secret = try SecretFile.read(secretFile)
+            return try ami.configuration()
         } catch {
             printError("spoold: \(error)")
             throw ExitCode.failure
         }
-        var configuration = AMIConfiguration(
-            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: secret)
-        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
-        configuration.useMD5 = amiMd5
-        return configuration
     }
 }
 
 /// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
 struct AMIClientService: Service, CustomStringConvertible {
-    let client: AMIClient
+    let client: any AMIConnection
     var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
 
     func run() async throws {

@@ -1,0 +1,62 @@
+import AMI
+import ArgumentParser
+
+/// The flags that say how to reach Asterisk's manager interface, shared by `spoold run` and
+/// `spoold originate` so both read them alike.
+struct AMIConnectionOptions: ParsableArguments {
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        case tcp, http
+    }
+
+    @Option(help: "AMI host.")
+    var amiHost = "127.0.0.1"
+
+    @Option(help: "AMI port (TCP: 5038, or 5039 with --ami-tls; HTTP: 8088, or 8089 with --ami-tls).")
+    var amiPort: Int?
+
+    @Option(help: "AMI user (manager.conf section).")
+    var amiUser: String?
+
+    @Option(help: "File holding the AMI secret (the secret itself never goes on the command line).")
+    var amiSecretFile: String?
+
+    @Flag(help: "Connect to AMI over TLS.")
+    var amiTls = false
+
+    @Flag(help: "Log in with the MD5 challenge (over HTTP: digest authentication on /arawman), so the secret never crosses the wire.")
+    var amiMd5 = false
+
+    @Option(help: "How AMI is reached: 'tcp' (the manager port) or 'http' (Asterisk's HTTP server, /rawman; only when TCP is not reachable).")
+    var amiTransport: Transport = .tcp
+
+    @Option(help: "Path of AMI's raw encoding on the HTTP server (with --ami-transport http).")
+    var amiHttpPrefix = "/rawman"
+
+    func validate() throws {
+        guard amiHttpPrefix.hasPrefix("/"), !amiHttpPrefix.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {
+            throw ValidationError("--ami-http-prefix must be a path starting with '/', without '?', '#' or spaces")
+        }
+    }
+
+    /// Whether the flags needed to log in were given.
+    var hasCredentials: Bool { amiUser != nil && amiSecretFile != nil }
+
+    /// The client configuration these flags describe; reads the secret file (without following symlinks).
+    func configuration() throws -> AMIConfiguration {
+        guard let user = amiUser, let secretFile = amiSecretFile else {
+            throw ValidationError("AMI needs --ami-user and --ami-secret-file")
+        }
+        let secret = try SecretFile.read(secretFile)
+        let defaultPort = switch amiTransport {
+        case .tcp: amiTls ? 5039 : 5038
+        case .http: amiTls ? 8089 : 8088
+        }
+        var configuration = AMIConfiguration(host: amiHost, port: amiPort ?? defaultPort, username: user, secret: secret)
+        if amiTransport == .http {
+            configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: amiHttpPrefix))
+        }
+        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
+        configuration.useMD5 = amiMd5
+        return configuration
+    }
+}
