@@ -93,6 +93,12 @@ let package = Package(
             ]
         ),
 
+        // spoold.conf: the Asterisk-style parser, the settings model, flags-over-file merging, secrets.
+        .target(
+            name: "SpooldConfig",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+
         // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
         .target(
             name: "MakeCall",
@@ -109,9 +115,11 @@ let package = Package(
                 "Spooler",
                 "AMI",
                 "MakeCall",
+                "SpooldConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -148,6 +156,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
+        .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
     ]
