@@ -6,6 +6,7 @@ import ArgumentParser
 import Logging
 import ServiceLifecycle
 import Spooler
+import SpooldConfig
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,121 +19,108 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    enum BackendKind: String, ExpressibleByArgument, CaseIterable {
-        case ami, simulate
-    }
+    @Option(help: "The configuration file (Asterisk .conf format, see docs/configuration.md); default \(SpooldSettings.Defaults.configPath) when it exists. Flags win over it.")
+    var config: String?
 
-    @Option(help: "The spool root; call files are read from its outgoing/ and archived to its outgoing_done/.")
-    var spoolDir = "/var/spool/asterisk"
+    @Flag(help: "Check the configuration (file, flags, secrets), print a summary and exit: 0 valid, 1 not (errors as file:line: key: message).")
+    var checkConfig = false
 
-    @Option(help: "Where calls go: 'ami' (Asterisk's manager interface) or 'simulate' (the built-in PBX: channel Sim/<answer|busy|congestion|noanswer|failure>[/<ring-ms>[/<talk-ms>]]).")
-    var backend: BackendKind = .ami
+    @Option(help: "The spool root; call files are read from its outgoing/ and archived to its outgoing_done/ (default \(SpooldSettings.Defaults.spoolDir); spool_dir).")
+    var spoolDir: String?
 
-    @Option(help: "AMI host.")
-    var amiHost = "127.0.0.1"
+    @Option(help: "Where calls go: 'ami' (Asterisk's manager interface, the default) or 'simulate' (the built-in PBX: channel Sim/<answer|busy|congestion|noanswer|failure>[/<ring-ms>[/<talk-ms>]]); backend.")
+    var backend: BackendKind?
 
-    @Option(help: "AMI port (5038, or 5039 with --ami-tls).")
+    @Option(help: "AMI host (default \(SpooldSettings.Defaults.amiHost); ami_host).")
+    var amiHost: String?
+
+    @Option(help: "AMI port (5038, or 5039 with --ami-tls; ami_port).")
     var amiPort: Int?
 
-    @Option(help: "AMI user (manager.conf section).")
+    @Option(help: "AMI user (manager.conf section; ami_user).")
     var amiUser: String?
 
-    @Option(help: "File holding the AMI secret (the secret itself never goes on the command line).")
+    @Option(help: "File holding the AMI secret (ami_secret_file). The secret itself never goes on the command line: use the file, the configuration or SPOOLD_AMI_SECRET.")
     var amiSecretFile: String?
 
-    @Flag(help: "Connect to AMI over TLS.")
-    var amiTls = false
+    @Flag(inversion: .prefixedNo, help: "Connect to AMI over TLS (ami_tls; default no).")
+    var amiTls: Bool?
 
-    @Flag(help: "Log in with the MD5 challenge, so the secret never crosses the wire.")
-    var amiMd5 = false
+    @Flag(inversion: .prefixedNo, help: "Log in with the MD5 challenge, so the secret never crosses the wire (ami_md5; default no).")
+    var amiMd5: Bool?
 
-    @Option(help: "At most this many calls in flight, from Originate until the attempt ends (0 = no limit).")
-    var maxConcurrent = EngineConfiguration.defaultMaxConcurrent
+    @Option(help: "With several [ami:NAME] servers: 'failover' (first one up, the default) or 'spread' (by weight); ami_selection.")
+    var amiSelection: AMISelection?
 
-    @Option(help: "At most this many new Originates per second (0 = no limit).")
-    var maxCps = EngineConfiguration.defaultMaxCallsPerSecond
+    @Option(help: "At most this many calls in flight, from Originate until the attempt ends (0 = no limit; default \(EngineConfiguration.defaultMaxConcurrent); max_concurrent).")
+    var maxConcurrent: Int?
 
-    @Flag(help: "Finish a call (Completed) when it is answered instead of when it hangs up.")
-    var finishAtAnswer = false
+    @Option(help: "At most this many new Originates per second (0 = no limit; default \(Int(EngineConfiguration.defaultMaxCallsPerSecond)); max_cps).")
+    var maxCps: Double?
 
-    @Flag(help: "Poll outgoing/ every second instead of using inotify (for spools on NFS).")
-    var poll = false
+    @Flag(inversion: .prefixedNo, help: "Finish a call (Completed) when it is answered instead of when it hangs up (finish_at_answer; default no).")
+    var finishAtAnswer: Bool?
 
-    @Option(help: "trace, debug, info, notice, warning or error.")
-    var logLevel: Logger.Level = .info
+    @Flag(inversion: .prefixedNo, help: "Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).")
+    var poll: Bool?
+
+    @Option(help: "trace, debug, info, notice, warning or error (default info; log_level).")
+    var logLevel: Logger.Level?
 
     func validate() throws {
-        guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
-        guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
-        if backend == .ami, amiUser == nil || amiSecretFile == nil {
-            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
-        }
+        if let maxConcurrent, maxConcurrent < 0 { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
+        if let maxCps, !(maxCps >= 0 && maxCps.isFinite) { throw ValidationError("--max-cps must be 0 (no limit) or more") }
+        if let amiPort, !(1...65535).contains(amiPort) { throw ValidationError("--ami-port must be from 1 to 65535") }
+        if let spoolDir, spoolDir.isEmpty { throw ValidationError("--spool-dir must not be empty") }
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { _ in StderrLogHandler(level: level) }
+        let loaded = try loadConfiguration()
+        let settings = loaded.settings
+        let liveLevel = LiveLogLevel(settings.logLevel)
+        LoggingSystem.bootstrap { _ in LiveLevelLogHandler(StderrLogHandler(level: .trace), level: liveLevel) }
         let logger = Logger(label: "spoold")
+        for warning in loaded.warnings { logger.warning("\(warning)") }
 
         let lock: SpoolLock
         do {
-            lock = try SpoolLock(spoolDirectory: spoolDir)
+            lock = try SpoolLock(spoolDirectory: settings.spoolDir)
         } catch {
             printError("spoold: \(error)")
             throw ExitCode.failure
         }
         defer { withExtendedLifetime(lock) {} }
 
-        let configuration = EngineConfiguration(
-            spoolDirectory: spoolDir,
-            maxConcurrent: maxConcurrent,
-            maxCallsPerSecond: maxCps,
-            finishAtAnswer: finishAtAnswer
-        )
+        let configuration = settings.engineConfiguration
         var services: [any Service] = []
         let callBackend: any CallBackend
-        switch backend {
+        switch settings.backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
+            let client = AMIClient(configuration: try loaded.firstServerConfiguration(logger: logger), logger: logger)
             callBackend = AMIBackend(client: client)
             // Listed first so that it is shut down last: calls in flight need the connection while the
             // engine drains.
             services.append(AMIClientService(client: client))
         }
+        let spool: SpoolService
         do {
-            let spool = try SpoolService(
+            spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger)
+                watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger)
             services.append(spool)
         } catch {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure
         }
+        // Trapped before the group starts, so that a SIGHUP right after "spoold ready" reloads rather than kills.
+        let reloader = ConfigReloader(loaded: loaded, configFlag: config, commandLine: commandLineLayer,
+                                      engine: spool.engine, logLevel: liveLevel, logger: logger)
+        services.append(await ReloadOnHangUpService(reloader: reloader))
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-    }
-}
-
-extension RunCommand {
-    func amiConfiguration() throws -> AMIConfiguration {
-        guard let user = amiUser, let secretFile = amiSecretFile else {
-            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file")
-        }
-        let secret: AMISecret
-        do {
-            secret = try SecretFile.read(secretFile)
-        } catch {
-            printError("spoold: \(error)")
-            throw ExitCode.failure
-        }
-        var configuration = AMIConfiguration(
-            host: amiHost, port: amiPort ?? (amiTls ? 5039 : 5038), username: user, secret: secret)
-        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
-        configuration.useMD5 = amiMd5
-        return configuration
     }
 }
 
