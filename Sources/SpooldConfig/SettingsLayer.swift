@@ -112,3 +112,33 @@ public struct SettingsLayer: Sendable, Equatable {
 
     public static let commandLine = "command line"
 }
+
+extension TrunkLimitSettings {
+    /// The `--limit PATTERN=MAX_CONCURRENT[,MAX_CPS]` flag: the same limits as a `[limit:PATTERN]`
+    /// section. The numbers follow the last `=`, so a pattern may hold `=` itself.
+    public init(flag: String) throws(ConfigError) {
+        func fail(_ message: String) -> ConfigError {
+            ConfigError(file: SettingsLayer.commandLine, line: nil, key: "--limit", message: "\"\(flag)\": \(message)")
+        }
+        guard let equals = flag.lastIndex(of: "=") else {
+            throw fail("expected PATTERN=MAX_CONCURRENT[,MAX_CPS], e.g. PJSIP/*@trunk-a=10,2")
+        }
+        let pattern = String(flag[..<equals])
+        guard !pattern.isEmpty else { throw fail("the channel pattern is empty") }
+        let numbers = flag[flag.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard numbers.count <= 2 else { throw fail("expected at most two numbers after =, MAX_CONCURRENT and MAX_CPS") }
+        let concurrent: Int
+        switch ValueParser.limit(numbers[0]) {
+        case .success(let value): concurrent = value
+        case .failure(let expectation): throw fail("max_concurrent " + expectation.text)
+        }
+        var cps = 0.0
+        if numbers.count == 2 {
+            switch ValueParser.rate(numbers[1]) {
+            case .success(let value): cps = value
+            case .failure(let expectation): throw fail("max_cps " + expectation.text)
+            }
+        }
+        self.init(pattern: pattern, maxConcurrent: concurrent, maxCps: cps)
+    }
+}

@@ -91,7 +91,9 @@ public struct SpooldSettings: Sendable, Equatable {
             logLevel: commandLine.logLevel ?? file.logLevel ?? Defaults.logLevel,
             amiSelection: commandLine.amiSelection ?? file.amiSelection ?? Defaults.amiSelection,
             amiServers: [],
-            trunkLimits: file.trunkLimits + commandLine.trunkLimits
+            // A --limit flag replaces the file's section for the same pattern; the others stay.
+            trunkLimits: file.trunkLimits.filter { limit in !commandLine.trunkLimits.contains { $0.pattern == limit.pattern } }
+                + commandLine.trunkLimits
         )
 
         if !file.amiSections.isEmpty {

@@ -8,6 +8,7 @@ import Spooler
 /// `spoold run`'s flags as a settings layer over the configuration file, and `--check-config`.
 extension RunCommand {
     /// Only the flags given explicitly: an unset flag leaves the file's value (or the default) in force.
+    /// `--limit` values were checked by `validate()`.
     var commandLineLayer: SettingsLayer {
         var layer = SettingsLayer(source: SettingsLayer.commandLine)
         layer.spoolDir = spoolDir
@@ -18,6 +19,7 @@ extension RunCommand {
         layer.poll = poll
         layer.logLevel = logLevel
         layer.amiSelection = amiSelection
+        layer.trunkLimits = limits.compactMap { try? TrunkLimitSettings(flag: $0) }
         layer.ami = AMIServerFields(host: amiHost, port: amiPort, user: amiUser, secret: amiSecretFile.map { .file($0) },
                                     tls: amiTls, md5: amiMd5)
         return layer

@@ -58,6 +58,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "At most this many new Originates per second (0 = no limit; default \(Int(EngineConfiguration.defaultMaxCallsPerSecond)); max_cps).")
     var maxCps: Double?
 
+    @Option(name: .customLong("limit"), help: ArgumentHelp("Limits for the calls whose Channel matches a glob, on top of the global ones, as PATTERN=MAX_CONCURRENT[,MAX_CPS] (0 = no limit); repeatable; replaces the [limit:PATTERN] section of the same pattern.", valueName: "pattern=n[,cps]"))
+    var limits: [String] = []
+
     @Flag(inversion: .prefixedNo, help: "Finish a call (Completed) when it is answered instead of when it hangs up (finish_at_answer; default no).")
     var finishAtAnswer: Bool?
 
@@ -72,6 +75,13 @@ struct RunCommand: AsyncParsableCommand {
         if let maxCps, !(maxCps >= 0 && maxCps.isFinite) { throw ValidationError("--max-cps must be 0 (no limit) or more") }
         if let amiPort, !(1...65535).contains(amiPort) { throw ValidationError("--ami-port must be from 1 to 65535") }
         if let spoolDir, spoolDir.isEmpty { throw ValidationError("--spool-dir must not be empty") }
+        for limit in limits {
+            do throws(ConfigError) {
+                _ = try TrunkLimitSettings(flag: limit)
+            } catch {
+                throw ValidationError("\(error.key) \(error.message)")
+            }
+        }
     }
 
     func run() async throws {

@@ -159,3 +159,41 @@ extension Result where Failure == ConfigErrors {
         return []
     }
 }
+
+@Suite("The --limit flag")
+struct LimitFlagTests {
+    @Test("PATTERN=N[,R], numbers after the last =")
+    func parses() throws {
+        #expect(try TrunkLimitSettings(flag: "PJSIP/*@trunk-a=10,2.5") == TrunkLimitSettings(pattern: "PJSIP/*@trunk-a", maxConcurrent: 10, maxCps: 2.5))
+        #expect(try TrunkLimitSettings(flag: "Local/a=b=3") == TrunkLimitSettings(pattern: "Local/a=b", maxConcurrent: 3, maxCps: 0))
+    }
+
+    @Test("Bad values say what is expected", arguments: [
+        ("PJSIP/*", "command line: --limit: \"PJSIP/*\": expected PATTERN=MAX_CONCURRENT[,MAX_CPS], e.g. PJSIP/*@trunk-a=10,2"),
+        ("=3", "command line: --limit: \"=3\": the channel pattern is empty"),
+        ("X=1,2,3", "command line: --limit: \"X=1,2,3\": expected at most two numbers after =, MAX_CONCURRENT and MAX_CPS"),
+        ("X=-1", "command line: --limit: \"X=-1\": max_concurrent \"-1\" is not valid; expected a whole number of calls, 0 (no limit) or more"),
+        ("X=1,fast", "command line: --limit: \"X=1,fast\": max_cps \"fast\" is not valid; expected new calls per second"),
+    ])
+    func rejects(flag: String, expected: String) {
+        #expect(throws: ConfigError.self) { try TrunkLimitSettings(flag: flag) }
+        do {
+            _ = try TrunkLimitSettings(flag: flag)
+        } catch {
+            #expect(error.description.hasPrefix(expected), "\(error)")
+        }
+    }
+
+    @Test("A --limit replaces the file's section of the same pattern and keeps the others")
+    func precedence() throws {
+        let (file, errors) = SettingsReader.read(Array("[general]\nbackend = simulate\n[limit:A/*]\nmax_cps = 1\n[limit:B/*]\nmax_cps = 2\n".utf8), file: "f")
+        #expect(errors.isEmpty)
+        var flags = SettingsLayer(source: SettingsLayer.commandLine)
+        flags.trunkLimits = [try TrunkLimitSettings(flag: "B/*=4")]
+        let settings = try SpooldSettings.resolve(commandLine: flags, file: file, environment: [:]).get()
+        #expect(settings.trunkLimits == [
+            TrunkLimitSettings(pattern: "A/*", maxConcurrent: 0, maxCps: 1),
+            TrunkLimitSettings(pattern: "B/*", maxConcurrent: 4, maxCps: 0),
+        ])
+    }
+}
