@@ -126,6 +126,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // spoold.conf: the Asterisk-style parser, the settings model, flags-over-file merging, secrets.
+        .target(
+            name: "SpooldConfig",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
 
         // Call flags and the atomic spool writer, shared by mkcall and `spoold originate`.
         .target(
@@ -146,6 +151,7 @@ let package = Package(
                 "SystemdNotify",
                 "LogFormats",
                 "SpoolObservability",
+                "SpooldConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,6 +220,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).

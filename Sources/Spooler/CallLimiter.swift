@@ -5,8 +5,8 @@
 /// caller that arrives up to one interval late still gets its slot, so a wake-up that overshoots a little
 /// does not lower the rate, while no window of a second sees more than R+1 Originates.
 public struct CallLimiter: Sendable {
-    public let maxConcurrent: Int
-    public let maxPerSecond: Double
+    public private(set) var maxConcurrent: Int
+    public private(set) var maxPerSecond: Double
     public private(set) var inFlight = 0
     private var nextSlot: SpoolInstant?
 
@@ -14,6 +14,20 @@ public struct CallLimiter: Sendable {
     public init(maxConcurrent: Int, maxPerSecond: Double) {
         self.maxConcurrent = maxConcurrent
         self.maxPerSecond = maxPerSecond
+    }
+
+    /// New limits (a configuration reload). Calls in flight keep their slots; the rate goes on from the
+    /// last booked Originate, spaced by the new interval, so a change never allows a burst.
+    public mutating func setLimits(maxConcurrent: Int, maxPerSecond: Double) {
+        var lastBooked: SpoolInstant?
+        if let nextSlot, let interval { lastBooked = SpoolInstant(nanoseconds: nextSlot.nanoseconds - interval) }
+        self.maxConcurrent = maxConcurrent
+        self.maxPerSecond = maxPerSecond
+        if let lastBooked, let interval {
+            nextSlot = SpoolInstant(nanoseconds: lastBooked.nanoseconds + interval)
+        } else {
+            nextSlot = nil
+        }
     }
 
     private var interval: Int64? {

@@ -13,6 +13,8 @@ public struct EngineConfiguration: Sendable {
     public var maxConcurrent: Int
     /// At most this many new Originates per second; 0 = no limit.
     public var maxCallsPerSecond: Double
+    /// Limits per channel pattern (trunk), on top of the global ones; see `TrunkLimits`.
+    public var trunkLimits: [TrunkLimits.Rule] = []
     /// End the attempt (Completed) at answer instead of waiting for the hangup.
     public var finishAtAnswer: Bool
     /// The pid written into retry records. Informative only: nothing is decided by it.

@@ -25,6 +25,8 @@ public actor SpoolEngine {
 
     var scheduler = Scheduler()
     var limiter: CallLimiter
+    /// Per-trunk limits, and the due files parked while their trunk is full (SpoolEngine+TrunkLimits).
+    var trunks: TrunkLimits
     /// Attempts in flight (including adopted calls), by file name.
     var attempts: [String: Attempt] = [:]
     /// Files whose in-flight StartRetry is being checked with the backend.
@@ -102,6 +104,7 @@ public actor SpoolEngine {
         self.outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true)
         self.archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
         self.limiter = CallLimiter(maxConcurrent: configuration.maxConcurrent, maxPerSecond: configuration.maxCallsPerSecond)
+        self.trunks = TrunkLimits(configuration.trunkLimits)
     }
 
     /// Runs until the task is cancelled (SIGTERM/SIGINT through service-lifecycle), then stops starting
@@ -252,7 +255,8 @@ public actor SpoolEngine {
             let now = clock.now()
             startDueWork(now: now)
             continueSweep()
-            let (wake, waitsForSlot) = nextWake(now: clock.now())
+            let (scheduledWake, waitsForSlot) = nextWake(now: clock.now())
+            let wake = earliest(scheduledWake, trunkWake(now: clock.now()))
             loopWake = wake
             loopWaitsForSlot = waitsForSlot
             if stopping.isSet { break }
@@ -277,8 +281,8 @@ public actor SpoolEngine {
             logger.notice("the backend is ready again; placing the calls that are due")
         }
         var now = now
-        while !stopping.isSet, let due = scheduler.nextDue(), due <= now, limiter.canStart(now: now),
-              let name = scheduler.popDue(now: now) {
+        // Files parked behind a full trunk come back in due order among the scheduled ones.
+        while !stopping.isSet, limiter.canStart(now: now), let name = takeDue(now: now) {
             process(name, now: now)
             now = clock.now()
         }
@@ -349,6 +353,7 @@ public actor SpoolEngine {
             logger.notice("[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")
             return finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(finished) attempts")
         }
+        if parkIfTrunkFull(name, file: file, due: min(info.mtime, now), now: now) { return }
         startAttempt(name, file: file, number: finished + 1, mtimeBefore: info.mtime, now: now)
     }
 
@@ -399,6 +404,7 @@ public actor SpoolEngine {
         let channelId = ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: number)
         guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
         limiter.start(now: now)
+        trunks.start(name, channel: request.channel, now: now)
         attempts[name] = Attempt(file: file, number: number, channelId: channelId, lengthBefore: appended.lengthBefore,
                                  mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID, started: now)
         logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
@@ -444,7 +450,8 @@ public actor SpoolEngine {
         // After the drain this engine has handed over: the file keeps its StartRetry for the next start.
         guard !stopped else { return }
         limiter.finish()
-        if loopWaitsForSlot { doorbell.ring() }
+        trunks.finish(name)
+        if loopWaitsForSlot || trunks.hasParked { doorbell.ring() }
         guard let attempt = attempts.removeValue(forKey: name) else { return }
         let file = attempt.file
         let now = clock.now()
@@ -562,6 +569,7 @@ public actor SpoolEngine {
                                      mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID,
                                      started: Self.startTime(of: start, file))
             limiter.adopt()
+            trunks.adopt(name, channel: file.channel?.description ?? "")
             events?.yield(.adopted(file: name, channelId: channelId))
             follow(name, number: start.number, stages: backend.awaitHangup(of: channelId))
         case false?:

@@ -8,8 +8,8 @@ struct AMIConnectionOptions: ParsableArguments {
         case tcp, http
     }
 
-    @Option(help: "AMI host.")
-    var amiHost = "127.0.0.1"
+    @Option(help: "AMI host (default 127.0.0.1; ami_host).")
+    var amiHost: String?
 
     @Option(help: "AMI port (TCP: 5038, or 5039 with --ami-tls; HTTP: 8088, or 8089 with --ami-tls).")
     var amiPort: Int?
@@ -20,11 +20,12 @@ struct AMIConnectionOptions: ParsableArguments {
     @Option(help: "File holding the AMI secret (the secret itself never goes on the command line).")
     var amiSecretFile: String?
 
-    @Flag(help: "Connect to AMI over TLS.")
-    var amiTls = false
+    // Optional, so that `spoold run` can tell a flag given from one left to the configuration file.
+    @Flag(inversion: .prefixedNo, help: "Connect to AMI over TLS (ami_tls; default no).")
+    var amiTls: Bool?
 
-    @Flag(help: "Log in with the MD5 challenge (over HTTP: digest authentication on /arawman), so the secret never crosses the wire.")
-    var amiMd5 = false
+    @Flag(inversion: .prefixedNo, help: "Log in with the MD5 challenge (over HTTP: digest authentication on /arawman), so the secret never crosses the wire (ami_md5; default no).")
+    var amiMd5: Bool?
 
     @Option(help: "How AMI is reached: 'tcp' (the manager port) or 'http' (Asterisk's HTTP server, /rawman; only when TCP is not reachable).")
     var amiTransport: Transport = .tcp
@@ -47,16 +48,17 @@ struct AMIConnectionOptions: ParsableArguments {
             throw ValidationError("AMI needs --ami-user and --ami-secret-file")
         }
         let secret = try SecretFile.read(secretFile)
+        let tls = amiTls ?? false
         let defaultPort = switch amiTransport {
-        case .tcp: amiTls ? 5039 : 5038
-        case .http: amiTls ? 8089 : 8088
+        case .tcp: tls ? 5039 : 5038
+        case .http: tls ? 8089 : 8088
         }
-        var configuration = AMIConfiguration(host: amiHost, port: amiPort ?? defaultPort, username: user, secret: secret)
+        var configuration = AMIConfiguration(host: amiHost ?? "127.0.0.1", port: amiPort ?? defaultPort, username: user, secret: secret)
         if amiTransport == .http {
             configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: amiHttpPrefix))
         }
-        configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
-        configuration.useMD5 = amiMd5
+        configuration.tls = tls ? AMIConfiguration.TLS() : nil
+        configuration.useMD5 = amiMd5 ?? false
         return configuration
     }
 }

@@ -8,6 +8,8 @@ import Logging
 import ServiceLifecycle
 import SpoolObservability
 import Spooler
+import SpooldConfig
+import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,33 +22,41 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    enum BackendKind: String, ExpressibleByArgument, CaseIterable {
-        case ami, simulate
-    }
+    @Option(help: "The configuration file (Asterisk .conf format, see docs/configuration.md); default \(SpooldSettings.Defaults.configPath) when it exists. Flags win over it.")
+    var config: String?
 
-    @Option(help: "The spool root; call files are read from its outgoing/ and archived to its outgoing_done/.")
-    var spoolDir = "/var/spool/asterisk"
+    @Flag(help: "Check the configuration (file, flags, secrets), print a summary and exit: 0 valid, 1 not (errors as file:line: key: message).")
+    var checkConfig = false
 
-    @Option(help: "Where calls go: 'ami' (Asterisk's manager interface) or 'simulate' (the built-in PBX: channel Sim/<answer|busy|congestion|noanswer|failure>[/<ring-ms>[/<talk-ms>]]).")
-    var backend: BackendKind = .ami
+    @Option(help: "The spool root; call files are read from its outgoing/ and archived to its outgoing_done/ (default \(SpooldSettings.Defaults.spoolDir); spool_dir).")
+    var spoolDir: String?
 
-    @OptionGroup(title: "AMI connection")
+    @Option(help: "Where calls go: 'ami' (Asterisk's manager interface, the default) or 'simulate' (the built-in PBX: channel Sim/<answer|busy|congestion|noanswer|failure>[/<ring-ms>[/<talk-ms>]]); backend.")
+    var backend: BackendKind?
+
+    @OptionGroup(title: "AMI connection (one server; the configuration file can list several)")
     var ami: AMIConnectionOptions
 
-    @Option(help: "At most this many calls in flight, from Originate until the attempt ends (0 = no limit).")
-    var maxConcurrent = EngineConfiguration.defaultMaxConcurrent
+    @Option(help: "With several [ami:NAME] servers: 'failover' (first one up, the default) or 'spread' (by weight); ami_selection.")
+    var amiSelection: AMISelection?
 
-    @Option(help: "At most this many new Originates per second (0 = no limit).")
-    var maxCps = EngineConfiguration.defaultMaxCallsPerSecond
+    @Option(help: "At most this many calls in flight, from Originate until the attempt ends (0 = no limit; default \(EngineConfiguration.defaultMaxConcurrent); max_concurrent).")
+    var maxConcurrent: Int?
 
-    @Flag(help: "Finish a call (Completed) when it is answered instead of when it hangs up.")
-    var finishAtAnswer = false
+    @Option(help: "At most this many new Originates per second (0 = no limit; default \(Int(EngineConfiguration.defaultMaxCallsPerSecond)); max_cps).")
+    var maxCps: Double?
 
-    @Flag(help: "Poll outgoing/ every second instead of using inotify (for spools on NFS).")
-    var poll = false
+    @Option(name: .customLong("limit"), help: ArgumentHelp("Limits for the calls whose Channel matches a glob, on top of the global ones, as PATTERN=MAX_CONCURRENT[,MAX_CPS] (0 = no limit); repeatable; replaces the [limit:PATTERN] section of the same pattern.", valueName: "pattern=n[,cps]"))
+    var limits: [String] = []
 
-    @Option(help: "trace, debug, info, notice, warning or error.")
-    var logLevel: Logger.Level = .info
+    @Flag(inversion: .prefixedNo, help: "Finish a call (Completed) when it is answered instead of when it hangs up (finish_at_answer; default no).")
+    var finishAtAnswer: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).")
+    var poll: Bool?
+
+    @Option(help: "trace, debug, info, notice, warning or error (default info; log_level).")
+    var logLevel: Logger.Level?
 
     @Option(help: "plain (timestamped lines), journald (<N> priority prefixes, no timestamp) or json (one object per line). Default: journald when stderr is systemd's journal stream, else plain.")
     var logFormat: LogFormat?
@@ -58,52 +68,64 @@ struct RunCommand: AsyncParsableCommand {
     var observability: ObservabilityOptions
 
     func validate() throws {
-        guard maxConcurrent >= 0 else { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
-        guard maxCps >= 0, maxCps.isFinite else { throw ValidationError("--max-cps must be 0 (no limit) or more") }
+        if let maxConcurrent, maxConcurrent < 0 { throw ValidationError("--max-concurrent must be 0 (no limit) or more") }
+        if let maxCps, !(maxCps >= 0 && maxCps.isFinite) { throw ValidationError("--max-cps must be 0 (no limit) or more") }
+        if let amiPort = ami.amiPort, !(1...65535).contains(amiPort) { throw ValidationError("--ami-port must be from 1 to 65535") }
+        if let spoolDir, spoolDir.isEmpty { throw ValidationError("--spool-dir must not be empty") }
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
             throw ValidationError("--shutdown-grace must be between 0 and 86400 seconds")
         }
-        if backend == .ami, !ami.hasCredentials {
-            throw ValidationError("--backend ami needs --ami-user and --ami-secret-file (or use --backend simulate)")
+        for limit in limits {
+            do throws(ConfigError) {
+                _ = try TrunkLimitSettings(flag: limit)
+            } catch {
+                throw ValidationError("\(error.key) \(error.message)")
+            }
         }
     }
 
     func run() async throws {
-        let level = logLevel
+        let loaded = try loadConfiguration()
+        let settings = loaded.settings
+        let liveLevel = LiveLogLevel(settings.logLevel)
         let format = logFormat ?? LogFormat.automatic()
-        LoggingSystem.bootstrap { _ in format.makeHandler(level: level) }
+        LoggingSystem.bootstrap { _ in LiveLevelLogHandler(format.makeHandler(level: .trace), level: liveLevel) }
         let logger = Logger(label: "spoold")
+        for warning in loaded.warnings { logger.warning("\(warning)") }
 
         let lock: SpoolLock
         do {
-            lock = try SpoolLock(spoolDirectory: spoolDir)
+            lock = try SpoolLock(spoolDirectory: settings.spoolDir)
         } catch {
             printError("spoold: \(error)")
             throw ExitCode.failure
         }
         defer { withExtendedLifetime(lock) {} }
 
-        let configuration = EngineConfiguration(
-            spoolDirectory: spoolDir,
-            maxConcurrent: maxConcurrent,
-            maxCallsPerSecond: maxCps,
-            finishAtAnswer: finishAtAnswer,
-            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000))
-        )
+        var configuration = settings.engineConfiguration
+        configuration.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
         var services: [any Service] = []
         let callBackend: any CallBackend
         var connectionStates: @Sendable () -> [ServerConnection] = { [] }
-        switch backend {
+        switch settings.backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
-        case .ami:
-            let client = makeAMIConnection(configuration: try amiConfiguration(), logger: logger)
+        case .ami where ami.amiTransport == .http:
+            // AMI over HTTP: one server, through the HTTP client (the pool speaks TCP).
+            let client = makeAMIConnection(configuration: try loaded.httpServerConfiguration(ami, logger: logger), logger: logger)
             callBackend = AMIBackend(client: client)
             let server = "\(client.configuration.host):\(client.configuration.port)"
             connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }
             // Listed first so that it is shut down last: calls in flight need the connection while the
             // engine drains.
             services.append(AMIClientService(client: client))
+        case .ami:
+            let pool = try loaded.serverPool(selection: amiSelection, logger: logger)
+            callBackend = pool
+            connectionStates = { pool.status().map { ServerConnection(name: $0.name, connected: $0.connected) } }
+            // Listed first so that they are shut down last: calls in flight need their connection while
+            // the engine drains.
+            services.append(contentsOf: pool.services)
         }
         // The engine's one event stream, passed on to its two readers: systemd (ready, status) and
         // observability (metrics, status file, result log, hook).
@@ -112,36 +134,29 @@ struct RunCommand: AsyncParsableCommand {
             of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
         let (observedEvents, observedInput) = AsyncStream.makeStream(of: EngineEvent.self)
         services.insert(EventFanOut(source: events, sinks: [systemdInput, observedInput]), at: 0)
+        // Trapped before the group starts, so that a SIGHUP right after "spoold ready" reloads rather than kills.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let spool: SpoolService
         do {
             spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
+                watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
-            services += systemdServices(engine: spool.engine, events: systemdEvents, logger: logger) {
-                logger.notice("SIGHUP: this build has no configuration file to re-read; the flags stay as they are")
+            let reloader = ConfigReloader(loaded: loaded, configFlag: config, commandLine: commandLineLayer,
+                                          engine: spool.engine, logLevel: liveLevel, logger: logger)
+            services += systemdServices(engine: spool.engine, events: systemdEvents, hangups: hangups, logger: logger) {
+                _ = await reloader.reload()
             }
         } catch {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure
         }
         services = try await observability.services(
-            events: observedEvents, engine: spool.engine, spoolDirectory: spoolDir, backend: backend.rawValue,
-            connections: connectionStates, logger: logger) + services
+            events: observedEvents, engine: spool.engine, spoolDirectory: settings.spoolDir,
+            backend: settings.backend.rawValue, connections: connectionStates, logger: logger) + services
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-    }
-}
-
-extension RunCommand {
-    func amiConfiguration() throws -> AMIConfiguration {
-        do {
-            return try ami.configuration()
-        } catch {
-            printError("spoold: \(error)")
-            throw ExitCode.failure
-        }
     }
 }
 

@@ -11,6 +11,8 @@ struct ReadyAndReloadService: Service, CustomStringConvertible {
     let notifier: SystemdNotifier?
     let engine: SpoolEngine
     let events: AsyncStream<EngineEvent>
+    /// SIGHUP, trapped before the service group starts (its default action would kill spoold).
+    let hangups: UnixSignalsSequence
     /// Re-reads the configuration; the notifications around it are this service's job.
     let reload: @Sendable () async -> Void
     let logger: Logger
@@ -18,8 +20,7 @@ struct ReadyAndReloadService: Service, CustomStringConvertible {
     var description: String { "ReadyAndReload(systemd: \(notifier.map { "\($0.address)" } ?? "no"))" }
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        let (notifier, engine, events, reload, logger) = (notifier, engine, events, reload, logger)
+        let (signals, notifier, engine, events, reload, logger) = (hangups, notifier, engine, events, reload, logger)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
@@ -48,12 +49,14 @@ extension RunCommand {
     func systemdServices(
         engine: SpoolEngine,
         events: AsyncStream<EngineEvent>,
+        hangups: UnixSignalsSequence,
         logger: Logger,
         reload: @escaping @Sendable () async -> Void
     ) -> [any Service] {
         let notifier = SystemdNotifier.fromEnvironment(logger: logger)
         var services: [any Service] = [
-            ReadyAndReloadService(notifier: notifier, engine: engine, events: events, reload: reload, logger: logger)
+            ReadyAndReloadService(notifier: notifier, engine: engine, events: events, hangups: hangups, reload: reload,
+                                  logger: logger)
         ]
         if let notifier {
             let watchdog = SystemdNotifier.watchdogPetInterval()

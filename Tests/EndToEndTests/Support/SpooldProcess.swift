@@ -20,11 +20,13 @@ final class SpooldProcess: @unchecked Sendable {
         spool: TemporarySpool,
         arguments extra: [String] = [],
         backend: String? = "simulate",
-        logLevel: String = "debug",
+        logLevel: String? = "debug",
         logName: String? = nil,
         wrapper: [String] = []
     ) throws {
-        var arguments = ["run", "--spool-dir", spool.root, "--log-level", logLevel]
+        var arguments = ["run", "--spool-dir", spool.root]
+        // nil: no --log-level flag, so a configuration file's log_level applies.
+        if let logLevel { arguments += ["--log-level", logLevel] }
         if let backend { arguments += ["--backend", backend] }
         arguments += extra
         self.arguments = arguments

@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import SpooldConfig
+import Spooler
+
+/// The outcome of one reload, for the log and for whoever wraps `reload()` (systemd's RELOADING/READY).
+enum ReloadResult: Sendable, Equatable {
+    /// The new configuration is valid. `changed` took effect at once; `needsRestart` are settings whose
+    /// new values wait for the next start (the running ones stay).
+    case applied(changed: [String], needsRestart: [String])
+    /// Invalid: nothing changed. One `file:line: key: message` per error.
+    case rejected(errors: [String])
+}
+
+/// Re-reads the configuration on request (SIGHUP) and applies what can change without dropping calls:
+/// the global and per-trunk limits and the log level. Everything else is reported as needing a restart.
+actor ConfigReloader {
+    private var running: LoadedConfiguration
+    private let configFlag: String?
+    private let commandLine: SettingsLayer
+    private let engine: SpoolEngine
+    private let logLevel: LiveLogLevel
+    private let logger: Logger
+    private let environment: @Sendable () -> [String: String]
+
+    init(
+        loaded: LoadedConfiguration, configFlag: String?, commandLine: SettingsLayer, engine: SpoolEngine,
+        logLevel: LiveLogLevel, logger: Logger,
+        environment: @escaping @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
+    ) {
+        self.running = loaded
+        self.configFlag = configFlag
+        self.commandLine = commandLine
+        self.engine = engine
+        self.logLevel = logLevel
+        self.logger = logger
+        self.environment = environment
+    }
+
+    func reload() async -> ReloadResult {
+        let path = ConfigLoader.configPath(flag: configFlag)
+        logger.notice("reloading the configuration from \(path ?? "flags and defaults (no configuration file)")")
+        let loaded: LoadedConfiguration
+        switch ConfigLoader.load(configPath: path, commandLine: commandLine, environment: environment()) {
+        case .failure(let errors):
+            for error in errors.errors {
+                logger.error("reload refused, the running settings stay: \(error)")
+            }
+            return .rejected(errors: errors.errors.map(\.description))
+        case .success(let result):
+            loaded = result
+        }
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+
+        let old = running.settings, new = loaded.settings
+        var changed: [String] = []
+        if old.maxConcurrent != new.maxConcurrent { changed.append("max_concurrent") }
+        if old.maxCps != new.maxCps { changed.append("max_cps") }
+        if old.trunkLimits != new.trunkLimits { changed.append("limit sections") }
+        if old.logLevel != new.logLevel { changed.append("log_level") }
+        var needsRestart: [String] = []
+        if old.spoolDir != new.spoolDir { needsRestart.append("spool_dir") }
+        if old.backend != new.backend { needsRestart.append("backend") }
+        if old.poll != new.poll { needsRestart.append("poll") }
+        if old.finishAtAnswer != new.finishAtAnswer { needsRestart.append("finish_at_answer") }
+        if old.amiSelection != new.amiSelection { needsRestart.append("ami_selection") }
+        if old.amiServers != new.amiServers || running.secrets != loaded.secrets { needsRestart.append("AMI servers") }
+
+        if old.engineLimits != new.engineLimits { await engine.applyLimits(new.engineLimits) }
+        logLevel.level = new.logLevel
+        // Settings that need a restart keep their running values, so the next reload reports them again.
+        var applied = running
+        applied.settings.maxConcurrent = new.maxConcurrent
+        applied.settings.maxCps = new.maxCps
+        applied.settings.trunkLimits = new.trunkLimits
+        applied.settings.logLevel = new.logLevel
+        running = applied
+
+        let changedText = changed.isEmpty ? "nothing that applies live changed" : "applied " + changed.joined(separator: ", ")
+        let restartText = needsRestart.isEmpty ? "" : "; changed but needing a restart to take effect: " + needsRestart.joined(separator: ", ")
+        logger.notice("configuration reloaded: \(changedText)\(restartText)")
+        return .applied(changed: changed, needsRestart: needsRestart)
+    }
+}

@@ -1,0 +1,49 @@
+import Logging
+import Synchronization
+
+/// The log level, changeable while spoold runs (a reload): every logger consults it on each message.
+final class LiveLogLevel: Sendable {
+    private static let levels = Logger.Level.allCases
+    private let index: Atomic<Int>
+
+    init(_ level: Logger.Level) {
+        index = Atomic(Self.levels.firstIndex(of: level) ?? 0)
+    }
+
+    var level: Logger.Level {
+        get { Self.levels[index.load(ordering: .relaxed)] }
+        set { index.store(Self.levels.firstIndex(of: newValue) ?? 0, ordering: .relaxed) }
+    }
+}
+
+/// Wraps any log handler so that its level is the live one, whatever handler (stderr, journald, JSON)
+/// does the writing.
+struct LiveLevelLogHandler<Inner: LogHandler>: LogHandler {
+    var inner: Inner
+    let live: LiveLogLevel
+
+    init(_ inner: Inner, level: LiveLogLevel) {
+        self.inner = inner
+        self.live = level
+    }
+
+    var logLevel: Logger.Level {
+        get { live.level }
+        // A logger's own level change would be lost at the next reload; the live level rules.
+        set {}
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        inner.log(event: event)
+    }
+}

@@ -1,0 +1,129 @@
+import AMI
+import ArgumentParser
+import Foundation
+import Logging
+import SpooldConfig
+import Spooler
+
+/// `spoold run`'s flags as a settings layer over the configuration file, and `--check-config`.
+extension RunCommand {
+    /// Only the flags given explicitly: an unset flag leaves the file's value (or the default) in force.
+    /// `--limit` values were checked by `validate()`.
+    var commandLineLayer: SettingsLayer {
+        var layer = SettingsLayer(source: SettingsLayer.commandLine)
+        layer.spoolDir = spoolDir
+        layer.backend = backend
+        layer.maxConcurrent = maxConcurrent
+        layer.maxCps = maxCps
+        layer.finishAtAnswer = finishAtAnswer
+        layer.poll = poll
+        layer.logLevel = logLevel
+        layer.amiSelection = amiSelection
+        layer.trunkLimits = limits.compactMap { try? TrunkLimitSettings(flag: $0) }
+        layer.ami = AMIServerFields(host: ami.amiHost, port: ami.amiPort, user: ami.amiUser,
+                                    secret: ami.amiSecretFile.map { .file($0) }, tls: ami.amiTls, md5: ami.amiMd5)
+        return layer
+    }
+
+    /// Loads and checks the configuration. Invalid: the errors on stderr, one per line, and exit 1.
+    /// With `--check-config`: a summary on stdout and exit 0.
+    func loadConfiguration() throws -> LoadedConfiguration {
+        let path = ConfigLoader.configPath(flag: config)
+        switch ConfigLoader.load(configPath: path, commandLine: commandLineLayer, environment: ProcessInfo.processInfo.environment) {
+        case .failure(let errors):
+            for error in errors.errors { printError(error.description) }
+            throw ExitCode.failure
+        case .success(let loaded):
+            guard checkConfig else { return loaded }
+            for warning in loaded.warnings { printError(warning.description) }
+            print(ConfigSummary.lines(loaded).joined(separator: "\n"))
+            throw ExitCode.success
+        }
+    }
+}
+
+extension SpooldSettings {
+    var engineConfiguration: EngineConfiguration {
+        var configuration = EngineConfiguration(
+            spoolDirectory: spoolDir, maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, finishAtAnswer: finishAtAnswer)
+        configuration.trunkLimits = engineTrunkRules
+        return configuration
+    }
+
+    var engineTrunkRules: [TrunkLimits.Rule] {
+        trunkLimits.map { TrunkLimits.Rule(pattern: $0.pattern, maxConcurrent: $0.maxConcurrent, maxPerSecond: $0.maxCps) }
+    }
+
+    var engineLimits: EngineLimits {
+        EngineLimits(maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, trunks: engineTrunkRules)
+    }
+}
+
+extension LoadedConfiguration {
+    /// The AMI client settings of one server.
+    func amiConfiguration(_ server: AMIServerSettings) -> AMIConfiguration {
+        // `load` read every server's secret or failed, so it is there.
+        let secret = AMISecret(secrets[server.name]?.reveal() ?? "")
+        var configuration = AMIConfiguration(host: server.host, port: server.port, username: server.user, secret: secret)
+        configuration.tls = server.tls ? AMIConfiguration.TLS() : nil
+        configuration.useMD5 = server.md5
+        return configuration
+    }
+
+    /// Every configured server in one pool (failover or spread, each with its own limits). A list the pool
+    /// cannot work with is a configuration error: it names the server and the key, and spoold exits 1.
+    func serverPool(selection flag: AMISelection?, logger: Logger) throws -> AMIServerPool {
+        let servers = settings.amiServers.map { server in
+            AMIServer(name: server.name, configuration: amiConfiguration(server), weight: server.weight,
+                      maxConcurrent: server.maxConcurrent, maxCallsPerSecond: server.maxCps)
+        }
+        let selection = AMIServerSelection(rawValue: (flag ?? settings.amiSelection).rawValue) ?? .failover
+        do {
+            return try AMIServerPool(servers: servers, selection: selection, logger: logger)
+        } catch {
+            printError("spoold: \(configPath ?? "flags"): \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The one server AMI over HTTP goes to: the first configured, reached through Asterisk's HTTP server
+    /// (port 8088, or 8089 with TLS, unless --ami-port says otherwise).
+    func httpServerConfiguration(_ flags: AMIConnectionOptions, logger: Logger) throws -> AMIConfiguration {
+        guard let first = settings.amiServers.first else {
+            printError("spoold: the ami backend needs an AMI server")
+            throw ExitCode.failure
+        }
+        if settings.amiServers.count > 1 {
+            logger.warning("\(settings.amiServers.count) AMI servers configured, but AMI over HTTP uses one: \(first.name) (\(first.host))")
+        }
+        var configuration = amiConfiguration(first)
+        configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: flags.amiHttpPrefix))
+        if flags.amiPort == nil { configuration.port = first.tls ? 8089 : 8088 }
+        return configuration
+    }
+}
+
+/// What `--check-config` prints: the settings in force, with where each server's secret comes from
+/// (never the secret).
+enum ConfigSummary {
+    static func lines(_ loaded: LoadedConfiguration) -> [String] {
+        let s = loaded.settings
+        func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+        func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+        var lines = ["\(loaded.configPath ?? "no configuration file (flags and defaults)"): valid"]
+        lines.append("spool_dir \(s.spoolDir), backend \(s.backend.rawValue), max_concurrent \(s.maxConcurrent), max_cps \(number(s.maxCps)), finish_at_answer \(yesNo(s.finishAtAnswer)), poll \(yesNo(s.poll)), log_level \(s.logLevel.rawValue)")
+        if !s.amiServers.isEmpty {
+            lines.append("AMI servers (\(s.amiSelection.rawValue)):")
+            for server in s.amiServers {
+                lines.append("  \(server.name): \(server.user)@\(server.host):\(server.port), tls \(yesNo(server.tls)), md5 \(yesNo(server.md5)), weight \(server.weight), max_concurrent \(server.maxConcurrent), max_cps \(number(server.maxCps)), \(server.secret)")
+            }
+        }
+        for limit in s.trunkLimits {
+            lines.append("limit \(limit.pattern): max_concurrent \(limit.maxConcurrent), max_cps \(number(limit.maxCps))")
+        }
+        return lines
+    }
+}
+
+extension BackendKind: ExpressibleByArgument {}
+extension AMISelection: ExpressibleByArgument {}

@@ -1,0 +1,176 @@
+import Logging
+import Testing
+@testable import SpooldConfig
+
+@Suite("spoold.conf meaning: sections, keys and values")
+struct SettingsReaderTests {
+    func read(_ text: String) -> (layer: SettingsLayer, errors: [String]) {
+        let (layer, errors) = SettingsReader.read(Array(text.utf8), file: "/etc/spoold/spoold.conf")
+        return (layer, errors.map(\.description))
+    }
+
+    @Test("Every [general] key, typed")
+    func general() {
+        let (layer, errors) = read("""
+            [general]
+            spool_dir = /srv/spool
+            backend = simulate
+            max_concurrent = 7
+            max_cps = 2.5
+            finish_at_answer = yes
+            poll = off
+            log_level = Debug
+            ami_selection = spread
+            ami_host = pbx.example
+            ami_port = 5039
+            ami_user = spoold
+            ami_secret_file = /etc/spoold/ami.secret
+            ami_tls = true
+            ami_md5 = 1
+            """)
+        #expect(errors.isEmpty)
+        #expect(layer.spoolDir == "/srv/spool")
+        #expect(layer.backend == .simulate)
+        #expect(layer.maxConcurrent == 7)
+        #expect(layer.maxCps == 2.5)
+        #expect(layer.finishAtAnswer == true)
+        #expect(layer.poll == false)
+        #expect(layer.logLevel == .debug)
+        #expect(layer.amiSelection == .spread)
+        #expect(layer.ami == AMIServerFields(host: "pbx.example", port: 5039, user: "spoold",
+                                             secret: .file("/etc/spoold/ami.secret"), tls: true, md5: true))
+        #expect(layer.generalLine == 1)
+    }
+
+    @Test("[ami:NAME] sections in file order, user or username, and [limit:PATTERN] sections")
+    func serversAndLimits() {
+        let (layer, errors) = read("""
+            [ami:pbx1]
+            host = 10.0.0.1
+            username = spoold
+            secret = s3cr\\;t
+            weight = 3
+            max_concurrent = 20
+            max_cps = 5
+
+            [ami:pbx-2]
+            host = 10.0.0.2
+            user = spoold
+            secret_file = /etc/spoold/pbx2.secret
+            tls = yes
+            md5 = no
+
+            [limit:PJSIP/*@trunk-a]
+            max_concurrent = 10
+            max_cps = 2
+
+            [LIMIT:SIP/*]
+            max_cps = 1
+            """)
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(layer.amiSections.map(\.name) == ["pbx1", "pbx-2"])
+        #expect(layer.amiSections[0] == AMIServerSection(
+            name: "pbx1", line: 1,
+            fields: AMIServerFields(host: "10.0.0.1", user: "spoold", secret: .inline(SecretValue("s3cr;t"), line: 4)),
+            weight: 3, maxConcurrent: 20, maxCps: 5))
+        #expect(layer.amiSections[1].fields == AMIServerFields(host: "10.0.0.2", user: "spoold", secret: .file("/etc/spoold/pbx2.secret"), tls: true, md5: false))
+        #expect(layer.trunkLimits == [
+            TrunkLimitSettings(pattern: "PJSIP/*@trunk-a", maxConcurrent: 10, maxCps: 2),
+            TrunkLimitSettings(pattern: "SIP/*", maxConcurrent: 0, maxCps: 1),
+        ])
+    }
+
+    @Test("Keys are case-insensitive")
+    func caseInsensitive() {
+        let (layer, errors) = read("[GENERAL]\nMax_CPS = 3\n")
+        #expect(errors.isEmpty)
+        #expect(layer.maxCps == 3)
+    }
+
+    @Test("Unknown keys name file:line and key, with a suggestion when close", arguments: [
+        ("[general]\nmax_cp = 5\n", "/etc/spoold/spoold.conf:2: max_cp: unknown key in [general]; did you mean max_cps?"),
+        ("[general]\nmax-concurrent = 5\n", "/etc/spoold/spoold.conf:2: max-concurrent: unknown key in [general]; did you mean max_concurrent?"),
+        ("[general]\nspooldir = /x\n", "/etc/spoold/spoold.conf:2: spooldir: unknown key in [general]; did you mean spool_dir?"),
+        ("[general]\nweight = 2\n", "/etc/spoold/spoold.conf:2: weight: unknown key in [general]; weight belongs in an [ami:NAME] section"),
+        ("[ami:a]\nhostt = x\n", "/etc/spoold/spoold.conf:2: hostt: unknown key in [ami:a]; did you mean host?"),
+        ("[ami:a]\nlog_level = debug\n", "/etc/spoold/spoold.conf:2: log_level: unknown key in [ami:a]; log_level belongs in [general]"),
+        ("[limit:X/*]\nhost = a\n", "/etc/spoold/spoold.conf:2: host: unknown key in [limit:X/*]; host belongs in an [ami:NAME] section"),
+        ("[general]\ncolour = blue\n", "/etc/spoold/spoold.conf:2: colour: unknown key in [general]; known keys: spool_dir, backend"),
+    ])
+    func unknownKeys(input: String, expected: String) {
+        let errors = read(input).errors
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix(expected) == true, "\(errors)")
+    }
+
+    @Test("Bad values name file, line, key and what is expected", arguments: [
+        ("max_concurrent = -1", "3: max_concurrent: \"-1\" is not valid; expected a whole number of calls, 0 (no limit) or more"),
+        ("max_concurrent = many", "3: max_concurrent: \"many\" is not valid; expected a whole number"),
+        ("max_cps = fast", "3: max_cps: \"fast\" is not valid; expected new calls per second, 0 (no limit) or more"),
+        ("max_cps = inf", "3: max_cps: \"inf\" is not valid"),
+        ("max_cps = -2", "3: max_cps: \"-2\" is not valid"),
+        ("poll = maybe", "3: poll: \"maybe\" is not a yes/no value; expected yes or no"),
+        ("backend = sip", "3: backend: \"sip\" is not valid; expected ami or simulate"),
+        ("log_level = loud", "3: log_level: \"loud\" is not valid; expected trace, debug, info, notice, warning, error or critical"),
+        ("spool_dir = var/spool", "3: spool_dir: \"var/spool\" is not valid; expected an absolute path"),
+        ("ami_selection = random", "3: ami_selection: \"random\" is not valid; expected failover or spread"),
+        ("ami_port = 70000", "3: ami_port: \"70000\" is not valid; expected a TCP port from 1 to 65535"),
+        ("ami_host =", "3: ami_host: is empty; expected a host name or address"),
+        ("ami_secret =", "3: ami_secret: is empty; expected the AMI secret (or use ami_secret_file)"),
+        ("ami_secret_file = secret.txt", "3: ami_secret_file: \"secret.txt\" is not valid; expected an absolute path"),
+    ])
+    func badValues(line: String, expected: String) {
+        let errors = read("; header\n[general]\n\(line)\n").errors
+        #expect(errors == ["/etc/spoold/spoold.conf:" + expected] || errors.first?.hasPrefix("/etc/spoold/spoold.conf:" + expected) == true,
+                "\(errors)")
+    }
+
+    @Test("A bad secret is reported without echoing anything from it")
+    func secretNeverEchoed() {
+        let errors = read("[ami:a]\nsecret = hunter2\nsecret_file = /x\n").errors
+        #expect(errors == ["/etc/spoold/spoold.conf:3: secret_file: secret and secret_file are both set; keep one"])
+    }
+
+    @Test("A server's weight is 1 to 1000")
+    func weight() {
+        #expect(read("[ami:a]\nweight = 0\n").errors.first?.contains("weight: \"0\" is not valid; expected a whole number from 1 to 1000") == true)
+    }
+
+    @Test("A key set twice is an error naming both lines (user and username are the same key)")
+    func duplicateKeys() {
+        #expect(read("[general]\npoll = yes\nPOLL = no\n").errors
+            == ["/etc/spoold/spoold.conf:3: POLL: set twice in [general] (first at line 2, as poll); keep one"])
+        #expect(read("[ami:a]\nuser = x\nusername = y\n").errors
+            == ["/etc/spoold/spoold.conf:3: username: set twice in [ami:a] (first at line 2, as user); keep one"])
+    }
+
+    @Test("A section given twice is an error naming the first")
+    func duplicateSections() {
+        #expect(read("[general]\n[ami:a]\n[General]\n[ami:a]\n[limit:X]\nmax_cps=1\n[limit:X]\nmax_cps=2\n").errors == [
+            "/etc/spoold/spoold.conf:3: [General]: section appears twice (first at line 1); merge the two into one",
+            "/etc/spoold/spoold.conf:4: [ami:a]: section appears twice (first at line 2); merge the two into one",
+            "/etc/spoold/spoold.conf:7: [limit:X]: section appears twice (first at line 5); merge the two into one",
+        ])
+    }
+
+    @Test("Unknown sections, bad server names, empty patterns and empty limit sections")
+    func sectionErrors() {
+        #expect(read("[generla]\n").errors == ["/etc/spoold/spoold.conf:1: [generla]: unknown section; expected [general], [ami:NAME] (an AMI server) or [limit:PATTERN] (limits for a channel pattern); did you mean [general]?"])
+        #expect(read("[ami]\n").errors.first?.hasSuffix("did you mean [ami:NAME]?") == true)
+        #expect(read("[ami:pbx 1]\n").errors.first?.hasPrefix("/etc/spoold/spoold.conf:1: [ami:pbx 1]: a server name needs letters, digits, _ or - only") == true)
+        #expect(read("[limit:]\n").errors == ["/etc/spoold/spoold.conf:1: [limit:]: a limit section needs a channel pattern, e.g. [limit:PJSIP/*@trunk-a]"])
+        #expect(read("[limit:X/*]\n").errors == ["/etc/spoold/spoold.conf:1: [limit:X/*]: sets no limit; add max_concurrent and/or max_cps"])
+    }
+
+    @Test("ami_* keys in [general] and [ami:NAME] sections cannot be mixed")
+    func mixedServerStyles() {
+        #expect(read("[general]\nami_selection = spread\nami_host = a\n[ami:b]\nuser = x\n").errors
+            == ["/etc/spoold/spoold.conf:3: ami_host: ami_* keys in [general] cannot be combined with [ami:NAME] sections (first at line 4); move them into an [ami:NAME] section"])
+    }
+
+    @Test("Every error is reported, in line order")
+    func allErrors() {
+        let errors = read("[general]\nmax_cps = x\nfoo = 1\n[bar]\npoll = maybe\n").errors
+        #expect(errors.map { $0.split(separator: ":")[1] } == ["2", "3", "4"])
+    }
+}
