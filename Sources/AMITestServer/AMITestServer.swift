@@ -64,6 +64,11 @@ public final class AMITestServer: Sendable {
         state.records.withLockedValue { $0 }
     }
 
+    /// The most channels that were up at the same time since the start (ringing or answered).
+    public var peakChannels: Int {
+        state.peakChannels.withLockedValue { $0 }
+    }
+
     /// How many connections were accepted since the start.
     public var connectionsAccepted: Int {
         state.connectionsAccepted.withLockedValue { $0 }
@@ -102,6 +107,7 @@ final class ServerState: @unchecked Sendable {
     let behaviour: NIOLockedValueBox<AMITestServerConfiguration.Behaviour>
     let records = NIOLockedValueBox<[OriginateRecord]>([])
     let connectionsAccepted = NIOLockedValueBox(0)
+    let peakChannels = NIOLockedValueBox(0)
 
     var sessions: [ObjectIdentifier: TestServerSession] = [:]
     var channels: [String: LiveChannel] = [:]

@@ -16,6 +16,8 @@ extension ServerState {
     func startCall(_ request: AMIMessage, actionID: String?, outcome: CallOutcome, timeout: Int) {
         let channel = makeChannel(for: request)
         channels[channel.uniqueid] = channel
+        let up = channels.count
+        peakChannels.withLockedValue { $0 = max($0, up) }
         after(milliseconds: outcome.responseDelayMilliseconds(originateTimeout: timeout)) { [self] in
             guard outcome.answers else {
                 channels.removeValue(forKey: channel.uniqueid)

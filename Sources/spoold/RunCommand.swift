@@ -95,11 +95,13 @@ struct RunCommand: AsyncParsableCommand {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
         case .ami:
-            let client = AMIClient(configuration: try amiConfiguration(), logger: logger)
-            callBackend = AMIBackend(client: client)
-            // Listed first so that it is shut down last: calls in flight need the connection while the
-            // engine drains.
-            services.append(AMIClientService(client: client))
+            // The flags name one server: a pool of one (the config file lists several).
+            let server = AMIServer(name: amiHost, configuration: try amiConfiguration())
+            let pool = try AMIServerPool(servers: [server], selection: .failover, logger: logger)
+            callBackend = pool
+            // Listed first so that they are shut down last: calls in flight need their connection while
+            // the engine drains.
+            services.append(contentsOf: pool.services)
         }
         do {
             let spool = try SpoolService(
@@ -133,19 +135,6 @@ extension RunCommand {
         configuration.tls = amiTls ? AMIConfiguration.TLS() : nil
         configuration.useMD5 = amiMd5
         return configuration
-    }
-}
-
-/// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
-struct AMIClientService: Service, CustomStringConvertible {
-    let client: AMIClient
-    var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
-
-    func run() async throws {
-        let client = self.client
-        try await cancelWhenGracefulShutdown {
-            try await client.run()
-        }
     }
 }
 
