@@ -41,7 +41,8 @@ public struct AMITestServerConfiguration: Sendable {
         /// Close each connection right after it queued this many Originates; the calls go on.
         public var disconnectAfterQueued: Int?
         /// Dial each async Originate but close the connection before answering it: Asterisk got the
-        /// request, the client never learns so (its fate is unknown to the client).
+        /// request, the client never learns so (its fate is unknown to the client). With
+        /// `withholdOriginateResults` nothing is dialled: the request was lost with the connection.
         public var disconnectBeforeOriginateResponse = false
         /// Modules `ModuleCheck` reports as loaded, named without `.so` (for example `pbx_spool`).
         /// Asterisk answers ModuleCheck only with `system` write permission (`systemPermitted`).

@@ -244,7 +244,9 @@ final class TestServerSession: ChannelInboundHandler {
             return
         }
         if behaviour.disconnectBeforeOriginateResponse {
-            state.startCall(message, actionID: actionID, outcome: outcome, timeout: timeout)
+            if !behaviour.withholdOriginateResults {
+                state.startCall(message, actionID: actionID, outcome: outcome, timeout: timeout)
+            }
             close()
             return
         }
