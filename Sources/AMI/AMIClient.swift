@@ -66,6 +66,16 @@ public final class AMIClient: Sendable {
         }
     }
 
+    /// `true` when a connection is logged in, `false` when a logged-in connection drops, starting with the
+    /// state at the time of the call; for work that belongs to each connection (checks at login, waking
+    /// whoever waits for a server). Ends when the consumer stops iterating.
+    public func connectionStates() -> AsyncStream<Bool> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
+        let core = self.core
+        core.eventLoop.execute { core.addStateSubscriber(continuation) }
+        return stream
+    }
+
     /// Sends an async Originate. The stream yields its stages in order and ends after a terminal one. A
     /// consumer that stops early (say after `.answered`) makes the client forget the call.
     public func originate(_ request: OriginateRequest) -> AsyncStream<OriginateStage> {

@@ -34,6 +34,8 @@ final class AMIClientCore: @unchecked Sendable {
     private var hangupWatchers: [String: [UInt64: AsyncStream<AMIMessage>.Continuation]] = [:]
     private var watcherCounter: UInt64 = 0
     private var connectedWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    /// Consumers of `AMIClient.connectionStates()`.
+    private var stateSubscribers: [UInt64: AsyncStream<Bool>.Continuation] = [:]
     private var waiterCounter: UInt64 = 0
     private var flushPending = false
     private var sweepTask: RepeatedTask?
@@ -99,6 +101,7 @@ final class AMIClientCore: @unchecked Sendable {
         let waiters = connectedWaiters.values
         connectedWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+        for subscriber in stateSubscribers.values { subscriber.yield(true) }
     }
 
     func connectionClosed(by handler: AMIConnectionHandler) {
@@ -109,6 +112,7 @@ final class AMIClientCore: @unchecked Sendable {
         connectedFlag.withLockedValue { $0 = false }
         if handler.becameReady {
             logger.warning("AMI connection closed", metadata: ["ami.cause": "\(handler.closeError.map { "\($0)" } ?? "logoff")"])
+            for subscriber in stateSubscribers.values { subscriber.yield(false) }
         }
         // Nothing is re-sent: each Originate learns how far it got and the caller decides.
         for update in originates.connectionLost() {
@@ -262,6 +266,18 @@ final class AMIClientCore: @unchecked Sendable {
 
     func cancelConnectedWaiter(_ id: UInt64) {
         connectedWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    }
+
+    /// Starts with the current state, then follows every login and every drop of a logged-in connection.
+    func addStateSubscriber(_ subscriber: AsyncStream<Bool>.Continuation) {
+        eventLoop.preconditionInEventLoop()
+        waiterCounter += 1
+        let id = waiterCounter
+        stateSubscribers[id] = subscriber
+        subscriber.onTermination = { [self] _ in
+            eventLoop.execute { self.stateSubscribers.removeValue(forKey: id) }
+        }
+        subscriber.yield(channel != nil)
     }
 
     // MARK: Internals

@@ -26,3 +26,10 @@ public enum OriginateStage: Sendable, Equatable {
         }
     }
 }
+
+extension OriginateStage {
+    /// The `notSent` message when the Originate was written but the connection dropped before its
+    /// response: unlike "not connected", Asterisk may have received it and be dialling, so a caller must
+    /// ask that same server (`channelExists`) before it dials the call anywhere again.
+    public static let unconfirmedMessage = "connection lost before Asterisk confirmed the Originate"
+}

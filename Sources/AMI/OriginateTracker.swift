@@ -130,7 +130,7 @@ struct OriginateTracker<Subscriber> {
         let updates = entries.values.map { entry -> Update in
             switch entry.progress {
             case .sent:
-                return Update(subscriber: entry.subscriber, stage: .notSent("connection lost before Asterisk confirmed the Originate"))
+                return Update(subscriber: entry.subscriber, stage: .notSent(OriginateStage.unconfirmedMessage))
             case .queued:
                 return Update(subscriber: entry.subscriber, stage: .connectionLost(afterAnswer: false))
             case .answered:

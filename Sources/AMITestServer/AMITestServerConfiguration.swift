@@ -40,6 +40,13 @@ public struct AMITestServerConfiguration: Sendable {
         public var systemPermitted = false
         /// Close each connection right after it queued this many Originates; the calls go on.
         public var disconnectAfterQueued: Int?
+        /// Dial each async Originate but close the connection before answering it: Asterisk got the
+        /// request, the client never learns so (its fate is unknown to the client). With
+        /// `withholdOriginateResults` nothing is dialled: the request was lost with the connection.
+        public var disconnectBeforeOriginateResponse = false
+        /// Modules `ModuleCheck` reports as loaded, named without `.so` (for example `pbx_spool`).
+        /// Asterisk answers ModuleCheck only with `system` write permission (`systemPermitted`).
+        public var loadedModules: Set<String> = []
         /// Delay before each response, as a slow Asterisk would.
         public var responseDelay: Duration = .zero
         /// Keep every Originate in `AMITestServer.originates` (turned off for memory benchmarks).

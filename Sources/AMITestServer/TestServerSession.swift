@@ -130,6 +130,7 @@ final class TestServerSession: ChannelInboundHandler {
         case "filter": filter(message, actionID: actionID, behaviour: behaviour)
         case "status": status(message, actionID: actionID)
         case "originate": originate(message, actionID: actionID, behaviour: behaviour)
+        case "modulecheck": moduleCheck(message, actionID: actionID, behaviour: behaviour)
         default:
             respond(actionID, error: "Invalid/unknown command: \(message["Action"] ?? ""). Use Action: ListCommands to show available commands.")
         }
@@ -242,12 +243,35 @@ final class TestServerSession: ChannelInboundHandler {
             syncOriginate(message, actionID: actionID, outcome: outcome, timeout: timeout)
             return
         }
+        if behaviour.disconnectBeforeOriginateResponse {
+            if !behaviour.withholdOriginateResults {
+                state.startCall(message, actionID: actionID, outcome: outcome, timeout: timeout)
+            }
+            close()
+            return
+        }
         respond(actionID, ["Response": "Success", "Message": "Originate successfully queued"])
         if !behaviour.withholdOriginateResults {
             state.startCall(message, actionID: actionID, outcome: outcome, timeout: timeout)
         }
         queuedOriginates += 1
         if let limit = behaviour.disconnectAfterQueued, queuedOriginates >= limit { close() }
+    }
+
+    /// `ModuleCheck` answers `Response: Success` with an empty `Version` header (Asterisk no longer knows
+    /// module revisions) when the module is loaded, else `Module not loaded`; the name may carry `.so`.
+    private func moduleCheck(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {
+        guard behaviour.systemPermitted else {
+            respond(actionID, error: "Permission denied")
+            return
+        }
+        var module = message["Module"] ?? ""
+        if module.hasSuffix(".so") { module.removeLast(3) }
+        if behaviour.loadedModules.contains(module) {
+            respond(actionID, ["Response": "Success", "Version": ""])
+        } else {
+            respond(actionID, error: "Module not loaded")
+        }
     }
 
     /// A synchronous Originate holds the session until answered or failed and sends no OriginateResponse.

@@ -41,12 +41,23 @@ public final class AMIBackend: CallBackend {
     }
 
     public func place(_ request: CallRequest) -> AsyncStream<CallStage> {
+        place(request, whenOver: nil)
+    }
+
+    /// `whenOver` runs once, when the attempt is over for this backend (its stream ended, or its consumer
+    /// stopped listening): the server pool frees the server's slot then.
+    func place(_ request: CallRequest, whenOver: (@Sendable () -> Void)?) -> AsyncStream<CallStage> {
         let originate = Self.originate(for: request)
         return AsyncStream { continuation in
             let task = Task {
                 var answered = false
                 for await stage in client.originate(originate) {
                     switch stage {
+                    case .notSent(let message) where message == OriginateStage.unconfirmedMessage:
+                        // Asterisk may have received it and be dialling: only this server can say, so the
+                        // call is not free to be dialled again (here or elsewhere) until it has.
+                        await settleAfterDrop(request.channelId, answered: false,
+                                              ifGone: .notPlaced("\(message), and Asterisk has no such call"), continuation)
                     case .notSent(let message):
                         continuation.yield(.notPlaced(message))
                     case .rejected(let message):
@@ -61,20 +72,27 @@ public final class AMIBackend: CallBackend {
                     case .hungUp:
                         continuation.yield(.hungUp)
                     case .connectionLost(let afterAnswer):
-                        await followAfterDrop(request.channelId, answered: answered || afterAnswer, continuation)
+                        await settleAfterDrop(request.channelId, answered: answered || afterAnswer,
+                                              ifGone: .failed(reason: 0, text: "connection lost"), continuation)
                     case .noResponse:
                         continuation.yield(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
                     }
                 }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                task.cancel()
+                whenOver?()
+            }
         }
     }
 
-    /// The connection dropped after Asterisk queued the call: once reconnected, a call that is still there
-    /// is followed to its end; one that is gone was a failed attempt ("connection lost").
-    private func followAfterDrop(_ channelId: String, answered: Bool, _ continuation: AsyncStream<CallStage>.Continuation) async {
+    /// The connection dropped while Asterisk may hold the call: once reconnected, a call that is still
+    /// there is followed to its end; one that is gone ends as `ifGone`. When the question cannot be
+    /// answered, the attempt counts as failed ("connection lost"): counting it is safer than dialling a
+    /// call that may be up.
+    private func settleAfterDrop(_ channelId: String, answered: Bool, ifGone: CallStage,
+                                 _ continuation: AsyncStream<CallStage>.Continuation) async {
         for _ in 0..<lookupAttempts {
             guard (try? await client.waitUntilConnected()) != nil else { break }
             switch await channelStatus(channelId) {
@@ -82,7 +100,7 @@ public final class AMIBackend: CallBackend {
                 await follow(channelId, seen: status, answered: answered, continuation)
                 return
             case .gone:
-                continuation.yield(.failed(reason: 0, text: "connection lost"))
+                continuation.yield(ifGone)
                 return
             case .unknown:
                 try? await Task.sleep(for: pollInterval)

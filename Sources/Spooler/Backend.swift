@@ -116,6 +116,20 @@ public protocol CallBackend: Sendable {
     /// was) answered, and ends with `hungUp` when it is over; a call that ends unanswered never yields
     /// `answered`, so the engine counts it as a failed attempt.
     func awaitHangup(of channelId: String) -> AsyncStream<CallStage>
+    /// For backends with limits of their own (the AMI server pool), asked while `isReady`: when the
+    /// backend can take the next call. `now` or earlier: at once; later: not before then; nil: not until
+    /// the backend calls the wake-up given to `wakeWhenReady`.
+    func nextCallAllowed(now: SpoolInstant) -> SpoolInstant?
+    /// Gives the backend the engine's wake-up, to call when it may take calls again (a server logged
+    /// in, a call ended on a full server). Returns false if it never calls it: the engine then looks
+    /// again every `backendRetryDelay` while the backend is not ready.
+    func wakeWhenReady(_ wake: @escaping @Sendable () -> Void) -> Bool
+}
+
+extension CallBackend {
+    /// A backend without limits of its own can always take the next call while it is ready.
+    public func nextCallAllowed(now: SpoolInstant) -> SpoolInstant? { now }
+    public func wakeWhenReady(_ wake: @escaping @Sendable () -> Void) -> Bool { false }
 }
 
 /// Reason texts as Asterisk logs them for call files (reference §6).

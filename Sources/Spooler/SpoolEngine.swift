@@ -45,6 +45,9 @@ public actor SpoolEngine {
     var loopWake: SpoolInstant?
     var loopWaitsForSlot = false
     var waitingForBackend = false
+    /// The backend wakes the loop when it can take calls again (`CallBackend.wakeWhenReady`), so the loop
+    /// does not look again every `backendRetryDelay`.
+    var backendWakesLoop = false
     /// Set when `run` returns: from then on the engine touches no file.
     var stopped = false
     let doorbell = Doorbell()
@@ -110,6 +113,7 @@ public actor SpoolEngine {
     /// Runs until the task is cancelled (SIGTERM/SIGINT through service-lifecycle), then stops starting
     /// attempts and lets calls in flight end, up to `shutdownGrace`.
     public func run() async {
+        backendWakesLoop = backend.wakeWhenReady { [doorbell] in doorbell.ring() }
         recoverInterruptedSteps()
         scanInitially()
         let changes = self.changes
@@ -282,7 +286,7 @@ public actor SpoolEngine {
         }
         var now = now
         // Files parked behind a full trunk come back in due order among the scheduled ones.
-        while !stopping.isSet, limiter.canStart(now: now), let name = takeDue(now: now) {
+        while !stopping.isSet, limiter.canStart(now: now), backendAllowsCall(now: now), let name = takeDue(now: now) {
             process(name, now: now)
             now = clock.now()
         }
@@ -291,9 +295,17 @@ public actor SpoolEngine {
     func nextWake(now: SpoolInstant) -> (SpoolInstant?, waitsForSlot: Bool) {
         guard let due = scheduler.nextDue() else { return (sweep.isEmpty ? nil : now, false) }
         if due > now { return (sweep.isEmpty ? due : now, false) }
-        if !backend.isReady { return (now.adding(configuration.backendRetryDelay), false) }
+        if !backend.isReady { return (backendWakesLoop ? nil : now.adding(configuration.backendRetryDelay), false) }
         if !limiter.hasFreeSlot { return (nil, true) }
-        return (limiter.nextAllowed(now: now), false)
+        // nil: the backend's own limits are full and it wakes the loop when a call ends.
+        guard let backendAllowed = backend.nextCallAllowed(now: now) else { return (nil, false) }
+        return (max(limiter.nextAllowed(now: now), backendAllowed), false)
+    }
+
+    /// The backend's own limits (per-server ones in the AMI pool) allow a call at `now`.
+    func backendAllowsCall(now: SpoolInstant) -> Bool {
+        guard let allowed = backend.nextCallAllowed(now: now) else { return false }
+        return allowed <= now
     }
 
     func continueSweep() {

@@ -28,6 +28,7 @@ struct AMITestServerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-originate-permission"), help: "Refuse Originate with `Permission denied`.") var noOriginatePermission = false
     @Flag(name: .customLong("system-permission"), help: "Allow blacklisted applications and data.") var systemPermission = false
     @Option(name: .customLong("disconnect-after"), help: "Close a connection after it queued this many Originates.") var disconnectAfter: Int?
+    @Option(name: .customLong("loaded-module"), help: "Report this module (without .so) as loaded to ModuleCheck; repeatable. Needs --system-permission, as in Asterisk.") var loadedModules: [String] = []
     @Option(name: .customLong("record-file"), help: "Append every Originate received to this file as a JSON line.") var recordFile: String?
 
     func run() async throws {
@@ -39,6 +40,7 @@ struct AMITestServerCommand: AsyncParsableCommand {
         behaviour.originatePermitted = !noOriginatePermission
         behaviour.systemPermitted = systemPermission
         behaviour.disconnectAfterQueued = disconnectAfter
+        behaviour.loadedModules = Set(loadedModules)
         behaviour.responseDelay = .milliseconds(responseDelay)
         // A long-running server must not grow without bound; the file is the record here.
         behaviour.recordOriginates = false
