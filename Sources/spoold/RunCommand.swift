@@ -89,7 +89,7 @@ struct RunCommand: AsyncParsableCommand {
         let settings = loaded.settings
         let liveLevel = LiveLogLevel(settings.logLevel)
         let format = logFormat ?? LogFormat.automatic()
-        LoggingSystem.bootstrap { _ in LiveLevelLogHandler(format.makeHandler(level: .trace), level: liveLevel) }
+        LoggingSystem.bootstrap { _ in format.makeHandler(level: liveLevel) }
         let logger = Logger(label: "spoold")
         for warning in loaded.warnings { logger.warning("\(warning)") }
 

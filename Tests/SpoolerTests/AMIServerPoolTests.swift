@@ -74,9 +74,9 @@ struct AMIServerPoolTests {
             var statuses: [String: CallStatus] = [:]
             while statuses.count < names.count {
                 let event = try await harness.next("finish of \(names.count - statuses.count) more files", sourceLocation: sourceLocation) {
-                    if case .finished(let name, _, _) = $0 { names.contains(name) } else { false }
+                    if case .finished(let name, _, _, _) = $0 { names.contains(name) } else { false }
                 }
-                if case .finished(let name, let status, _) = event { statuses[name] = status }
+                if case .finished(let name, let status, _, _) = event { statuses[name] = status }
             }
             return statuses
         }

@@ -88,8 +88,8 @@ struct EngineTrunkLimitTests {
         await harness.advance(by: .seconds(5), sleepers: 3)
         var completed: Set<String> = []
         for _ in 0..<3 {
-            let event = try await harness.next { if case .finished(_, .completed, _) = $0 { true } else { false } }
-            if case .finished(let name, _, _) = event { completed.insert(name) }
+            let event = try await harness.next { if case .finished(_, .completed, _, _) = $0 { true } else { false } }
+            if case .finished(let name, _, _, _) = event { completed.insert(name) }
         }
         #expect(completed == ["a1.call", "a2.call", "b1.call"])
         await harness.stop()
