@@ -155,7 +155,10 @@ public actor SpoolEngine {
         let now = clock.now()
         for name in names { note(name) }
         sweep = names.filter { (scheduler.due(of: $0) ?? now) > now }
-        logger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
+        // Scripts and benchmarks wait for this line: it is printed whatever the log level.
+        var readyLogger = logger
+        if readyLogger.logLevel > .notice { readyLogger.logLevel = .notice }
+        readyLogger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
         events?.yield(.ready(scheduled: scheduler.count))
     }
 
