@@ -155,10 +155,13 @@ public actor SpoolEngine {
         let now = clock.now()
         for name in names { note(name) }
         sweep = names.filter { (scheduler.due(of: $0) ?? now) > now }
-        // Scripts and benchmarks wait for this line: it is printed whatever the log level.
+        // Scripts and benchmarks wait for this line: it is printed whatever the log level. The level is
+        // set back afterwards because a handler that is a class is shared with `logger`.
         var readyLogger = logger
-        if readyLogger.logLevel > .notice { readyLogger.logLevel = .notice }
+        let level = logger.logLevel
+        if level > .notice { readyLogger.logLevel = .notice }
         readyLogger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
+        readyLogger.logLevel = level
         events?.yield(.ready(scheduled: scheduler.count))
     }
 
