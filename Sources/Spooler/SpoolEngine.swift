@@ -153,6 +153,7 @@ public actor SpoolEngine {
             names = []
         }
         let now = clock.now()
+        scheduler.reserveCapacity(names.count)
         for name in names { note(name) }
         sweep = names.filter { (scheduler.due(of: $0) ?? now) > now }
         // Scripts and benchmarks wait for this line: it is printed whatever the log level. The level is
@@ -185,8 +186,11 @@ public actor SpoolEngine {
                 }
             case .rescan(let names, let reason):
                 if reason == .directoryRecreated { reopenOutgoing() }
-                let present = Set(names)
                 for name in names { note(name) }
+                // The watcher's first listing follows spoold's own by moments: a scheduled name missing
+                // from it is re-checked when it comes due anyway, so it needs no set of 100,000 names.
+                guard reason != .initial else { continue }
+                let present = Set(names)
                 for name in scheduler.names where !present.contains(name) && !isBusy(name) {
                     note(name)  // re-stat: a rescan can race with a rename in
                 }
