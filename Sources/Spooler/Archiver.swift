@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CallFile
+import Synchronization
 
 /// Moves finished files from `outgoing/` into `outgoing_done/` with their `Status:` line.
 ///
@@ -13,41 +14,59 @@ import CallFile
 ///    renamed to `<name>.1`, `<name>.2`, … (also without replacing anything).
 /// A reader therefore never sees `outgoing_done/<name>` without its Status line, no rename ever replaces a
 /// file, and a failed step leaves the file where it was. `recoverStaged` finishes steps 2–3 at start-up.
-struct Archiver {
+///
+/// Step 1 runs on the engine's actor, steps 2–3 on the finisher's queue (for other names meanwhile), so the
+/// two directories are kept under a lock; the file steps are not.
+final class Archiver: Sendable {
     static let stagingSuffix = ".spoold-archiving"
 
-    var outgoing: SpoolDirectory
+    private struct Directories {
+        var outgoing: SpoolDirectory
+        var done: SpoolDirectory?
+    }
+    private let directories: Mutex<Directories>
     let donePath: String
-    private(set) var done: SpoolDirectory?
 
     init(outgoing: SpoolDirectory, donePath: String) {
-        self.outgoing = outgoing
         self.donePath = donePath
         // Only an existing archive is opened now; Asterisk creates it on the first archive.
-        self.done = try? SpoolDirectory(path: donePath, create: false)
+        directories = Mutex(Directories(outgoing: outgoing, done: try? SpoolDirectory(path: donePath, create: false)))
     }
 
-    private mutating func doneDirectory() throws(SystemError) -> SpoolDirectory {
-        if let done { return done }
+    /// The open `outgoing/`; replaced when the directory was deleted and made again.
+    var outgoing: SpoolDirectory {
+        get { directories.withLock { $0.outgoing } }
+        set { directories.withLock { $0.outgoing = newValue } }
+    }
+
+    private func doneDirectory() throws(SystemError) -> SpoolDirectory {
+        if let done = directories.withLock({ $0.done }) { return done }
         let opened = try SpoolDirectory(path: donePath, create: true)
-        done = opened
+        directories.withLock { $0.done = $0.done ?? opened }
         return opened
     }
 
     /// After a failed step: `outgoing_done` may have been removed or replaced, so open it afresh next time.
-    mutating func reopenDoneDirectoryNextTime() {
-        done = nil
+    func reopenDoneDirectoryNextTime() {
+        directories.withLock { $0.done = nil }
     }
 
     static func stagingName(_ name: String, _ status: CallStatus) -> String {
         ".\(name).\(status.rawValue)\(stagingSuffix)"
     }
 
-    /// Archives `outgoing/<name>` with `status`; returns the name it got in `outgoing_done/`.
-    mutating func archive(_ name: String, status: CallStatus) throws(SystemError) -> String {
+    /// Step 1 for `outgoing/<name>` with `status`: from here on the file is out of `outgoing/` and never
+    /// dialled again, and a crash leaves it to `recoverStaged`. Returns the staging name.
+    func stage(_ name: String, status: CallStatus) throws(SystemError) -> String {
         let done = try doneDirectory()
         let staging = Self.stagingName(name, status)
         try outgoing.rename(name, to: done, as: staging, noReplace: true)
+        return staging
+    }
+
+    /// Steps 2 and 3 for a file `stage` moved; returns the name it got in `outgoing_done/`.
+    func complete(_ staging: String, as name: String, status: CallStatus) throws(SystemError) -> String {
+        let done = try doneDirectory()
         guard appendStatus(status, to: staging, in: done) else {
             // Step 1 done but the Status line cannot be written (a file spoold may not write): keep it
             // as `<name>.failed`, apart from real archives, rather than as an archive without Status.
@@ -58,8 +77,9 @@ struct Archiver {
 
     /// A symlink is never followed, so nothing can be appended to it. Its archive is a new regular file
     /// saying what the link pointed to, with `Status: Failed`; the link itself is then removed.
-    mutating func archiveSymlink(_ name: String) throws(SystemError) -> String {
+    func archiveSymlink(_ name: String) throws(SystemError) -> String {
         let done = try doneDirectory()
+        let outgoing = self.outgoing
         let target = outgoing.linkTarget(name) ?? "?"
         let note = "; spoold: outgoing/\(name) was a symlink to \(target); it was not followed and the link was removed\n"
         let staging = Self.stagingName(name, .failed)
@@ -112,8 +132,11 @@ struct Archiver {
 
     /// Finishes archives a crash interrupted: staging files get their Status line (unless they already
     /// end with it) and their final name. Returns (staging name, final name) pairs for the log.
-    mutating func recoverStaged() -> [(staging: String, final: String, error: SystemError?)] {
-        if done == nil { done = try? SpoolDirectory(path: donePath, create: false) }
+    func recoverStaged() -> [(staging: String, final: String, error: SystemError?)] {
+        let done = directories.withLock { directories in
+            if directories.done == nil { directories.done = try? SpoolDirectory(path: donePath, create: false) }
+            return directories.done
+        }
         guard let done, let names = try? done.names() else { return [] }
         var results: [(String, String, SystemError?)] = []
         for staging in names where staging.hasPrefix(".") && staging.hasSuffix(Self.stagingSuffix) {

@@ -32,6 +32,13 @@ public struct Scheduler: Sendable {
     /// Every scheduled due time, in no particular order.
     var liveDueTimes: some Sequence<SpoolInstant> { live.values.lazy.map(\.due) }
 
+    /// Makes room for `count` files at once (the start-up listing), so the storage is not grown, copied
+    /// and left half-empty step by step.
+    public mutating func reserveCapacity(_ count: Int) {
+        heap.reserveCapacity(count)
+        live.reserveCapacity(count)
+    }
+
     /// Schedules `name` at `due`, replacing any earlier schedule of it. Returns false when it was
     /// already scheduled at exactly that time (nothing changed).
     @discardableResult

@@ -19,7 +19,8 @@ public actor SpoolEngine {
     let clock: any SpoolClock
     let logger: Logger
     var outgoing: SpoolDirectory
-    var archiver: Archiver
+    let archiver: Archiver
+    let finisher: Finisher
     let changes: AsyncStream<[SpoolChange]>
     let events: AsyncStream<EngineEvent>.Continuation?
 
@@ -31,6 +32,14 @@ public actor SpoolEngine {
     var attempts: [String: Attempt] = [:]
     /// Files whose in-flight StartRetry is being checked with the backend.
     var recovering: Set<String> = []
+    /// Staged archives that the finisher completes off the actor, until `finished` has the result.
+    var finishing: Set<String> = []
+    /// Files spoold moved out of `outgoing/` (staged or deleted) whose removal the watcher has not reported
+    /// yet: a change reported before that removal is spoold's own record or times (re-stat'ing a name that
+    /// is gone costs a slow directory lookup). Cleared by each rescan, bounded in case removals go unreported.
+    var departing: Set<String> = []
+    /// Finishing files whose name was taken by a new file meanwhile: re-checked once the finisher is done.
+    var reappeared: Set<String> = []
     /// Finished files whose finishing step failed on the file system; retried when due, never re-dialled.
     var unfinished: [String: (status: CallStatus, summary: String, rule: FinishRule)] = [:]
     /// Attempts known to be over for files whose records or times spoold cannot write (contract §2.8).
@@ -106,6 +115,7 @@ public actor SpoolEngine {
         self.events = events
         self.outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true)
         self.archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
+        self.finisher = Finisher(archiver: archiver)
         self.limiter = CallLimiter(maxConcurrent: configuration.maxConcurrent, maxPerSecond: configuration.maxCallsPerSecond)
         self.trunks = TrunkLimits(configuration.trunkLimits)
     }
@@ -165,9 +175,16 @@ public actor SpoolEngine {
             names = []
         }
         let now = clock.now()
+        scheduler.reserveCapacity(names.count)
         for name in names { note(name) }
         sweep = names.filter { (scheduler.due(of: $0) ?? now) > now }
-        logger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
+        // Scripts and benchmarks wait for this line: it is printed whatever the log level. The level is
+        // set back afterwards because a handler that is a class is shared with `logger`.
+        var readyLogger = logger
+        let level = logger.logLevel
+        if level > .notice { readyLogger.logLevel = .notice }
+        readyLogger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
+        readyLogger.logLevel = level
         events?.yield(.ready(scheduled: scheduler.count))
     }
 
@@ -181,9 +198,16 @@ public actor SpoolEngine {
     func apply(_ batch: [SpoolChange]) {
         for change in batch {
             switch change {
-            case .appeared(let name), .changed(let name):
+            case .appeared(let name):
+                departing.remove(name)
+                if finishing.contains(name) { reappeared.insert(name) }
+                note(name)
+            case .changed(let name):
+                // spoold's own record and times, reported after the file was handed to the finisher.
+                if departing.contains(name) { continue }
                 note(name)
             case .removed(let name):
+                departing.remove(name)
                 if isBusy(name) { continue }
                 if scheduler.contains(name) {
                     scheduler.remove(name)
@@ -191,8 +215,12 @@ public actor SpoolEngine {
                 }
             case .rescan(let names, let reason):
                 if reason == .directoryRecreated { reopenOutgoing() }
-                let present = Set(names)
+                departing.removeAll()  // removals may have been lost with the events; a listing tells
                 for name in names { note(name) }
+                // The watcher's first listing follows spoold's own by moments: a scheduled name missing
+                // from it is re-checked when it comes due anyway, so it needs no set of 100,000 names.
+                guard reason != .initial else { continue }
+                let present = Set(names)
                 for name in scheduler.names where !present.contains(name) && !isBusy(name) {
                     note(name)  // re-stat: a rescan can race with a rename in
                 }
@@ -212,12 +240,12 @@ public actor SpoolEngine {
     }
 
     func isBusy(_ name: String) -> Bool {
-        attempts[name] != nil || recovering.contains(name) || unfinished[name] != nil
+        attempts[name] != nil || recovering.contains(name) || unfinished[name] != nil || finishing.contains(name)
     }
 
     /// Re-stats a name and (re)schedules it by its mtime, or forgets it when it is gone.
     func note(_ name: String) {
-        guard !name.hasPrefix("."), !name.contains("/"), !isBusy(name) else { return }
+        guard !name.hasPrefix("."), !name.utf8.contains(UInt8(ascii: "/")), !isBusy(name) else { return }
         guard let info = outgoing.info(name) else {
             if scheduler.contains(name) { scheduler.remove(name); forget(name) }
             return
@@ -425,18 +453,22 @@ public actor SpoolEngine {
         follow(name, number: number, stages: backend.place(request))
     }
 
-    /// Follows a call's stages outside the actor and reports how the attempt ended.
+    /// Follows a call's stages and reports how the attempt ended. The task runs on this actor and reads
+    /// the stream with the actor's isolation: stages already waiting (an instant simulated call) are taken
+    /// without a hop to another thread and back, and a call still going suspends only its own task.
     func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>) {
         let finishAtAnswer = configuration.finishAtAnswer
-        Task.detached {
+        Task {
             let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer)
-            await self.attemptEnded(name, number: number, outcome: outcome)
+            attemptEnded(name, number: number, outcome: outcome)
         }
     }
 
     /// An adopted call's stream says `answered` too (only if it was), so a call adopted while ringing that
     /// then ends unanswered is a failed attempt, never Completed.
-    static func outcome(of stages: AsyncStream<CallStage>, finishAtAnswer: Bool) async -> Outcome {
+    static func outcome(
+        of stages: AsyncStream<CallStage>, finishAtAnswer: Bool, isolation: isolated (any Actor)? = #isolation
+    ) async -> Outcome {
         var answered = false
         for await stage in stages {
             switch stage {
@@ -609,6 +641,9 @@ public actor SpoolEngine {
     // MARK: - Finishing
 
     static let rewriteSuffix = ".spoold-rewrite"
+    /// More departing names than this means removals went unreported: forget them (a stale change then
+    /// costs one re-stat, nothing more).
+    static let departingLimit = 1 << 17
     /// A file that refuses spoold's records this many times in a row (permission, read-only) is failed
     /// and moved aside: never dialled without its record, and never retried for ever (contract §2.8, §5).
     static let recordWriteRefusalLimit = 3
@@ -622,14 +657,20 @@ public actor SpoolEngine {
         }
         do {
             if rule.archive {
-                let archived = try archiver.archive(name, status: status)
-                logger.notice("[\(name)] finished: \(summary); archived to outgoing_done/\(archived)")
-                events?.yield(.finished(file: name, status: status, disposition: .archived(archived), summary: summary))
-            } else {
-                try archiver.delete(name)
-                logger.notice("[\(name)] finished: \(summary); deleted")
-                events?.yield(.finished(file: name, status: status, disposition: .deleted, summary: summary))
+                // Step 1 here, where the attempt ended; the Status line and the final rename on the
+                // finisher's queue while other files go on. The name is busy until `finished`.
+                let staging = try archiver.stage(name, status: status)
+                finishing.insert(name)
+                noteDeparting(name)
+                finisher.start(Finisher.Step(name: name, staging: staging, status: status, summary: summary)) {
+                    Task { await self.collectFinished() }
+                }
+                return
             }
+            try archiver.delete(name)
+            noteDeparting(name)
+            logger.notice("[\(name)] finished: \(summary); deleted")
+            events?.yield(.finished(file: name, status: status, disposition: .deleted, summary: summary))
             rememberedAttempts[name] = nil
             stuckMtime[name] = nil
         } catch {
@@ -644,6 +685,40 @@ public actor SpoolEngine {
             unfinished[name] = (status, summary, rule)
             schedule(name, at: retryAt)
         }
+    }
+
+    /// The file left `outgoing/`: changes the watcher reports for it until it reports the removal are
+    /// spoold's own records and times.
+    func noteDeparting(_ name: String) {
+        if departing.count >= Self.departingLimit { departing.removeAll() }
+        departing.insert(name)
+    }
+
+    func collectFinished() {
+        for done in finisher.takeResults() {
+            finished(done.step, result: done.result)
+        }
+    }
+
+    /// The finisher completed (or could not complete) the archive of a file that `finish` staged.
+    func finished(_ step: Finisher.Step, result: Result<String, SystemError>) {
+        let name = step.name
+        finishing.remove(name)
+        if loopWaitsForSlot { doorbell.ring() }  // the drain waits for handed-off steps
+        switch result {
+        case .success(let archived):
+            logger.notice("[\(name)] finished: \(step.summary); archived to outgoing_done/\(archived)")
+            events?.yield(.finished(file: name, status: step.status, disposition: .archived(archived), summary: step.summary))
+        case .failure(let error):
+            // Out of outgoing/ already, so never dialled again; recoverStaged finishes it at the next start.
+            archiver.reopenDoneDirectoryNextTime()
+            logger.error("[\(name)] finished: \(step.summary), but cannot complete its archive: \(error); it stays staged as outgoing_done/\(step.staging), which spoold finishes at its next start")
+            events?.yield(.stepFailed(file: name, step: "archive"))
+        }
+        rememberedAttempts[name] = nil
+        stuckMtime[name] = nil
+        // A new file of this name came in meanwhile; its watcher event was ignored as busy.
+        if reappeared.remove(name) != nil { note(name) }
     }
 
     /// AlwaysDelete: no, and the dialplan moved the mtime into the future: the file is due again then as a
@@ -734,6 +809,10 @@ public actor SpoolEngine {
         loopWaitsForSlot = true
         while !attempts.isEmpty, clock.now() < deadline {
             await doorbell.wait(until: deadline, clock: clock)
+        }
+        // Archives already handed off are a few file steps: let them end, so that each one is logged.
+        while !finishing.isEmpty {
+            await doorbell.wait()
         }
         if !attempts.isEmpty {
             logger.warning("stopping with \(attempts.count) calls still in flight; their files keep their StartRetry record and are recovered at the next start (followed if still up, else counted as aborted)")

@@ -43,6 +43,27 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Flag(help: "Skip the figures that need spoold's AMI backend.")
     var skipAMI = false
 
+    /// The figures, in the order they run.
+    enum Figure: String, CaseIterable, ExpressibleByArgument {
+        case throughput, startup, cps, amiThroughput = "ami-throughput", amiCps = "ami-cps", concurrent, latency
+
+        var needsAMI: Bool { ![.throughput, .startup, .cps].contains(self) }
+    }
+
+    @Option(name: .customLong("only"), parsing: .upToNextOption,
+            help: "Measure only these figures (\(Figure.allCases.map(\.rawValue).joined(separator: ", "))); default: all.")
+    var only: [Figure] = []
+
+    @Option(help: "Run each chosen figure this many times (figures vary with the machine's load; repeat and compare).")
+    var repeats = 1
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard files > 0, scheduled > 0, cps > 0, cpsSeconds > 0, burst > 0, concurrent > 0, latencyFiles > 0 else {
+            throw ValidationError("file counts, --cps, --cps-seconds and --concurrent must be positive")
+        }
+    }
+
     func run() async throws {
         let binary = spoold ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("spoold").path
@@ -53,57 +74,84 @@ struct EngineBenchmark: AsyncParsableCommand {
         let context = BenchContext(binary: binary, tmp: tmp)
 
         print("spoold engine benchmark: \(binary)")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
 
-        let simulated = try await context.throughputSimulate(files: files)
-        table.add("throughput, simulate, \(files) files", target: "≥ 10000 files/s",
-                  result: String(format: "%.0f files/s (%.2f s)", simulated.rate, simulated.seconds),
-                  pass: simulated.rate >= 10_000)
-        table.add("  spoold peak threads / RSS (simulate)", target: "—",
-                  result: "\(simulated.peak.threads) threads, \(simulated.peak.rssMiB) MiB", pass: nil)
+        let chosen = (only.isEmpty ? Figure.allCases : only).filter { !(skipAMI && $0.needsAMI) }
+        var simulatedRate: Double?
+        for figure in Figure.allCases where chosen.contains(figure) {
+            for _ in 0..<repeats {
+                try await measure(figure, context: context, table: &table, simulatedRate: &simulatedRate)
+            }
+        }
+        table.print()
+        print("load average at the end: \(loadAverage())")
+    }
 
-        let startup = try await context.startupScheduled(files: scheduled)
-        table.add("start-up with \(scheduled) future files", target: "≤ 2 s to ready",
-                  result: String(format: "%.2f s", startup.seconds), pass: startup.seconds <= 2)
-        table.add("  RSS after scheduling \(scheduled) files", target: "≤ 64 MiB",
-                  result: "\(startup.peak.rssMiB) MiB (peak), \(startup.peak.threads) threads",
-                  pass: startup.peak.rssMiB <= 64)
+    private func measure(_ figure: Figure, context: BenchContext, table: inout FigureTable, simulatedRate: inout Double?) async throws {
+        switch figure {
+        case .throughput:
+            let simulated = try await context.throughputSimulate(files: files)
+            simulatedRate = simulated.rate
+            table.add("throughput, simulate, \(files) files", target: "≥ 10000 files/s",
+                      result: String(format: "%.0f files/s (%.2f s)", simulated.rate, simulated.seconds),
+                      pass: simulated.rate >= 10_000)
+            table.add("  spoold peak threads / RSS / CPU (simulate)", target: "—",
+                      result: "\(simulated.peak.threads) threads, \(simulated.peak.rssMiB) MiB, \(simulated.cpu)", pass: nil)
 
-        let rate = try await context.rateLimit(cps: cps, seconds: cpsSeconds)
-        let deviation = (rate.achieved - Double(cps)) / Double(cps) * 100
-        table.add("--max-cps \(cps) over \(cpsSeconds) s (simulate, archive count)", target: "within ±2 %",
-                  result: String(format: "%.2f calls/s (%+.1f %%)", rate.achieved, deviation),
-                  pass: abs(deviation) <= 2)
+        case .startup:
+            let startup = try await context.startupScheduled(files: scheduled)
+            table.add("start-up with \(scheduled) future files", target: "≤ 2 s to ready",
+                      result: String(format: "%.2f s", startup.seconds), pass: startup.seconds <= 2)
+            table.add("  RSS after scheduling \(scheduled) files", target: "≤ 64 MiB",
+                      result: "\(startup.peak.rssMiB) MiB (peak), \(startup.peak.threads) threads",
+                      pass: startup.peak.rssMiB <= 64)
 
-        if !skipAMI {
+        case .cps:
+            let rate = try await context.rateLimit(cps: cps, seconds: cpsSeconds)
+            let deviation = (rate.achieved - Double(cps)) / Double(cps) * 100
+            table.add("--max-cps \(cps) over \(cpsSeconds) s (simulate, archive count)", target: "within ±2 %",
+                      result: String(format: "%.2f calls/s (%+.1f %%)", rate.achieved, deviation),
+                      pass: abs(deviation) <= 2)
+
+        case .amiThroughput:
             let ami = try await context.throughputAMI(files: files)
             table.add("throughput, AMI test server, \(files) files", target: "≥ 5000 files/s",
                       result: String(format: "%.0f files/s (%.2f s)", ami.rate, ami.seconds), pass: ami.rate >= 5_000)
-            table.add("  spoold peak threads / RSS (AMI)", target: "—",
-                      result: "\(ami.peak.threads) threads, \(ami.peak.rssMiB) MiB", pass: nil)
-            table.add("  AMI / simulate throughput ratio", target: "—",
-                      result: String(format: "%.2f", ami.rate / simulated.rate), pass: nil)
+            table.add("  spoold peak threads / RSS / CPU (AMI)", target: "—",
+                      result: "\(ami.peak.threads) threads, \(ami.peak.rssMiB) MiB, \(ami.cpu)", pass: nil)
+            if let simulatedRate {
+                table.add("  AMI / simulate throughput ratio", target: "—",
+                          result: String(format: "%.2f", ami.rate / simulatedRate), pass: nil)
+            }
 
+        case .amiCps:
             let amiRate = try await context.rateLimitAMI(cps: cps, seconds: cpsSeconds)
             let amiDeviation = (amiRate.achieved - Double(cps)) / Double(cps) * 100
             table.add("--max-cps \(cps) over \(cpsSeconds) s (AMI, Originate arrivals)", target: "within ±2 %",
                       result: String(format: "%.2f calls/s (%+.1f %%)", amiRate.achieved, amiDeviation),
                       pass: abs(amiDeviation) <= 2)
 
-            let burst = try await context.concurrencyAMI(files: burst, limit: concurrent, talkMilliseconds: 200)
-            table.add("--max-concurrent \(concurrent), \(self.burst) calls of 200 ms",
+        case .concurrent:
+            let result = try await context.concurrencyAMI(files: burst, limit: concurrent, talkMilliseconds: 200)
+            table.add("--max-concurrent \(concurrent), \(burst) calls of 200 ms",
                       target: "≤ \(concurrent) in flight",
-                      result: "max \(burst.maxInFlight) in flight, \(String(format: "%.0f", burst.rate)) calls/s",
-                      pass: burst.maxInFlight <= concurrent)
+                      result: "max \(result.maxInFlight) in flight, \(String(format: "%.0f", result.rate)) calls/s",
+                      pass: result.maxInFlight <= concurrent)
 
+        case .latency:
             let latency = try await context.dueToOriginate(files: latencyFiles)
             table.add("due time → Originate, \(latencyFiles) files over 5 s", target: "p99 ≤ 50 ms",
                       result: String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms, min %.1f ms",
                                      latency.p50, latency.p99, latency.max, latency.min),
                       pass: latency.p99 <= 50)
         }
+    }
 
-        table.print()
+    /// The 1-minute load average: other work on the machine moves every figure.
+    private func loadAverage() -> String {
+        var loads = [Double](repeating: 0, count: 3)
+        guard getloadavg(&loads, 3) == 3 else { return "unknown" }
+        return String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2])
     }
 }
 
@@ -118,6 +166,8 @@ struct BenchContext {
         let seconds: Double
         let rate: Double
         let peak: ProcessSample
+        /// spoold's CPU time from the first rename to the last archive.
+        let cpu: CPUTime
     }
 
     struct Startup {
@@ -141,13 +191,17 @@ struct BenchContext {
         try await child.waitReady()
         let sampler = ProcessSampler(pid: child.pid)
         sampler.start()
+        let counter = try ArchiveCounter(directory: spool.done, expected: files)
+        defer { counter.stop() }
 
+        let cpuBefore = CPUTime.read(pid: child.pid)
         let start = Date()
         try spool.renameIn(names)
-        try await spool.waitUntilArchived(count: files, timeout: 600)
-        let seconds = Date().timeIntervalSince(start)
+        let end = try await counter.wait(timeout: 600)
+        let seconds = end.timeIntervalSince(start)
         let peak = sampler.stop()
-        return Throughput(seconds: seconds, rate: Double(files) / seconds, peak: peak)
+        return Throughput(seconds: seconds, rate: Double(files) / seconds, peak: peak,
+                          cpu: CPUTime.read(pid: child.pid) - cpuBefore)
     }
 
     /// Figure 2: `files` future-dated files present before start; time from launch to `spoold ready`.
@@ -257,11 +311,15 @@ extension BenchContext {
             try await child.waitReady()
             let sampler = ProcessSampler(pid: child.pid)
             sampler.start()
+            let counter = try ArchiveCounter(directory: spool.done, expected: files)
+            defer { counter.stop() }
+            let cpuBefore = CPUTime.read(pid: child.pid)
             let start = Date()
             try spool.renameIn(names)
-            try await spool.waitUntilArchived(count: files, timeout: 600)
-            let seconds = Date().timeIntervalSince(start)
-            return Throughput(seconds: seconds, rate: Double(files) / seconds, peak: sampler.stop())
+            let end = try await counter.wait(timeout: 600)
+            let seconds = end.timeIntervalSince(start)
+            return Throughput(seconds: seconds, rate: Double(files) / seconds, peak: sampler.stop(),
+                              cpu: CPUTime.read(pid: child.pid) - cpuBefore)
         }
     }
 
@@ -295,10 +353,11 @@ extension BenchContext {
                                               extra: flags + ["--max-concurrent", "\(limit)", "--max-cps", "0"])
             defer { child.stop() }
             try await child.waitReady()
+            let counter = try ArchiveCounter(directory: spool.done, expected: files)
+            defer { counter.stop() }
             let start = Date()
             try spool.renameIn(names)
-            try await spool.waitUntilArchived(count: files, timeout: 900)
-            let seconds = Date().timeIntervalSince(start)
+            let seconds = try await counter.wait(timeout: 900).timeIntervalSince(start)
             let times = clock.all.map(\.time).sorted()
             let window = Double(talkMilliseconds) / 1000
             var most = 0
@@ -354,7 +413,8 @@ struct BenchSpool {
 
     init(under directory: String) throws {
         root = directory + "/spoold-bench-\(getpid())-\(UUID().uuidString.prefix(8))"
-        for sub in ["/outgoing", "/staging"] {
+        // outgoing_done exists from the start so that archives can be counted from inotify events.
+        for sub in ["/outgoing", "/outgoing_done", "/staging"] {
             try FileManager.default.createDirectory(atPath: root + sub, withIntermediateDirectories: true)
         }
     }
@@ -402,14 +462,6 @@ struct BenchSpool {
             if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
         }
         return count
-    }
-
-    func waitUntilArchived(count: Int, timeout: Double) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while archivedCount() < count {
-            guard Date() < deadline else { throw BenchError.timeout("\(count) files archived, have \(archivedCount())") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 }
 
@@ -463,7 +515,29 @@ final class SpooldChild {
     }
 }
 
-// MARK: - Threads and RSS from /proc
+// MARK: - Threads, RSS and CPU time from /proc
+
+/// A process's user and system CPU time, from /proc/<pid>/stat.
+struct CPUTime: CustomStringConvertible {
+    var user = 0.0
+    var system = 0.0
+
+    static func read(pid: Int32) -> CPUTime {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return CPUTime() }
+        // After the command name: state is field 3, utime field 14, stime field 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12 else { return CPUTime() }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return CPUTime(user: (Double(fields[11]) ?? 0) / ticks, system: (Double(fields[12]) ?? 0) / ticks)
+    }
+
+    static func - (lhs: CPUTime, rhs: CPUTime) -> CPUTime {
+        CPUTime(user: lhs.user - rhs.user, system: lhs.system - rhs.system)
+    }
+
+    var description: String { String(format: "CPU %.2f s user + %.2f s sys", user, system) }
+}
 
 struct ProcessSample {
     var threads = 0

@@ -2,13 +2,11 @@
 import Glibc
 #endif
 import Logging
-import Synchronization
 
 /// One line per event on stderr: `2026-11-22T12:00:05.123Z notice [call-001.call] …`. UTC, because
 /// call-file records and mtimes are epoch times and administrators compare them across hosts.
+/// The time is taken when the event is logged; formatting and writing happen on `StderrWriter`'s thread.
 struct StderrLogHandler: LogHandler {
-    private static let output = Mutex(())
-
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
 
@@ -20,35 +18,17 @@ struct StderrLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var line = Self.timestamp() + " " + event.level.rawValue + " " + event.message.description
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        if !merged.isEmpty {
-            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var text = event.message.description
+        if !metadata.isEmpty || !(event.metadata?.isEmpty ?? true) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            text += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-        line += "\n"
-        Self.output.withLock { _ in
-            var bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-                if n <= 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        StderrWriter.shared.write(StderrWriter.Line(
+            seconds: now.tv_sec, milliseconds: now.tv_nsec / 1_000_000, level: event.level, text: text))
     }
 
-    private static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var parts = tm()
-        var seconds = ts.tv_sec
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
-    }
+    /// Returns once every line logged so far is on stderr (before writing to stderr directly).
+    static func flush() { StderrWriter.shared.flush() }
 }

@@ -14,6 +14,20 @@ struct LifecycleTests {
         #expect(try await spoold.terminate() == 0, "\(spoold.tail)")
     }
 
+    @Test("'spoold ready' is printed at every log level, and other notices are still filtered (E2E-3)")
+    func readyLineAtEveryLevel() async throws {
+        for level in ["warning", "error"] {
+            let spool = try TemporarySpool()
+            try spool.submit("early.call", callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"]))
+            let spoold = try await SpooldProcess.started(spool: spool, logLevel: level)
+            _ = try await spool.waitForArchive("early.call", by: spoold)
+            #expect(try await spoold.terminate() == 0, "\(spoold.tail)")
+            let lines = spoold.logLines
+            #expect(lines.filter { $0.contains("spoold ready") }.count == 1, "\(spoold.tail)")
+            #expect(!lines.contains { $0.contains("finished:") }, "notices stay filtered at \(level): \(spoold.tail)")
+        }
+    }
+
     @Test("A second spoold on the same spool exits 1 naming the holder's pid; the lock is free after the first stops")
     func secondInstanceRefused() async throws {
         let spool = try TemporarySpool()
