@@ -173,26 +173,29 @@ _spoold() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    run|check|ami-ping|help)
+    run|check|status|ami-ping|originate|help)
         # Offer subcommand argument completions
         "_spoold_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'run check ami-ping help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'run check status ami-ping originate help' -- "${cur}"))
         ;;
     esac
 }
 
 _spoold_run() {
     repeating_flags=()
-    non_repeating_flags=(--ami-tls --ami-md5 --finish-at-answer --poll -h --help)
-    repeating_options=()
-    non_repeating_options=(--spool-dir --backend --ami-host --ami-port --ami-user --ami-secret-file --max-concurrent --max-cps --log-level --log-format --shutdown-grace)
+    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --poll --no-poll --metrics-allow-remote -h --help)
+    repeating_options=(--limit)
+    non_repeating_options=(--config --spool-dir --backend --ami-host --ami-port --ami-user --ami-secret-file --ami-transport --ami-http-prefix --ami-selection --max-concurrent --max-cps --log-level --log-format --shutdown-grace --metrics-listen --result-log --on-finish --on-finish-concurrency --on-finish-timeout)
     __spoold_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--config')
+        return
+        ;;
     '--spool-dir')
         return
         ;;
@@ -212,10 +215,24 @@ _spoold_run() {
     '--ami-secret-file')
         return
         ;;
+    '--ami-transport')
+        __spoold_add_completions -W 'tcp'$'\n''http'
+        return
+        ;;
+    '--ami-http-prefix')
+        return
+        ;;
+    '--ami-selection')
+        __spoold_add_completions -W 'failover'$'\n''spread'
+        return
+        ;;
     '--max-concurrent')
         return
         ;;
     '--max-cps')
+        return
+        ;;
+    '--limit')
         return
         ;;
     '--log-level')
@@ -229,6 +246,21 @@ _spoold_run() {
     '--shutdown-grace')
         return
         ;;
+    '--metrics-listen')
+        return
+        ;;
+    '--result-log')
+        return
+        ;;
+    '--on-finish')
+        return
+        ;;
+    '--on-finish-concurrency')
+        return
+        ;;
+    '--on-finish-timeout')
+        return
+        ;;
     esac
 }
 
@@ -238,6 +270,24 @@ _spoold_check() {
     repeating_options=()
     non_repeating_options=()
     __spoold_offer_flags_options -1
+}
+
+_spoold_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(--spool-dir --metrics-listen)
+    __spoold_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--spool-dir')
+        return
+        ;;
+    '--metrics-listen')
+        return
+        ;;
+    esac
 }
 
 _spoold_ami-ping() {
@@ -265,6 +315,76 @@ _spoold_ami-ping() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    esac
+}
+
+_spoold_originate() {
+    repeating_flags=()
+    non_repeating_flags=(--early-media --archive --no-always-delete --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --debug -h --help)
+    repeating_options=(--set --codecs)
+    non_repeating_options=(--channel --app --data --context --exten --priority --callerid --wait-time --max-retries --retry-time --account --ami-host --ami-port --ami-user --ami-secret-file --ami-transport --ami-http-prefix)
+    __spoold_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--channel')
+        return
+        ;;
+    '--app')
+        return
+        ;;
+    '--data')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '--exten')
+        return
+        ;;
+    '--priority')
+        return
+        ;;
+    '--callerid')
+        return
+        ;;
+    '--wait-time')
+        return
+        ;;
+    '--max-retries')
+        return
+        ;;
+    '--retry-time')
+        return
+        ;;
+    '--account')
+        return
+        ;;
+    '--set')
+        return
+        ;;
+    '--codecs')
+        return
+        ;;
+    '--ami-host')
+        return
+        ;;
+    '--ami-port')
+        return
+        ;;
+    '--ami-user')
+        return
+        ;;
+    '--ami-secret-file')
+        return
+        ;;
+    '--ami-transport')
+        __spoold_add_completions -W 'tcp'$'\n''http'
+        return
+        ;;
+    '--ami-http-prefix')
         return
         ;;
     esac
