@@ -125,14 +125,32 @@ public final class AMIServerPool: CallBackend {
         }
     }
 
+    /// Follows the call on the server that has it, so that whether it was answered comes from that
+    /// server's view of the channel. Gone everywhere: it ended (unanswered, as far as spoold can tell).
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
         AsyncStream { continuation in
             let task = Task { [self] in
-                // Gone means every server said no: a server that cannot answer might still hold it.
-                while !Task.isCancelled, await channelExists(channelId) != false {
+                while !Task.isCancelled {
+                    var unanswered = false
+                    for backend in backends {
+                        switch await backend.channelExists(channelId) {
+                        case true?:
+                            for await stage in backend.awaitHangup(of: channelId) { continuation.yield(stage) }
+                            continuation.finish()
+                            return
+                        case false?:
+                            continue
+                        case nil:
+                            unanswered = true
+                        }
+                    }
+                    if !unanswered {
+                        continuation.yield(.hungUp)
+                        break
+                    }
+                    // A server that cannot answer might hold it: ask again.
                     try? await Task.sleep(for: pollInterval)
                 }
-                if !Task.isCancelled { continuation.yield(.hungUp) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }

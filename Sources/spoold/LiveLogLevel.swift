@@ -21,6 +21,9 @@ final class LiveLogLevel: Sendable {
 struct LiveLevelLogHandler<Inner: LogHandler>: LogHandler {
     var inner: Inner
     let live: LiveLogLevel
+    /// Set only on a logger copy made to print one line whatever the level (the `spoold ready` line):
+    /// the copy's handler is a copy of this struct, so the live level of every other logger is untouched.
+    var pinned: Logger.Level?
 
     init(_ inner: Inner, level: LiveLogLevel) {
         self.inner = inner
@@ -28,9 +31,8 @@ struct LiveLevelLogHandler<Inner: LogHandler>: LogHandler {
     }
 
     var logLevel: Logger.Level {
-        get { live.level }
-        // A logger's own level change would be lost at the next reload; the live level rules.
-        set {}
+        get { pinned ?? live.level }
+        set { pinned = newValue }
     }
 
     var metadata: Logger.Metadata {

@@ -39,7 +39,7 @@ struct EngineFinishingTests {
         #expect(try await harness.attemptStarted("swap.call") == 1)
         #expect(try await harness.finished("swap.call").0 == .completed)
         // Only the replacement's own attempt is in its archive; the first call's records went nowhere.
-        #expect(harness.archived("swap.call") == replacement + "\nStartRetry: 2381 1 (\(t0.seconds + 3 + 5))\nStatus: Completed\n")
+        #expect(harness.archived("swap.call") == replacement + "\nStartRetry: 2381 1 (\(t0.seconds + 3 + 300))\nStatus: Completed\n")  // RetryTime 300, the default
         #expect(harness.pbx.placedRequests.map(\.channel) == ["Sim/answer/0/3000", "Sim/answer"])
         #expect(harness.log.contains("[swap.call]", "the file was replaced while its call was in flight"))
         await harness.stop()
