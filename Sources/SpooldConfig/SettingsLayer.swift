@@ -12,6 +12,11 @@ public enum AMISelection: String, Sendable, CaseIterable {
     case spread
 }
 
+/// How AMI is reached: the manager port, or Asterisk's HTTP server (`/rawman`) where only HTTP(S) is open.
+public enum AMITransportKind: String, Sendable, CaseIterable {
+    case tcp, http
+}
+
 /// Where an AMI secret is written in one layer: inline in the configuration file, or in a file of its own.
 public enum SecretSetting: Sendable, Equatable {
     case inline(SecretValue, line: Int?)
@@ -94,6 +99,9 @@ public struct SettingsLayer: Sendable, Equatable {
     public var poll: Bool?
     public var logLevel: Logger.Level?
     public var amiSelection: AMISelection?
+    public var amiTransport: AMITransportKind?
+    /// The path of AMI's raw encoding on the HTTP server (`/rawman`), with `ami_transport = http`.
+    public var amiHttpPrefix: String?
     /// The single server of the `ami_*` keys in `[general]` (or the `--ami-*` flags).
     public var ami: AMIServerFields
     /// The line of `[general]`, for errors about it as a whole.

@@ -4,7 +4,7 @@
 public enum SettingsReader {
     static let generalKeys = [
         "spool_dir", "backend", "max_concurrent", "max_cps", "finish_at_answer", "poll", "log_level",
-        "ami_selection", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
+        "ami_selection", "ami_transport", "ami_http_prefix", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
     ]
     static let serverKeys = [
         "host", "port", "user", "username", "secret", "secret_file", "tls", "md5", "weight", "max_concurrent", "max_cps",
@@ -127,7 +127,7 @@ public enum SettingsReader {
         mutating func readGeneral(_ entries: [ConfigText.Entry]) {
             for entry in entries {
                 let key = entry.key.lowercased(), value = entry.value
-                if key.hasPrefix("ami_"), key != "ami_selection", SettingsReader.generalKeys.contains(key), firstGeneralAMIKey == nil {
+                if key.hasPrefix("ami_"), !["ami_selection", "ami_transport", "ami_http_prefix"].contains(key), SettingsReader.generalKeys.contains(key), firstGeneralAMIKey == nil {
                     firstGeneralAMIKey = (entry.key, entry.line)
                 }
                 switch key {
@@ -139,6 +139,8 @@ public enum SettingsReader {
                 case "poll": layer.poll = typed(entry, ValueParser.boolean(value))
                 case "log_level": layer.logLevel = typed(entry, ValueParser.logLevel(value))
                 case "ami_selection": layer.amiSelection = typed(entry, ValueParser.choice(value, AMISelection.self))
+                case "ami_transport": layer.amiTransport = typed(entry, ValueParser.choice(value, AMITransportKind.self))
+                case "ami_http_prefix": layer.amiHttpPrefix = typed(entry, ValueParser.urlPath(value))
                 case "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5":
                     var fields = layer.ami
                     readServerField(entry, key: String(key.dropFirst(4)), secretKeys: ("ami_secret", "ami_secret_file"),

@@ -47,6 +47,8 @@ public struct SpooldSettings: Sendable, Equatable {
     /// In the order of the file: the failover order. Empty only with the simulate backend.
     public var amiServers: [AMIServerSettings]
     public var trunkLimits: [TrunkLimitSettings]
+    public var amiTransport: AMITransportKind = Defaults.amiTransport
+    public var amiHttpPrefix: String = Defaults.amiHttpPrefix
 
     /// The values used when neither a flag nor the file sets them. The limits match the engine's
     /// (`EngineConfiguration.defaultMaxConcurrent`, `.defaultMaxCallsPerSecond`; a test checks).
@@ -57,6 +59,8 @@ public struct SpooldSettings: Sendable, Equatable {
         public static let maxCps = 50.0
         public static let logLevel = Logger.Level.info
         public static let amiSelection = AMISelection.failover
+        public static let amiTransport = AMITransportKind.tcp
+        public static let amiHttpPrefix = "/rawman"
         public static let amiHost = "127.0.0.1"
         public static let amiPort = 5038
         public static let amiTLSPort = 5039
@@ -93,7 +97,9 @@ public struct SpooldSettings: Sendable, Equatable {
             amiServers: [],
             // A --limit flag replaces the file's section for the same pattern; the others stay.
             trunkLimits: file.trunkLimits.filter { limit in !commandLine.trunkLimits.contains { $0.pattern == limit.pattern } }
-                + commandLine.trunkLimits
+                + commandLine.trunkLimits,
+            amiTransport: commandLine.amiTransport ?? file.amiTransport ?? Defaults.amiTransport,
+            amiHttpPrefix: commandLine.amiHttpPrefix ?? file.amiHttpPrefix ?? Defaults.amiHttpPrefix
         )
 
         if !file.amiSections.isEmpty {

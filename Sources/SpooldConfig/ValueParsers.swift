@@ -65,6 +65,14 @@ enum ValueParser {
         return .success(value)
     }
 
+    /// A path on an HTTP server: starts with `/`, no query, fragment or space.
+    static func urlPath(_ value: String) -> Parsed<String> {
+        guard value.hasPrefix("/"), !value.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {
+            return .failure(Expectation("\(quoted(value)) is not valid; expected a path starting with / (such as /rawman), without ?, # or spaces"))
+        }
+        return .success(value)
+    }
+
     static func nonEmpty(_ value: String, _ what: String) -> Parsed<String> {
         value.isEmpty ? .failure(Expectation("is empty; expected \(what)")) : .success(value)
     }

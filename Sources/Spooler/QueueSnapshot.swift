@@ -1,6 +1,6 @@
 /// How many files wait and how many calls are up, sampled for metrics and `spoold status`.
 public struct QueueSnapshot: Sendable, Equatable {
-    /// Due now and waiting for a free slot, the rate limit or the backend.
+    /// Due now and waiting for a free slot, the rate limit, the backend, or their trunk's limits.
     public var due: Int
     /// Waiting for a due time in the future.
     public var scheduled: Int
@@ -24,7 +24,8 @@ extension SpoolEngine {
     /// O(files scheduled): meant for sampling about once a second, never per file.
     public func queueSnapshot() -> QueueSnapshot {
         let census = scheduler.census(now: clock.now())
-        return QueueSnapshot(due: census.due, scheduled: census.later, nextDue: census.nextLater,
+        // Files parked behind a full trunk left the schedule but are due all the same.
+        return QueueSnapshot(due: census.due + trunks.parkedCount, scheduled: census.later, nextDue: census.nextLater,
                              inFlight: attempts.count, backendReady: backend.isReady)
     }
 }

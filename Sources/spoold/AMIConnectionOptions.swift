@@ -28,13 +28,13 @@ struct AMIConnectionOptions: ParsableArguments {
     var amiMd5: Bool?
 
     @Option(help: "How AMI is reached: 'tcp' (the manager port) or 'http' (Asterisk's HTTP server, /rawman; only when TCP is not reachable).")
-    var amiTransport: Transport = .tcp
+    var amiTransport: Transport?
 
     @Option(help: "Path of AMI's raw encoding on the HTTP server (with --ami-transport http).")
-    var amiHttpPrefix = "/rawman"
+    var amiHttpPrefix: String?
 
     func validate() throws {
-        guard amiHttpPrefix.hasPrefix("/"), !amiHttpPrefix.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {
+        if let amiHttpPrefix, !amiHttpPrefix.hasPrefix("/") || amiHttpPrefix.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) {
             throw ValidationError("--ami-http-prefix must be a path starting with '/', without '?', '#' or spaces")
         }
     }
@@ -49,13 +49,14 @@ struct AMIConnectionOptions: ParsableArguments {
         }
         let secret = try SecretFile.read(secretFile)
         let tls = amiTls ?? false
-        let defaultPort = switch amiTransport {
+        let transport = amiTransport ?? .tcp
+        let defaultPort = switch transport {
         case .tcp: tls ? 5039 : 5038
         case .http: tls ? 8089 : 8088
         }
         var configuration = AMIConfiguration(host: amiHost ?? "127.0.0.1", port: amiPort ?? defaultPort, username: user, secret: secret)
-        if amiTransport == .http {
-            configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: amiHttpPrefix))
+        if transport == .http {
+            configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: amiHttpPrefix ?? "/rawman"))
         }
         configuration.tls = tls ? AMIConfiguration.TLS() : nil
         configuration.useMD5 = amiMd5 ?? false

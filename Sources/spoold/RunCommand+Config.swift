@@ -19,6 +19,8 @@ extension RunCommand {
         layer.poll = poll
         layer.logLevel = logLevel
         layer.amiSelection = amiSelection
+        layer.amiTransport = ami.amiTransport.flatMap { AMITransportKind(rawValue: $0.rawValue) }
+        layer.amiHttpPrefix = ami.amiHttpPrefix
         layer.trunkLimits = limits.compactMap { try? TrunkLimitSettings(flag: $0) }
         layer.ami = AMIServerFields(host: ami.amiHost, port: ami.amiPort, user: ami.amiUser,
                                     secret: ami.amiSecretFile.map { .file($0) }, tls: ami.amiTls, md5: ami.amiMd5)
@@ -87,8 +89,8 @@ extension LoadedConfiguration {
     }
 
     /// The one server AMI over HTTP goes to: the first configured, reached through Asterisk's HTTP server
-    /// (port 8088, or 8089 with TLS, unless --ami-port says otherwise).
-    func httpServerConfiguration(_ flags: AMIConnectionOptions, logger: Logger) throws -> AMIConfiguration {
+    /// (port 8088, or 8089 with TLS, unless a port is given).
+    func httpServerConfiguration(portFlag: Int?, logger: Logger) throws -> AMIConfiguration {
         guard let first = settings.amiServers.first else {
             printError("spoold: the ami backend needs an AMI server")
             throw ExitCode.failure
@@ -97,8 +99,11 @@ extension LoadedConfiguration {
             logger.warning("\(settings.amiServers.count) AMI servers configured, but AMI over HTTP uses one: \(first.name) (\(first.host))")
         }
         var configuration = amiConfiguration(first)
-        configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: flags.amiHttpPrefix))
-        if flags.amiPort == nil { configuration.port = first.tls ? 8089 : 8088 }
+        configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: settings.amiHttpPrefix))
+        // The manager port's default means no port was chosen: Asterisk's HTTP server listens on 8088/8089.
+        if portFlag == nil, [SpooldSettings.Defaults.amiPort, SpooldSettings.Defaults.amiTLSPort].contains(first.port) {
+            configuration.port = first.tls ? 8089 : 8088
+        }
         return configuration
     }
 }

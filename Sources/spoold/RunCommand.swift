@@ -110,9 +110,9 @@ struct RunCommand: AsyncParsableCommand {
         switch settings.backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
-        case .ami where ami.amiTransport == .http:
+        case .ami where settings.amiTransport == .http:
             // AMI over HTTP: one server, through the HTTP client (the pool speaks TCP).
-            let client = makeAMIConnection(configuration: try loaded.httpServerConfiguration(ami, logger: logger), logger: logger)
+            let client = makeAMIConnection(configuration: try loaded.httpServerConfiguration(portFlag: ami.amiPort, logger: logger), logger: logger)
             callBackend = AMIBackend(client: client)
             let server = "\(client.configuration.host):\(client.configuration.port)"
             connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }

@@ -87,6 +87,26 @@ struct SettingsReaderTests {
         #expect(layer.maxCps == 3)
     }
 
+    @Test("AMI over HTTP is chosen in the file; a bad transport or path is refused with what is expected")
+    func httpTransport() throws {
+        let (layer, errors) = read("[general]\nami_transport = HTTP\nami_http_prefix = /asterisk/rawman\n")
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(layer.amiTransport == .http)
+        #expect(layer.amiHttpPrefix == "/asterisk/rawman")
+        var flags = SettingsLayer(source: SettingsLayer.commandLine)
+        flags.backend = .simulate
+        let settings = try SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:]).get()
+        #expect(settings.amiTransport == .http)
+        #expect(settings.amiHttpPrefix == "/asterisk/rawman")
+        flags.amiTransport = .tcp  // a flag wins
+        #expect(try SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:]).get().amiTransport == .tcp)
+
+        #expect(read("[general]\nami_transport = udp\n").errors
+            == ["/etc/spoold/spoold.conf:2: ami_transport: \"udp\" is not valid; expected tcp or http"])
+        #expect(read("[general]\nami_http_prefix = rawman?x\n").errors.first?
+            .hasPrefix("/etc/spoold/spoold.conf:2: ami_http_prefix: \"rawman?x\" is not valid; expected a path starting with /") == true)
+    }
+
     @Test("Unknown keys name file:line and key, with a suggestion when close", arguments: [
         ("[general]\nmax_cp = 5\n", "/etc/spoold/spoold.conf:2: max_cp: unknown key in [general]; did you mean max_cps?"),
         ("[general]\nmax-concurrent = 5\n", "/etc/spoold/spoold.conf:2: max-concurrent: unknown key in [general]; did you mean max_concurrent?"),
