@@ -201,9 +201,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
+        // The receiving end of NOTIFY_SOCKET, for the tests of both sides of the sd_notify protocol.
+        .target(name: "NotifyTestSupport", path: "Tests/NotifyTestSupport"),
         .testTarget(
             name: "SystemdNotifyTests",
-            dependencies: ["SystemdNotify", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SystemdNotify", "NotifyTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "LogFormatTests",
@@ -222,7 +224,7 @@ let package = Package(
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
-        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "NotifyTestSupport"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
         .testTarget(name: "FaultTests"),
     ]

@@ -1,4 +1,5 @@
 import Logging
+import NotifyTestSupport
 import Testing
 @testable import SystemdNotify
 

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import NotifyTestSupport
 import Testing
 @testable import SystemdNotify
 

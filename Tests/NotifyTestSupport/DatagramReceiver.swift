@@ -3,23 +3,23 @@ import Foundation
 import Glibc
 #endif
 
-/// The test's side of NOTIFY_SOCKET: a bound AF_UNIX datagram socket (a path in a fresh temporary
+/// The test's side of NOTIFY_SOCKET (shared by the SystemdNotify unit tests and the end-to-end tests): a bound AF_UNIX datagram socket (a path in a fresh temporary
 /// directory, or an abstract name), read without blocking so the cooperative pool stays free.
-final class DatagramReceiver: @unchecked Sendable {
+public final class DatagramReceiver: @unchecked Sendable {
     // @unchecked: one test owns each receiver.
-    struct Timeout: Error, CustomStringConvertible {
+    public struct Timeout: Error, CustomStringConvertible {
         var waitingFor: String
         var received: [String]
-        var description: String { "no datagram \(waitingFor) arrived; received: \(received)" }
+        public var description: String { "no datagram \(waitingFor) arrived; received: \(received)" }
     }
 
     /// The value for NOTIFY_SOCKET.
-    let address: String
+    public let address: String
     private let fd: Int32
     private let directory: String?
-    private(set) var received: [String] = []
+    public private(set) var received: [String] = []
 
-    init(abstract: Bool = false) throws {
+    public init(abstract: Bool = false) throws {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         let pathBytes: [UInt8]
@@ -56,7 +56,7 @@ final class DatagramReceiver: @unchecked Sendable {
     }
 
     /// Reads every datagram until one satisfies `matches`; returns it. Earlier ones stay in `received`.
-    func next(
+    public func next(
         _ what: String, timeout: Duration = .seconds(30), where matches: (String) -> Bool
     ) async throws -> String {
         let clock = ContinuousClock()
@@ -72,7 +72,7 @@ final class DatagramReceiver: @unchecked Sendable {
     }
 
     /// Whatever is queued now, without waiting.
-    func drain() throws -> [String] {
+    public func drain() throws -> [String] {
         var datagrams: [String] = []
         while let datagram = try readOne() { datagrams.append(datagram) }
         received += datagrams
