@@ -17,6 +17,11 @@ public enum AMITransportKind: String, Sendable, CaseIterable {
     case tcp, http
 }
 
+/// How log lines are written: `plain` (timestamped), `journald` (`<N>` priority prefixes) or `json`.
+public enum LogFormatKind: String, Sendable, CaseIterable {
+    case plain, journald, json
+}
+
 /// Where an AMI secret is written in one layer: inline in the configuration file, or in a file of its own.
 public enum SecretSetting: Sendable, Equatable {
     case inline(SecretValue, line: Int?)
@@ -102,6 +107,16 @@ public struct SettingsLayer: Sendable, Equatable {
     public var amiTransport: AMITransportKind?
     /// The path of AMI's raw encoding on the HTTP server (`/rawman`), with `ami_transport = http`.
     public var amiHttpPrefix: String?
+    public var logFormat: LogFormatKind?
+    /// Seconds calls in flight get to end after SIGTERM.
+    public var shutdownGrace: Double?
+    public var metricsListen: String?
+    public var metricsAllowRemote: Bool?
+    public var resultLog: String?
+    public var onFinish: String?
+    public var onFinishConcurrency: Int?
+    /// Seconds an on_finish command may run.
+    public var onFinishTimeout: Double?
     /// The single server of the `ami_*` keys in `[general]` (or the `--ami-*` flags).
     public var ami: AMIServerFields
     /// The line of `[general]`, for errors about it as a whole.

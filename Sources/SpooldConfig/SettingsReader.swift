@@ -4,6 +4,8 @@
 public enum SettingsReader {
     static let generalKeys = [
         "spool_dir", "backend", "max_concurrent", "max_cps", "finish_at_answer", "poll", "log_level",
+        "log_format", "shutdown_grace", "metrics_listen", "metrics_allow_remote", "result_log", "on_finish",
+        "on_finish_concurrency", "on_finish_timeout",
         "ami_selection", "ami_transport", "ami_http_prefix", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
     ]
     static let serverKeys = [
@@ -139,6 +141,14 @@ public enum SettingsReader {
                 case "poll": layer.poll = typed(entry, ValueParser.boolean(value))
                 case "log_level": layer.logLevel = typed(entry, ValueParser.logLevel(value))
                 case "ami_selection": layer.amiSelection = typed(entry, ValueParser.choice(value, AMISelection.self))
+                case "log_format": layer.logFormat = typed(entry, ValueParser.choice(value, LogFormatKind.self))
+                case "shutdown_grace": layer.shutdownGrace = typed(entry, ValueParser.seconds(value, in: 0...86_400))
+                case "metrics_listen": layer.metricsListen = typed(entry, ValueParser.nonEmpty(value, "HOST:PORT, [IPV6]:PORT or a port"))
+                case "metrics_allow_remote": layer.metricsAllowRemote = typed(entry, ValueParser.boolean(value))
+                case "result_log": layer.resultLog = typed(entry, ValueParser.absolutePath(value))
+                case "on_finish": layer.onFinish = typed(entry, ValueParser.nonEmpty(value, "a command for /bin/sh -c"))
+                case "on_finish_concurrency": layer.onFinishConcurrency = typed(entry, ValueParser.integer(value, in: 1...1000, "a whole number from 1 to 1000"))
+                case "on_finish_timeout": layer.onFinishTimeout = typed(entry, ValueParser.seconds(value, in: 0.001...86_400))
                 case "ami_transport": layer.amiTransport = typed(entry, ValueParser.choice(value, AMITransportKind.self))
                 case "ami_http_prefix": layer.amiHttpPrefix = typed(entry, ValueParser.urlPath(value))
                 case "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5":

@@ -49,6 +49,15 @@ public struct SpooldSettings: Sendable, Equatable {
     public var trunkLimits: [TrunkLimitSettings]
     public var amiTransport: AMITransportKind = Defaults.amiTransport
     public var amiHttpPrefix: String = Defaults.amiHttpPrefix
+    /// nil: journald when stderr is systemd's journal stream, else plain.
+    public var logFormat: LogFormatKind? = nil
+    public var shutdownGrace: Double = Defaults.shutdownGrace
+    public var metricsListen: String? = nil
+    public var metricsAllowRemote: Bool = false
+    public var resultLog: String? = nil
+    public var onFinish: String? = nil
+    public var onFinishConcurrency: Int = Defaults.onFinishConcurrency
+    public var onFinishTimeout: Double = Defaults.onFinishTimeout
 
     /// The values used when neither a flag nor the file sets them. The limits match the engine's
     /// (`EngineConfiguration.defaultMaxConcurrent`, `.defaultMaxCallsPerSecond`; a test checks).
@@ -61,6 +70,9 @@ public struct SpooldSettings: Sendable, Equatable {
         public static let amiSelection = AMISelection.failover
         public static let amiTransport = AMITransportKind.tcp
         public static let amiHttpPrefix = "/rawman"
+        public static let shutdownGrace = 10.0
+        public static let onFinishConcurrency = 4
+        public static let onFinishTimeout = 30.0
         public static let amiHost = "127.0.0.1"
         public static let amiPort = 5038
         public static let amiTLSPort = 5039
@@ -99,7 +111,15 @@ public struct SpooldSettings: Sendable, Equatable {
             trunkLimits: file.trunkLimits.filter { limit in !commandLine.trunkLimits.contains { $0.pattern == limit.pattern } }
                 + commandLine.trunkLimits,
             amiTransport: commandLine.amiTransport ?? file.amiTransport ?? Defaults.amiTransport,
-            amiHttpPrefix: commandLine.amiHttpPrefix ?? file.amiHttpPrefix ?? Defaults.amiHttpPrefix
+            amiHttpPrefix: commandLine.amiHttpPrefix ?? file.amiHttpPrefix ?? Defaults.amiHttpPrefix,
+            logFormat: commandLine.logFormat ?? file.logFormat,
+            shutdownGrace: commandLine.shutdownGrace ?? file.shutdownGrace ?? Defaults.shutdownGrace,
+            metricsListen: commandLine.metricsListen ?? file.metricsListen,
+            metricsAllowRemote: commandLine.metricsAllowRemote ?? file.metricsAllowRemote ?? false,
+            resultLog: commandLine.resultLog ?? file.resultLog,
+            onFinish: commandLine.onFinish ?? file.onFinish,
+            onFinishConcurrency: commandLine.onFinishConcurrency ?? file.onFinishConcurrency ?? Defaults.onFinishConcurrency,
+            onFinishTimeout: commandLine.onFinishTimeout ?? file.onFinishTimeout ?? Defaults.onFinishTimeout
         )
 
         if !file.amiSections.isEmpty {

@@ -65,6 +65,16 @@ enum ValueParser {
         return .success(value)
     }
 
+    /// A number of seconds within `range` (decimals allowed, as for max_cps).
+    static func seconds(_ value: String, in range: ClosedRange<Double>) -> Parsed<Double> {
+        let plain = !value.isEmpty && value.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard plain, let number = Double(value), range.contains(number) else {
+            let bounds = [range.lowerBound, range.upperBound].map { $0 == $0.rounded() ? String(Int($0)) : String($0) }
+            return .failure(Expectation("\(quoted(value)) is not valid; expected seconds from \(bounds[0]) to \(bounds[1]), e.g. 10 or 2.5"))
+        }
+        return .success(number)
+    }
+
     /// A path on an HTTP server: starts with `/`, no query, fragment or space.
     static func urlPath(_ value: String) -> Parsed<String> {
         guard value.hasPrefix("/"), !value.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {

@@ -65,6 +65,18 @@ actor ConfigReloader {
         if old.finishAtAnswer != new.finishAtAnswer { needsRestart.append("finish_at_answer") }
         if old.amiSelection != new.amiSelection { needsRestart.append("ami_selection") }
         if old.amiServers != new.amiServers || running.secrets != loaded.secrets { needsRestart.append("AMI servers") }
+        if old.amiTransport != new.amiTransport { needsRestart.append("ami_transport") }
+        if old.amiHttpPrefix != new.amiHttpPrefix { needsRestart.append("ami_http_prefix") }
+        if old.logFormat != new.logFormat { needsRestart.append("log_format") }
+        if old.shutdownGrace != new.shutdownGrace { needsRestart.append("shutdown_grace") }
+        if old.metricsListen != new.metricsListen || old.metricsAllowRemote != new.metricsAllowRemote {
+            needsRestart.append("metrics_listen")
+        }
+        if old.resultLog != new.resultLog { needsRestart.append("result_log") }
+        if old.onFinish != new.onFinish || old.onFinishConcurrency != new.onFinishConcurrency
+            || old.onFinishTimeout != new.onFinishTimeout {
+            needsRestart.append("on_finish")
+        }
 
         if old.engineLimits != new.engineLimits { await engine.applyLimits(new.engineLimits) }
         logLevel.level = new.logLevel

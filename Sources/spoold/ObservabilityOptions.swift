@@ -7,9 +7,11 @@ import Logging
 import ServiceLifecycle
 import SpoolObservability
 import Spooler
+import SpooldConfig
 
 /// `spoold run`'s flags for metrics, the result log and the on_finish hook. Their configuration-file keys
-/// are the flag names with underscores (metrics_listen, result_log, on_finish, ...).
+/// are the flag names with underscores (metrics_listen, result_log, on_finish, ...); optional, so that only
+/// flags actually given override the file.
 struct ObservabilityOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Serve Prometheus metrics at http://ADDR/metrics and the status at /status.",
@@ -17,8 +19,8 @@ struct ObservabilityOptions: ParsableArguments {
         valueName: "addr:port"))
     var metricsListen: String?
 
-    @Flag(help: "Allow --metrics-listen on a non-loopback address (the figures carry no secrets, but no file names either way; protect it with a firewall).")
-    var metricsAllowRemote = false
+    @Flag(inversion: .prefixedNo, help: "Allow --metrics-listen on a non-loopback address (the figures carry no secrets, but no file names either way; protect it with a firewall).")
+    var metricsAllowRemote: Bool?
 
     @Option(help: ArgumentHelp("Append one JSON line per finished call file to this file.", valueName: "file"))
     var resultLog: String?
@@ -29,22 +31,25 @@ struct ObservabilityOptions: ParsableArguments {
         valueName: "command"))
     var onFinish: String?
 
-    @Option(help: "At most this many on_finish commands run at once.")
-    var onFinishConcurrency = OnFinishRunner.Configuration.defaultConcurrency
+    @Option(help: "At most this many on_finish commands run at once (default \(OnFinishRunner.Configuration.defaultConcurrency)).")
+    var onFinishConcurrency: Int?
 
-    @Option(help: "Seconds an on_finish command may run before it gets SIGTERM (SIGKILL 5 s later).")
-    var onFinishTimeout: Double = 30
+    @Option(help: "Seconds an on_finish command may run before it gets SIGTERM (SIGKILL 5 s later; default 30).")
+    var onFinishTimeout: Double?
 
     func validate() throws {
         if let metricsListen {
             do {
-                _ = try ListenAddress.parse(metricsListen, allowRemote: metricsAllowRemote)
+                // The loopback rule is checked once the file's metrics_allow_remote is known too.
+                _ = try ListenAddress.parse(metricsListen, allowRemote: true)
             } catch {
                 throw ValidationError("--metrics-listen: \(error)")
             }
         }
-        guard onFinishConcurrency >= 1 else { throw ValidationError("--on-finish-concurrency must be 1 or more") }
-        guard onFinishTimeout > 0, onFinishTimeout.isFinite else { throw ValidationError("--on-finish-timeout must be a positive number of seconds") }
+        if let onFinishConcurrency, onFinishConcurrency < 1 { throw ValidationError("--on-finish-concurrency must be 1 or more") }
+        if let onFinishTimeout, !(onFinishTimeout > 0 && onFinishTimeout.isFinite) {
+            throw ValidationError("--on-finish-timeout must be a positive number of seconds")
+        }
         if let onFinish, onFinish.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--on-finish must not be empty")
         }
@@ -55,9 +60,12 @@ struct ObservabilityOptions: ParsableArguments {
     /// that they are shut down after them (see `ObservabilityService`). Binds the metrics endpoint and checks
     /// the result log now, so that a taken port or a wrong path stops `spoold run` at once.
     func services(
-        events: AsyncStream<EngineEvent>, engine: SpoolEngine, spoolDirectory: String, backend: String,
+        settings: SpooldSettings, events: AsyncStream<EngineEvent>, engine: SpoolEngine,
         connections: @escaping @Sendable () -> [ServerConnection], logger: Logger
     ) async throws -> [any Service] {
+        // The flags are merged into `settings` (flags over the file): read everything from there.
+        let spoolDirectory = settings.spoolDir, backend = settings.backend.rawValue
+        let (metricsListen, resultLog, onFinish) = (settings.metricsListen, settings.resultLog, settings.onFinish)
         let clock = SystemSpoolClock()
         let started = clock.now()
         let metrics = SpoolMetrics(started: started)
@@ -67,7 +75,13 @@ struct ObservabilityOptions: ParsableArguments {
             startedAt: Double(started.nanoseconds) / 1e9, resultLog: resultLog))
         var services: [any Service] = []
         if let metricsListen {
-            let address = try ListenAddress.parse(metricsListen, allowRemote: metricsAllowRemote)
+            let address: ListenAddress
+            do {
+                address = try ListenAddress.parse(metricsListen, allowRemote: settings.metricsAllowRemote)
+            } catch {
+                printError("spoold: metrics_listen: \(error)")
+                throw ExitCode.failure
+            }
             let server: MetricsHTTPServer
             do {
                 server = try await MetricsHTTPServer.bind(address, metrics: metrics, status: board)
@@ -92,10 +106,10 @@ struct ObservabilityOptions: ParsableArguments {
         }
         var hooks: OnFinishRunner?
         if let onFinish {
-            let timeout = Duration.milliseconds(Int64((onFinishTimeout * 1000).rounded()))
+            let timeout = Duration.milliseconds(Int64((settings.onFinishTimeout * 1000).rounded()))
             hooks = OnFinishRunner(
                 configuration: .init(command: onFinish, spoolDirectory: spoolDirectory,
-                                     concurrency: onFinishConcurrency, timeout: timeout),
+                                     concurrency: settings.onFinishConcurrency, timeout: timeout),
                 metrics: metrics, logger: logger)
             services.append(hooks!)
         }

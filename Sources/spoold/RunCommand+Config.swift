@@ -21,6 +21,14 @@ extension RunCommand {
         layer.amiSelection = amiSelection
         layer.amiTransport = ami.amiTransport.flatMap { AMITransportKind(rawValue: $0.rawValue) }
         layer.amiHttpPrefix = ami.amiHttpPrefix
+        layer.logFormat = logFormat.flatMap { LogFormatKind(rawValue: $0.rawValue) }
+        layer.shutdownGrace = shutdownGrace
+        layer.metricsListen = observability.metricsListen
+        layer.metricsAllowRemote = observability.metricsAllowRemote
+        layer.resultLog = observability.resultLog
+        layer.onFinish = observability.onFinish
+        layer.onFinishConcurrency = observability.onFinishConcurrency
+        layer.onFinishTimeout = observability.onFinishTimeout
         layer.trunkLimits = limits.compactMap { try? TrunkLimitSettings(flag: $0) }
         layer.ami = AMIServerFields(host: ami.amiHost, port: ami.amiPort, user: ami.amiUser,
                                     secret: ami.amiSecretFile.map { .file($0) }, tls: ami.amiTls, md5: ami.amiMd5)

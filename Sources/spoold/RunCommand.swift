@@ -61,8 +61,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "plain (timestamped lines), journald (<N> priority prefixes, no timestamp) or json (one object per line). Default: journald when stderr is systemd's journal stream, else plain.")
     var logFormat: LogFormat?
 
-    @Option(help: "On SIGTERM, seconds that calls in flight get to end before spoold exits anyway (they are recovered at the next start).")
-    var shutdownGrace: Double = 10
+    @Option(help: "On SIGTERM, seconds that calls in flight get to end before spoold exits anyway (they are recovered at the next start; default 10; shutdown_grace).")
+    var shutdownGrace: Double?
 
     @OptionGroup(title: "Metrics, status, result log and on_finish hook")
     var observability: ObservabilityOptions
@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         if let maxCps, !(maxCps >= 0 && maxCps.isFinite) { throw ValidationError("--max-cps must be 0 (no limit) or more") }
         if let amiPort = ami.amiPort, !(1...65535).contains(amiPort) { throw ValidationError("--ami-port must be from 1 to 65535") }
         if let spoolDir, spoolDir.isEmpty { throw ValidationError("--spool-dir must not be empty") }
-        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
+        if let shutdownGrace, !(0...86_400).contains(shutdownGrace) {
             throw ValidationError("--shutdown-grace must be between 0 and 86400 seconds")
         }
         for limit in limits {
@@ -88,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
         let loaded = try loadConfiguration()
         let settings = loaded.settings
         let liveLevel = LiveLogLevel(settings.logLevel)
-        let format = logFormat ?? LogFormat.automatic()
+        let format = settings.logFormat.flatMap { LogFormat(rawValue: $0.rawValue) } ?? LogFormat.automatic()
         LoggingSystem.bootstrap { _ in format.makeHandler(level: liveLevel) }
         let logger = Logger(label: "spoold")
         for warning in loaded.warnings { logger.warning("\(warning)") }
@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
 
         var configuration = settings.engineConfiguration
-        configuration.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
+        configuration.shutdownGrace = .milliseconds(Int64(settings.shutdownGrace * 1000))
         var services: [any Service] = []
         let callBackend: any CallBackend
         var connectionStates: @Sendable () -> [ServerConnection] = { [] }
@@ -152,8 +152,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         services = try await observability.services(
-            events: observedEvents, engine: spool.engine, spoolDirectory: settings.spoolDir,
-            backend: settings.backend.rawValue, connections: connectionStates, logger: logger) + services
+            settings: settings, events: observedEvents, engine: spool.engine, connections: connectionStates,
+            logger: logger) + services
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

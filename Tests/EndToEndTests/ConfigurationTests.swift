@@ -120,6 +120,38 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("Observability, log format and shutdown settings come from the file too: result_log and on_finish work without their flags")
+    func observabilityKeys() async throws {
+        let spool = try TemporarySpool()
+        let results = spool.root + "/results.jsonl", marker = spool.root + "/hook-ran"
+        let config = try writeConfig(spool, """
+            [general]
+            log_format = json
+            shutdown_grace = 2
+            result_log = \(results)
+            on_finish = echo "$SPOOLD_FILE $SPOOLD_STATUS" > \(marker)
+            on_finish_timeout = 5
+            """)
+        try await withSpoold(spool: spool, arguments: ["--config", config]) { spoold in
+            try spool.submit("keys.call", callFile(["Channel": "Sim/answer", "Application": "Wait", "Archive": "yes"]))
+            #expect(try await spool.waitForArchive("keys.call", by: spoold).status == "Completed")
+            try await spoold.waitUntil("the result-log line and the hook's file") {
+                (FileSystem.read(results).map { String(decoding: $0, as: UTF8.self) } ?? "").contains("keys.call")
+                    && FileSystem.read(marker).map { String(decoding: $0, as: UTF8.self) } == "keys.call Completed\n"
+            }
+            // log_format = json: every line of the log is one JSON object.
+            let lines = spoold.logLines.filter { $0.hasPrefix("{") }
+            #expect(!lines.isEmpty && lines.count == spoold.logLines.count, "\(spoold.tail)")
+        }
+        let bad = try writeConfig(spool, "[general]\nshutdown_grace = forever\non_finish_concurrency = 0\n", name: "bad.conf")
+        let run = try await ToolRun.run(BuiltProducts.spoold, ["run", "--config", bad, "--check-config"])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.split(separator: "\n").map(String.init) == [
+            "\(bad):2: shutdown_grace: \"forever\" is not valid; expected seconds from 0 to 86400, e.g. 10 or 2.5",
+            "\(bad):3: on_finish_concurrency: \"0\" is not valid; expected a whole number from 1 to 1000",
+        ], "\(run)")
+    }
+
     @Test("SIGHUP changes the log level live")
     func reloadLogLevel() async throws {
         let spool = try TemporarySpool()

@@ -107,6 +107,40 @@ struct SettingsReaderTests {
             .hasPrefix("/etc/spoold/spoold.conf:2: ami_http_prefix: \"rawman?x\" is not valid; expected a path starting with /") == true)
     }
 
+    @Test("The observability, log format and shutdown keys, typed; flags win over them")
+    func operationKeys() throws {
+        let (layer, errors) = read("""
+            [general]
+            log_format = JSON
+            shutdown_grace = 2.5
+            metrics_listen = 127.0.0.1:9330
+            metrics_allow_remote = no
+            result_log = /var/log/spoold/results.jsonl
+            on_finish = logger "$SPOOLD_FILE"
+            on_finish_concurrency = 2
+            on_finish_timeout = 12
+            """)
+        #expect(errors.isEmpty, "\(errors)")
+        var flags = SettingsLayer(source: SettingsLayer.commandLine)
+        flags.backend = .simulate
+        var settings = try SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:]).get()
+        #expect(settings.logFormat == .json)
+        #expect(settings.shutdownGrace == 2.5)
+        #expect(settings.metricsListen == "127.0.0.1:9330" && settings.metricsAllowRemote == false)
+        #expect(settings.resultLog == "/var/log/spoold/results.jsonl")
+        #expect(settings.onFinish == "logger \"$SPOOLD_FILE\"")
+        #expect(settings.onFinishConcurrency == 2 && settings.onFinishTimeout == 12)
+        flags.onFinishConcurrency = 9
+        flags.resultLog = "/tmp/r.jsonl"
+        settings = try SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:]).get()
+        #expect(settings.onFinishConcurrency == 9 && settings.resultLog == "/tmp/r.jsonl")
+
+        #expect(read("[general]\nresult_log = results.jsonl\n").errors
+            == ["/etc/spoold/spoold.conf:2: result_log: \"results.jsonl\" is not valid; expected an absolute path (starting with /)"])
+        #expect(read("[general]\non_finish_timeout = 0\n").errors
+            == ["/etc/spoold/spoold.conf:2: on_finish_timeout: \"0\" is not valid; expected seconds from 0.001 to 86400, e.g. 10 or 2.5"])
+    }
+
     @Test("Unknown keys name file:line and key, with a suggestion when close", arguments: [
         ("[general]\nmax_cp = 5\n", "/etc/spoold/spoold.conf:2: max_cp: unknown key in [general]; did you mean max_cps?"),
         ("[general]\nmax-concurrent = 5\n", "/etc/spoold/spoold.conf:2: max-concurrent: unknown key in [general]; did you mean max_concurrent?"),
