@@ -256,7 +256,8 @@ struct AMIEndToEndTests {
                     #expect(file.status == "Expired", "archived:\n\(file.text)")
                     #expect(file.tags == ["StartRetry"])
                     #expect(ami.originates(channel: ringing).count == 1)
-                    #expect(second.log.contains("hung up before answer"))
+                    // Log lines go out from a writer thread: wait for it rather than read at once.
+                    try await second.waitForLog("hung up before answer")
                 }
             }
         }
