@@ -1,4 +1,5 @@
 import AMI
+import Synchronization
 
 /// Calls placed through Asterisk's manager interface. Maps the engine's request onto an async Originate
 /// and the client's stages onto the engine's, as contract §3 says.
@@ -12,6 +13,9 @@ public final class AMIBackend: CallBackend {
     private let pollInterval: Duration
     /// How often spoold asks again whether a call survived a dropped connection before giving up on it.
     private let lookupAttempts: Int
+    /// Channels a lookup found Up. The recovery check sees an adopted call answered; if it hangs up before
+    /// its follower's first look, the call was still answered (and must not be dialled again).
+    private let seenAnswered = Mutex<Set<String>>([])
 
     public init(client: any AMIConnection, pollInterval: Duration = .seconds(1), lookupAttempts: Int = 30) {
         self.client = client
@@ -119,7 +123,9 @@ public final class AMIBackend: CallBackend {
     func channelStatus(_ channelId: String) async -> Lookup {
         guard client.isConnected else { return .unknown }
         do {
-            return try await client.channelStatus(channelId).map(Lookup.present) ?? .gone
+            let status = try await client.channelStatus(channelId)
+            if let status, status.isUp { _ = seenAnswered.withLock { $0.insert(channelId) } }
+            return status.map(Lookup.present) ?? .gone
         } catch {
             return .unknown
         }
@@ -201,12 +207,21 @@ public final class AMIBackend: CallBackend {
         }
     }
 
+    /// True once for a channel a lookup found Up (then forgotten): the pool asks it of every server.
+    func takeSeenAnswered(_ channelId: String) -> Bool {
+        seenAnswered.withLock { $0.remove(channelId) != nil }
+    }
+
     private func followAdopted(_ channelId: String, _ continuation: AsyncStream<CallStage>.Continuation) async {
+        defer { _ = takeSeenAnswered(channelId) }
         for _ in 0..<lookupAttempts {
             switch await channelStatus(channelId) {
             case .present(let status):
-                return await follow(channelId, seen: status, answered: false, continuation)
+                let answered = takeSeenAnswered(channelId)
+                if answered { continuation.yield(.answered(channel: channelId)) }
+                return await follow(channelId, seen: status, answered: answered, continuation)
             case .gone:
+                if takeSeenAnswered(channelId) { continuation.yield(.answered(channel: channelId)) }
                 continuation.yield(.hungUp)
                 return
             case .unknown:

@@ -145,6 +145,10 @@ public final class AMIServerPool: CallBackend {
                         }
                     }
                     if !unanswered {
+                        // Gone before the first look: answered if the recovery check saw it Up.
+                        if backends.contains(where: { $0.takeSeenAnswered(channelId) }) {
+                            continuation.yield(.answered(channel: channelId))
+                        }
                         continuation.yield(.hungUp)
                         break
                     }

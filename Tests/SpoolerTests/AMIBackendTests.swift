@@ -106,3 +106,66 @@ struct AMIBackendTests {
         }
     }
 }
+
+@Suite("AMI backend: following an adopted call")
+struct AMIAdoptionTests {
+    /// A client connected to a fresh test server, and a call of `channel` up at that server (placed by
+    /// another client, as by the spoold that crashed).
+    static func withAdoptableCall(_ channel: String, _ body: (AMIBackend, AMITestServer, String) async throws -> Void) async throws {
+        let server = try await AMITestServer.start(configuration: AMITestServerConfiguration())
+        func connectedClient() async throws -> (AMIClient, Task<Void, any Error>) {
+            let client = AMIClient(configuration: AMIConfiguration(host: "127.0.0.1", port: server.port, username: "spoold",
+                                                                   secret: AMISecret("secret")),
+                                   logger: Logger(label: "ami") { _ in SwiftLogNoOpLogHandler() })
+            let run = Task { try await client.run() }
+            try await client.waitUntilConnected()
+            return (client, run)
+        }
+        let (dialler, diallerRun) = try await connectedClient()
+        let (client, run) = try await connectedClient()
+        var stages = dialler.originate(OriginateRequest(channel: channel, application: "Wait", data: "1",
+                                                        timeout: .seconds(60), channelId: "adopted-1")).makeAsyncIterator()
+        #expect(await stages.next() == .queued)
+        diallerRun.cancel()
+        try await body(AMIBackend(client: client, pollInterval: .milliseconds(50)), server, "adopted-1")
+        run.cancel()
+        try await server.stop()
+    }
+
+    static func stages(_ stream: AsyncStream<CallStage>) async -> [CallStage] {
+        var all: [CallStage] = []
+        for await stage in stream { all.append(stage) }
+        return all
+    }
+
+    @Test("Seen Up by the recovery check, hung up before the follower's first look: still answered")
+    func answeredThenGoneAtOnce() async throws {
+        try await Self.withAdoptableCall("PJSIP/answer/0/600000") { backend, server, id in
+            try await waitUntil {
+                if case .present(let status) = await backend.channelStatus(id) { status.isUp } else { false }
+            }
+            #expect(await backend.channelExists(id) == true)
+            #expect(await server.hangUp(id))
+            #expect(await Self.stages(backend.awaitHangup(of: id)) == [.answered(channel: id), .hungUp])
+        }
+    }
+
+    @Test("Still ringing at the recovery check and hung up unanswered: never answered")
+    func ringingThenGone() async throws {
+        try await Self.withAdoptableCall("PJSIP/noanswer/600000") { backend, server, id in
+            #expect(await backend.channelExists(id) == true)
+            #expect(await server.hangUp(id))
+            #expect(await Self.stages(backend.awaitHangup(of: id)) == [.hungUp])
+        }
+    }
+}
+
+/// Polls `condition` until it holds (10 s at most): the test server answers the call on its own loop.
+private func waitUntil(_ condition: () async -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .seconds(10))
+    while await !condition() {
+        guard clock.now < deadline else { throw CancellationError() }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
