@@ -15,3 +15,21 @@ struct EventFanOut: Service {
         for sink in sinks { sink.finish() }
     }
 }
+
+/// The services that read the engine's events (the fan-out, metrics, status, result log, hook) as one
+/// service. They end by themselves once the engine's stream ends, after its drain; a service group treats
+/// a service that returns before its turn to stop as a failure (exit 1), so this one returns only when
+/// its graceful shutdown has come as well.
+struct EngineEventReaders: Service, CustomStringConvertible {
+    let parts: [any Service]
+
+    var description: String { "EngineEventReaders(\(parts.map { "\($0)" }.joined(separator: ", ")))" }
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in parts { group.addTask { try await part.run() } }
+            try await group.waitForAll()
+        }
+        try? await gracefulShutdown()
+    }
+}

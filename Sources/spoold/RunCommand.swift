@@ -133,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
         let (systemdEvents, systemdInput) = AsyncStream.makeStream(
             of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
         let (observedEvents, observedInput) = AsyncStream.makeStream(of: EngineEvent.self)
-        services.insert(EventFanOut(source: events, sinks: [systemdInput, observedInput]), at: 0)
+        let fanOut = EventFanOut(source: events, sinks: [systemdInput, observedInput])
         // Trapped before the group starts, so that a SIGHUP right after "spoold ready" reloads rather than kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let spool: SpoolService
@@ -151,9 +151,11 @@ struct RunCommand: AsyncParsableCommand {
             printError("spoold: cannot use \(configuration.outgoingPath): \(error)")
             throw ExitCode.failure
         }
-        services = try await observability.services(
+        let readers = try await observability.services(
             settings: settings, events: observedEvents, engine: spool.engine, connections: connectionStates,
-            logger: logger) + services
+            logger: logger)
+        // First in the list, so stopped last: after the engine's drain, whose events they still take in.
+        services.insert(EngineEventReaders(parts: [fanOut] + readers), at: 0)
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
