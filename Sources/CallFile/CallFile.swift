@@ -28,6 +28,9 @@ public struct CallFile: Sendable, Equatable {
     public var archive: Bool
     /// `Retry`, `StartRetry`, `EndRetry`, `AbortRetry` and `DelayedRetry` lines, in file order.
     public var records: [RetryRecord]
+    /// The `Status:` line that follows the last record, if any: the call was finished and its file was
+    /// about to be archived when the spooler stopped. Never dialled again; archived with this Status.
+    public var finishedStatus: CallStatus?
 
     public static let defaultPriority = 1
     public static let defaultWaitTime = 45
@@ -53,6 +56,7 @@ public struct CallFile: Sendable, Equatable {
         alwaysDelete = true
         archive = false
         records = []
+        finishedStatus = nil
     }
 
     /// How the answered call continues. A non-empty Application wins over an Extension, as in Asterisk.

@@ -134,6 +134,10 @@ private struct Parser {
 
     private mutating func pair(key: Bytes, value: Bytes, line: Int) {
         guard let keyword = Keyword.match(key) else {
+            if let status = finishMark(key: key, value: value) {
+                file.finishedStatus = status
+                return
+            }
             unknown(key: text(key, line: line), line: line)
             return
         }
@@ -229,15 +233,15 @@ private struct Parser {
         case .earlyMedia:
             file.earlyMedia = isTrue(bytes)
         case .retry:
-            file.records.append(record(.retry, bytes, line: line))
+            appendRecord(record(.retry, bytes, line: line))
         case .startRetry:
-            file.records.append(record(.start, bytes, line: line))
+            appendRecord(record(.start, bytes, line: line))
         case .endRetry:
-            file.records.append(record(.end, bytes, line: line))
+            appendRecord(record(.end, bytes, line: line))
         case .abortRetry:
-            file.records.append(record(.abort, bytes, line: line))
+            appendRecord(record(.abort, bytes, line: line))
         case .delayedRetry:
-            file.records.append(record(.delayed, bytes, line: line))
+            appendRecord(record(.delayed, bytes, line: line))
         }
     }
 
@@ -263,6 +267,20 @@ private struct Parser {
     }
 
     /// `<pid> <n> (<epoch>)`; only the pid matters to Asterisk, the rest is read where present.
+    /// A record after a Status line means the file went on after that finish (it is not finished now).
+    private mutating func appendRecord(_ record: RetryRecord) {
+        file.records.append(record)
+        file.finishedStatus = nil
+    }
+
+    /// `Status: <Completed|Expired|Failed>` after a retry record: the mark of a call that was finished just
+    /// before its file was to leave `outgoing/` (spoold and Asterisk both append it there first).
+    private func finishMark(key: Bytes, value: Bytes) -> CallStatus? {
+        guard !file.records.isEmpty, key.count == 6,
+              String(decoding: key, as: UTF8.self).lowercased() == "status" else { return nil }
+        return CallStatus(rawValue: String(decoding: value, as: UTF8.self))
+    }
+
     private mutating func record(_ kind: RetryRecord.Kind, _ bytes: Bytes, line: Int) -> RetryRecord {
         let fields = RecordFields(bytes)
         if kind == .start, fields.pid == nil {

@@ -48,40 +48,16 @@ public final class AMIBackend: CallBackend {
         place(request, whenOver: nil)
     }
 
+    public func place(_ request: CallRequest, report: @escaping CallReport) {
+        place(request, whenOver: nil, report: report)
+    }
+
     /// `whenOver` runs once, when the attempt is over for this backend (its stream ended, or its consumer
     /// stopped listening): the server pool frees the server's slot then.
     func place(_ request: CallRequest, whenOver: (@Sendable () -> Void)?) -> AsyncStream<CallStage> {
-        let originate = Self.originate(for: request)
-        return AsyncStream { continuation in
+        AsyncStream { continuation in
             let task = Task {
-                var answered = false
-                for await stage in client.originate(originate) {
-                    switch stage {
-                    case .notSent(let message) where message == OriginateStage.unconfirmedMessage:
-                        // Asterisk may have received it and be dialling: only this server can say, so the
-                        // call is not free to be dialled again (here or elsewhere) until it has.
-                        await settleAfterDrop(request.channelId, answered: false,
-                                              ifGone: .notPlaced("\(message), and Asterisk has no such call"), continuation)
-                    case .notSent(let message):
-                        continuation.yield(.notPlaced(message))
-                    case .rejected(let message):
-                        continuation.yield(message == Self.shuttingDown ? .notPlaced(message) : .rejected(message))
-                    case .queued:
-                        continuation.yield(.placed)
-                    case .answered(let channel, _):
-                        answered = true
-                        continuation.yield(.answered(channel: channel))
-                    case .failed(let reason, _):
-                        continuation.yield(.failed(reason: reason, text: ReasonText.text(for: reason)))
-                    case .hungUp:
-                        continuation.yield(.hungUp)
-                    case .connectionLost(let afterAnswer):
-                        await settleAfterDrop(request.channelId, answered: answered || afterAnswer,
-                                              ifGone: .failed(reason: 0, text: "connection lost"), continuation)
-                    case .noResponse:
-                        continuation.yield(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
-                    }
-                }
+                await follow(request) { continuation.yield($0) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in
@@ -91,26 +67,67 @@ public final class AMIBackend: CallBackend {
         }
     }
 
+    /// The same, reporting straight to the engine (no stream of our own per call).
+    func place(_ request: CallRequest, whenOver: (@Sendable () -> Void)?, report: @escaping CallReport) {
+        Task {
+            await follow(request) { report($0) }
+            whenOver?()
+            report(nil)
+        }
+    }
+
+    /// Sends the Originate and reports the client's stages as the engine's, until the client's stream ends.
+    private func follow(_ request: CallRequest, _ report: (CallStage) -> Void) async {
+        var answered = false
+        for await stage in client.originate(Self.originate(for: request)) {
+            switch stage {
+            case .notSent(let message) where message == OriginateStage.unconfirmedMessage:
+                // Asterisk may have received it and be dialling: only this server can say, so the
+                // call is not free to be dialled again (here or elsewhere) until it has.
+                await settleAfterDrop(request.channelId, answered: false,
+                                      ifGone: .notPlaced("\(message), and Asterisk has no such call"), report)
+            case .notSent(let message):
+                report(.notPlaced(message))
+            case .rejected(let message):
+                report(message == Self.shuttingDown ? .notPlaced(message) : .rejected(message))
+            case .queued:
+                report(.placed)
+            case .answered(let channel, _):
+                answered = true
+                report(.answered(channel: channel))
+            case .failed(let reason, _):
+                report(.failed(reason: reason, text: ReasonText.text(for: reason)))
+            case .hungUp:
+                report(.hungUp)
+            case .connectionLost(let afterAnswer):
+                await settleAfterDrop(request.channelId, answered: answered || afterAnswer,
+                                      ifGone: .failed(reason: 0, text: "connection lost"), report)
+            case .noResponse:
+                report(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
+            }
+        }
+    }
+
     /// The connection dropped while Asterisk may hold the call: once reconnected, a call that is still
     /// there is followed to its end; one that is gone ends as `ifGone`. When the question cannot be
     /// answered, the attempt counts as failed ("connection lost"): counting it is safer than dialling a
     /// call that may be up.
     private func settleAfterDrop(_ channelId: String, answered: Bool, ifGone: CallStage,
-                                 _ continuation: AsyncStream<CallStage>.Continuation) async {
+                                 _ report: (CallStage) -> Void) async {
         for _ in 0..<lookupAttempts {
             guard (try? await client.waitUntilConnected()) != nil else { break }
             switch await channelStatus(channelId) {
             case .present(let status):
-                await follow(channelId, seen: status, answered: answered, continuation)
+                await follow(channelId, seen: status, answered: answered, report)
                 return
             case .gone:
-                continuation.yield(ifGone)
+                report(ifGone)
                 return
             case .unknown:
                 try? await Task.sleep(for: pollInterval)
             }
         }
-        continuation.yield(.failed(reason: 0, text: "connection lost"))
+        report(.failed(reason: 0, text: "connection lost"))
     }
 
     enum Lookup {
@@ -137,19 +154,19 @@ public final class AMIBackend: CallBackend {
     /// counts it as a failed attempt. Between looks it waits for the Hangup event, so a short call is
     /// judged by the event rather than missed between two polls.
     private func follow(_ channelId: String, seen first: AMIChannelStatus, answered: Bool,
-                        _ continuation: AsyncStream<CallStage>.Continuation) async {
+                        _ report: (CallStage) -> Void) async {
         var answered = answered
         var status: AMIChannelStatus? = first
         var unknownLooks = 0
         while !Task.isCancelled {
             if let status, status.isUp, !answered {
                 answered = true
-                continuation.yield(.answered(channel: channelId))
+                report(.answered(channel: channelId))
             }
             let hangup = await client.hangupEvent(of: channelId)
             if let event = await Self.first(of: hangup, within: pollInterval) {
-                if event["ChannelState"] == "6", !answered { continuation.yield(.answered(channel: channelId)) }
-                continuation.yield(.hungUp)
+                if event["ChannelState"] == "6", !answered { report(.answered(channel: channelId)) }
+                report(.hungUp)
                 return
             }
             switch await channelStatus(channelId) {
@@ -157,13 +174,13 @@ public final class AMIBackend: CallBackend {
                 status = now
                 unknownLooks = 0
             case .gone:
-                continuation.yield(.hungUp)
+                report(.hungUp)
                 return
             case .unknown:
                 status = nil
                 unknownLooks += 1
                 if unknownLooks >= lookupAttempts {
-                    continuation.yield(.failed(reason: 0, text: "connection lost"))
+                    report(.failed(reason: 0, text: "connection lost"))
                     return
                 }
                 _ = try? await client.waitUntilConnected()
@@ -200,7 +217,7 @@ public final class AMIBackend: CallBackend {
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
         AsyncStream { continuation in
             let task = Task {
-                await followAdopted(channelId, continuation)
+                await followAdopted(channelId) { continuation.yield($0) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
@@ -212,23 +229,23 @@ public final class AMIBackend: CallBackend {
         seenAnswered.withLock { $0.remove(channelId) != nil }
     }
 
-    private func followAdopted(_ channelId: String, _ continuation: AsyncStream<CallStage>.Continuation) async {
+    private func followAdopted(_ channelId: String, _ report: (CallStage) -> Void) async {
         defer { _ = takeSeenAnswered(channelId) }
         for _ in 0..<lookupAttempts {
             switch await channelStatus(channelId) {
             case .present(let status):
                 let answered = takeSeenAnswered(channelId)
-                if answered { continuation.yield(.answered(channel: channelId)) }
-                return await follow(channelId, seen: status, answered: answered, continuation)
+                if answered { report(.answered(channel: channelId)) }
+                return await follow(channelId, seen: status, answered: answered, report)
             case .gone:
-                if takeSeenAnswered(channelId) { continuation.yield(.answered(channel: channelId)) }
-                continuation.yield(.hungUp)
+                if takeSeenAnswered(channelId) { report(.answered(channel: channelId)) }
+                report(.hungUp)
                 return
             case .unknown:
                 _ = try? await client.waitUntilConnected()
                 try? await Task.sleep(for: pollInterval)
             }
         }
-        continuation.yield(.failed(reason: 0, text: "connection lost"))
+        report(.failed(reason: 0, text: "connection lost"))
     }
 }

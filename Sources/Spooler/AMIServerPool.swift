@@ -85,20 +85,36 @@ public final class AMIServerPool: CallBackend {
     }
 
     public func place(_ request: CallRequest) -> AsyncStream<CallStage> {
+        guard let index = pickServer(for: request) else {
+            return AsyncStream { continuation in
+                continuation.yield(.notPlaced(Self.noServer))
+                continuation.finish()
+            }
+        }
+        return backends[index].place(request, whenOver: { [weak self] in self?.callOver(on: index) })
+    }
+
+    public func place(_ request: CallRequest, report: @escaping CallReport) {
+        guard let index = pickServer(for: request) else {
+            report(.notPlaced(Self.noServer))
+            report(nil)
+            return
+        }
+        backends[index].place(request, whenOver: { [weak self] in self?.callOver(on: index) }, report: report)
+    }
+
+    static let noServer = "no AMI server can take the call (all disconnected or at their limits)"
+
+    /// The server for the next call. nil: the engine asked `nextCallAllowed` first, so this is a server
+    /// lost in between.
+    private func pickServer(for request: CallRequest) -> Int? {
         let now = clock.now()
         let chosen = state.withLock { state -> Int? in
             refreshConnections(&state)
             return state.picker.pick(now: now)
         }
-        guard let index = chosen else {
-            // The engine asked `nextCallAllowed` first; this is a server lost in between.
-            return AsyncStream { continuation in
-                continuation.yield(.notPlaced("no AMI server can take the call (all disconnected or at their limits)"))
-                continuation.finish()
-            }
-        }
-        logger.debug("ChannelId \(request.channelId) goes to AMI server \(servers[index].name)")
-        return backends[index].place(request, whenOver: { [weak self] in self?.callOver(on: index) })
+        if let chosen { logger.debug("ChannelId \(request.channelId) goes to AMI server \(servers[chosen].name)") }
+        return chosen
     }
 
     /// Asks every server: true if any has the channel; nil if none has it but some could not answer

@@ -7,16 +7,19 @@ import Synchronization
 /// Moves finished files from `outgoing/` into `outgoing_done/` with their `Status:` line.
 ///
 /// The order makes every crash point safe:
-/// 1. rename `outgoing/<name>` → `outgoing_done/.<name>.<Status>.spoold-archiving` (a dotted staging name
-///    nobody treats as an archive). From here on the file is out of `outgoing/`, so it is never dialled again.
-/// 2. append the Status line to the staging file.
-/// 3. rename it to `outgoing_done/<name>` with RENAME_NOREPLACE; an older archive of that name is first
-///    renamed to `<name>.1`, `<name>.2`, … (also without replacing anything).
+/// 1. append the Status line to `outgoing/<name>` (`markFinished`, on the engine's actor, right where the
+///    attempt ends). From here on the file is finished: a Status line after its last retry record is what
+///    the next start reads as "archive me, do not dial" (`CallFile.finishedStatus`).
+/// 2. rename it to `outgoing_done/<name>` with RENAME_NOREPLACE (`moveMarked`, on the finisher's queue),
+///    if the name still holds the file that was marked. If `outgoing_done/<name>` exists, the older
+///    archive is first renamed to `<name>.1`, `<name>.2`, … (also without replacing anything).
 /// A reader therefore never sees `outgoing_done/<name>` without its Status line, no rename ever replaces a
-/// file, and a failed step leaves the file where it was. `recoverStaged` finishes steps 2–3 at start-up.
+/// file, and a failed step leaves the file where it was. One rename per file, as in Asterisk.
+/// If the Status line cannot be written (a file spoold may not write, a full disk), the file is moved at
+/// once as `<name>.failed`, apart from real archives (`moveUnmarked`).
 ///
-/// Step 1 runs on the engine's actor, steps 2–3 on the finisher's queue (for other names meanwhile), so the
-/// two directories are kept under a lock; the file steps are not.
+/// Archives staged by earlier versions (`outgoing_done/.<name>.<Status>.spoold-archiving`) and symlink
+/// records are finished by `recoverStaged` at start-up.
 final class Archiver: Sendable {
     static let stagingSuffix = ".spoold-archiving"
 
@@ -55,24 +58,38 @@ final class Archiver: Sendable {
         ".\(name).\(status.rawValue)\(stagingSuffix)"
     }
 
-    /// Step 1 for `outgoing/<name>` with `status`: from here on the file is out of `outgoing/` and never
-    /// dialled again, and a crash leaves it to `recoverStaged`. Returns the staging name.
-    func stage(_ name: String, status: CallStatus) throws(SystemError) -> String {
-        let done = try doneDirectory()
-        let staging = Self.stagingName(name, status)
-        try outgoing.rename(name, to: done, as: staging, noReplace: true)
-        return staging
+    /// Step 1: appends the Status line to `outgoing/<name>`. Returns the file marked, or nil when the line
+    /// could not be written (then nothing was: a short write is taken back out).
+    func markFinished(_ name: String, status: CallStatus) -> FileID? {
+        let fd = outgoing.openForAppend(name)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        var last: UInt8 = 0
+        let hasLast = st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1
+        let line = status.line(afterFileEndingWith: hasLast ? last : nil)
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count else {
+            if written > 0 { _ = ftruncate(fd, st.st_size) }
+            return nil
+        }
+        return FileID(st)
     }
 
-    /// Steps 2 and 3 for a file `stage` moved; returns the name it got in `outgoing_done/`.
-    func complete(_ staging: String, as name: String, status: CallStatus) throws(SystemError) -> String {
+    /// Step 2 for a file `markFinished` marked: returns its name in `outgoing_done/`, or nil when
+    /// `outgoing/<name>` is no longer that file (removed, or replaced by a new call that must stay).
+    func moveMarked(_ name: String, file: FileID) throws(SystemError) -> String? {
         let done = try doneDirectory()
-        guard appendStatus(status, to: staging, in: done) else {
-            // Step 1 done but the Status line cannot be written (a file spoold may not write): keep it
-            // as `<name>.failed`, apart from real archives, rather than as an archive without Status.
-            return try place(staging, as: "\(name).failed", in: done)
-        }
-        return try place(staging, as: name, in: done)
+        let outgoing = self.outgoing
+        guard let info = outgoing.info(name), info.fileID == file else { return nil }
+        return try place(name, from: outgoing, as: name, in: done)
+    }
+
+    /// A finished file whose Status line cannot be written: moved at once as `<name>.failed`, so that
+    /// nothing named like an archive lacks its Status, and it is never dialled again.
+    func moveUnmarked(_ name: String) throws(SystemError) -> String {
+        try place(name, from: outgoing, as: "\(name).failed", in: try doneDirectory())
     }
 
     /// A symlink is never followed, so nothing can be appended to it. Its archive is a new regular file
@@ -86,7 +103,7 @@ final class Archiver: Sendable {
         try? done.unlink(staging)
         try done.writeNewFile(staging, bytes: Array(note.utf8) + CallStatus.failed.line(afterFileEndingWith: nil),
                               mode: 0o644, mtime: nil)
-        let archived = try place(staging, as: name, in: done)
+        let archived = try place(staging, from: done, as: name, in: done)
         try outgoing.unlink(name)
         return archived
     }
@@ -104,11 +121,13 @@ final class Archiver: Sendable {
         return written == line.count
     }
 
-    /// Renames `staging` to `name`, first moving an existing `name` to the first free `name.N`.
-    private func place(_ staging: String, as name: String, in done: SpoolDirectory) throws(SystemError) -> String {
+    /// Renames `source` in `directory` to `name` in `done`, first moving an existing `name` to the first
+    /// free `name.N`.
+    private func place(_ source: String, from directory: SpoolDirectory, as name: String,
+                       in done: SpoolDirectory) throws(SystemError) -> String {
         while true {
             do {
-                try done.rename(staging, to: done, as: name, noReplace: true)
+                try directory.rename(source, to: done, as: name, noReplace: true)
                 return name
             } catch where error.code == EEXIST {
                 try keepOldArchive(name, in: done)
@@ -146,17 +165,17 @@ final class Archiver: Sendable {
             let tag = String(inner[inner.index(after: dot)...])
             do {
                 if tag == "symlink" {
-                    results.append((staging, try place(staging, as: name + ".symlink", in: done), nil))
+                    results.append((staging, try place(staging, from: done, as: name + ".symlink", in: done), nil))
                     continue
                 }
                 guard let status = CallStatus(rawValue: tag) else { continue }
                 let line = Array("Status: \(status.rawValue)\n".utf8)
                 let ending = done.tail(staging, count: line.count)
                 if ending != line, !appendStatus(status, to: staging, in: done) {
-                    results.append((staging, try place(staging, as: "\(name).failed", in: done), nil))
+                    results.append((staging, try place(staging, from: done, as: "\(name).failed", in: done), nil))
                     continue
                 }
-                results.append((staging, try place(staging, as: name, in: done), nil))
+                results.append((staging, try place(staging, from: done, as: name, in: done), nil))
             } catch {
                 results.append((staging, name, error))
             }

@@ -109,6 +109,10 @@ public protocol CallBackend: Sendable {
     var isReady: Bool { get }
     /// Starts one attempt. The stream yields its stages and ends after a terminal one.
     func place(_ request: CallRequest) -> AsyncStream<CallStage>
+    /// Starts one attempt and hands its stages to `report` as they happen, then `nil` once the backend has
+    /// nothing more to say. The engine uses this one: a stream and a task per call cost more than the
+    /// call itself when thousands are placed per second. `report` is called from any thread, in order.
+    func place(_ request: CallRequest, report: @escaping CallReport)
     /// Whether a channel with this Uniqueid is up; nil when the backend cannot tell right now
     /// (for example while the AMI connection is down).
     func channelExists(_ channelId: String) async -> Bool?
@@ -126,10 +130,26 @@ public protocol CallBackend: Sendable {
     func wakeWhenReady(_ wake: @escaping @Sendable () -> Void) -> Bool
 }
 
+/// Receives one call's stages in order; `nil` ends the report (after a terminal stage, or without one).
+public typealias CallReport = @Sendable (CallStage?) -> Void
+
 extension CallBackend {
+    /// For backends that only have the stream: read it in a task.
+    public func place(_ request: CallRequest, report: @escaping CallReport) {
+        forward(place(request), to: report)
+    }
+
     /// A backend without limits of its own can always take the next call while it is ready.
     public func nextCallAllowed(now: SpoolInstant) -> SpoolInstant? { now }
     public func wakeWhenReady(_ wake: @escaping @Sendable () -> Void) -> Bool { false }
+}
+
+/// Reads `stages` in a task of its own and hands each to `report`, then `nil`.
+func forward(_ stages: AsyncStream<CallStage>, to report: @escaping CallReport) {
+    Task {
+        for await stage in stages { report(stage) }
+        report(nil)
+    }
 }
 
 /// Reason texts as Asterisk logs them for call files (reference §6).

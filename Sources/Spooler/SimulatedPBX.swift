@@ -52,51 +52,62 @@ public final class SimulatedPBX: CallBackend {
     public var isReady: Bool { true }
 
     public func place(_ request: CallRequest) -> AsyncStream<CallStage> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CallStage.self)
+        let call = start(request) { stage in
+            if let stage { continuation.yield(stage) } else { continuation.finish() }
+        }
+        continuation.onTermination = { _ in call?.cancel() }
+        return stream
+    }
+
+    public func place(_ request: CallRequest, report: @escaping CallReport) {
+        _ = start(request, report: report)
+    }
+
+    /// Places the call; returns the task of a call that takes time, nil for an instant one (already over:
+    /// the benchmark places thousands of those per second, so they stay synchronous).
+    private func start(_ request: CallRequest, report: @escaping CallReport) -> Task<Void, Never>? {
         let plan = Self.plan(for: request)
         let id = request.channelId
         state.withLock { state in
             if state.recordsRequests { state.placed.append(request) }
             state.up[id] = LiveCall()
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: CallStage.self)
-        continuation.yield(.placed)
-        // Instant calls stay synchronous: the benchmark places thousands of them per second.
+        report(.placed)
         if plan.ring == .zero, plan.talk == .zero {
-            finish(plan, id: id, channel: request.channel, continuation)
-            return stream
+            finish(plan, id: id, channel: request.channel, report)
+            return nil
         }
         let clock = self.clock
-        let task = Task {
+        return Task {
             let start = clock.now()
             do {
                 try await clock.sleep(until: start.adding(plan.ring))
                 if plan.answers {
                     self.markAnswered(id)
-                    continuation.yield(.answered(channel: request.channel))
+                    report(.answered(channel: request.channel))
                     try await clock.sleep(until: start.adding(plan.ring).adding(plan.talk))
                 }
             } catch {
                 // Cancelled: the process is stopping, and the simulated call dies with it.
                 self.hangUp(id)
-                continuation.finish()
+                report(nil)
                 return
             }
-            self.finish(plan, id: id, channel: request.channel, continuation, answered: plan.answers)
+            self.finish(plan, id: id, channel: request.channel, report, answered: plan.answers)
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
-    private func finish(_ plan: Plan, id: String, channel: String, _ continuation: AsyncStream<CallStage>.Continuation, answered: Bool = false) {
+    private func finish(_ plan: Plan, id: String, channel: String, _ report: CallReport, answered: Bool = false) {
         hangUp(id)
         if !plan.answers {
             let reason = plan.outcome.reason
-            continuation.yield(.failed(reason: reason, text: ReasonText.text(for: reason)))
+            report(.failed(reason: reason, text: ReasonText.text(for: reason)))
         } else {
-            if !answered { continuation.yield(.answered(channel: channel)) }
-            continuation.yield(.hungUp)
+            if !answered { report(.answered(channel: channel)) }
+            report(.hungUp)
         }
-        continuation.finish()
+        report(nil)
     }
 
     private func markAnswered(_ id: String) {

@@ -106,30 +106,77 @@ public final class SpoolDirectory: Sendable {
         return EntryInfo(st)
     }
 
+    /// A call file opened for its attempt: read whole, and kept open so the StartRetry record goes
+    /// through the same descriptor (one open instead of two, on the path every call takes).
+    public struct OpenCallFile {
+        let fd: Int32
+        public var bytes: [UInt8]
+        /// What fstat said at the open.
+        public var info: EntryInfo
+        /// Why the file could not be opened for writing (EACCES, EROFS, …); 0 when it could.
+        let writeErrno: Int32
+
+        public func close() { _ = Glibc.close(fd) }
+    }
+
     /// Reads a whole call file, refusing symlinks, non-regular files and files over `limit` bytes.
     /// O_NONBLOCK keeps a FIFO that replaced the file between lstat and open from blocking us.
     public func readCallFile(_ name: String, limit: Int) -> Result<(bytes: [UInt8], info: EntryInfo), ReadFailure> {
-        let fd = openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            let error = SystemError("open", errno)
-            switch error.code {
-            case ENOENT: return .failure(.gone)
-            case ELOOP: return .failure(.symlink)
-            default: return .failure(.unreadable(error, info(name)))
-            }
+        openCallFile(name, limit: limit, forAppend: false).map { file in
+            file.close()
+            return (file.bytes, file.info)
         }
-        defer { close(fd) }
+    }
+
+    /// `readCallFile`, leaving the file open; for appending too when `forAppend` (and the file allows it).
+    /// The caller closes it.
+    public func openCallFile(_ name: String, limit: Int, forAppend: Bool) -> Result<OpenCallFile, ReadFailure> {
+        let flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        var fd = forAppend ? openat(self.fd, name, O_RDWR | O_APPEND | flags) : -1
+        var writeErrno: Int32 = 0
+        if fd < 0 {
+            if forAppend {
+                writeErrno = errno
+                guard [EACCES, EPERM, EROFS, ETXTBSY, EISDIR].contains(writeErrno) else { return .failure(Self.openFailure(writeErrno, info(name))) }
+            }
+            fd = openat(self.fd, name, O_RDONLY | flags)
+            guard fd >= 0 else { return .failure(Self.openFailure(errno, info(name))) }
+        }
+        switch Self.readWhole(fd, limit: limit) {
+        case .success(let (bytes, info)):
+            return .success(OpenCallFile(fd: fd, bytes: bytes, info: info, writeErrno: writeErrno))
+        case .failure(let failure):
+            _ = Glibc.close(fd)
+            return .failure(failure)
+        }
+    }
+
+    /// A name that is no longer a regular file (a directory, socket or device took its place since it was
+    /// listed) is reported as such, not as unreadable.
+    private static func openFailure(_ code: Int32, _ info: @autoclosure () -> EntryInfo?) -> ReadFailure {
+        switch code {
+        case ENOENT: return .gone
+        case ELOOP: return .symlink
+        default:
+            let info = info()
+            if let info, info.kind != .regular { return info.kind == .symlink ? .symlink : .notRegular(kindName(info.kind)) }
+            return .unreadable(SystemError("open", code), info)
+        }
+    }
+
+    private static func readWhole(_ fd: Int32, limit: Int) -> Result<(bytes: [UInt8], info: EntryInfo), ReadFailure> {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(.unreadable(SystemError("fstat"), nil)) }
         let info = EntryInfo(st)
         guard info.kind == .regular else { return .failure(.notRegular(kindName(info.kind))) }
         guard info.size <= Int64(limit) else { return .failure(.tooLarge(info.size)) }
-        // Read one byte past the limit so a file that grew since fstat is still caught.
+        // Read one byte past the size so a file that grew since fstat is still caught; a short read of a
+        // regular file is its end, so the usual file takes a single read.
         var bytes = [UInt8](repeating: 0, count: Int(info.size) + 1)
         var filled = 0
         while true {
             let n = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(filled))
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -138,13 +185,14 @@ public final class SpoolDirectory: Sendable {
             if n == 0 { break }
             filled += n
             if filled > limit { return .failure(.tooLarge(Int64(filled))) }
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 4096)) }
+            if filled < bytes.count { break }
+            bytes.append(contentsOf: repeatElement(0, count: 4096))
         }
         bytes.removeSubrange(filled...)
         return .success((bytes, info))
     }
 
-    private func kindName(_ kind: EntryKind) -> String {
+    private static func kindName(_ kind: EntryKind) -> String {
         switch kind {
         case .regular: return "regular file"
         case .symlink: return "symlink"
@@ -171,7 +219,19 @@ public final class SpoolDirectory: Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SystemError("fstat") }
         guard st.st_mode & S_IFMT == S_IFREG else { throw SystemError("append", EINVAL) }
-        let lengthBefore = Int64(st.st_size)
+        return try Self.append(bytes, fd: fd, lengthBefore: Int64(st.st_size), fileID: FileID(st), atime: atime, mtime: mtime)
+    }
+
+    /// `append` through the descriptor `openCallFile` left open. The length before is what was read: the
+    /// file is a regular one read to its end moments ago.
+    public func append(_ bytes: [UInt8], to file: OpenCallFile, atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
+        guard file.writeErrno == 0 else { throw SystemError("open for append", file.writeErrno) }
+        return try Self.append(bytes, fd: file.fd, lengthBefore: Int64(file.bytes.count), fileID: file.info.fileID,
+                               atime: atime, mtime: mtime)
+    }
+
+    private static func append(_ bytes: [UInt8], fd: Int32, lengthBefore: Int64, fileID: FileID,
+                               atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
         var written: Int
         repeat {
             written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -183,9 +243,9 @@ public final class SpoolDirectory: Sendable {
         }
         var timesError: SystemError?
         if let mtime {
-            if !Self.setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
+            if !setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
         }
-        return AppendResult(lengthBefore: lengthBefore, fileID: FileID(st), timesError: timesError)
+        return AppendResult(lengthBefore: lengthBefore, fileID: fileID, timesError: timesError)
     }
 
     /// Takes an appended record back out and restores the mtime (an Originate that never left spoold).

@@ -10,7 +10,8 @@ import Synchronization
 /// through the backend within the limits, retried by Asterisk's rules and finished with their Status.
 ///
 /// All file-system steps of one file run on this actor, one at a time; only the calls themselves run
-/// outside it (one task per attempt, following the backend's stages). A file is "busy" while an attempt
+/// outside it: the backend reports their stages into `callReports`, which the loop takes in batches. A
+/// file is "busy" while an attempt
 /// or a recovery check is under way: watcher events about it (spoold's own appends among them) are
 /// ignored until the attempt has ended and the file has been re-stat'ed.
 public actor SpoolEngine {
@@ -41,7 +42,8 @@ public actor SpoolEngine {
     /// Finishing files whose name was taken by a new file meanwhile: re-checked once the finisher is done.
     var reappeared: Set<String> = []
     /// Finished files whose finishing step failed on the file system; retried when due, never re-dialled.
-    var unfinished: [String: (status: CallStatus, summary: String, rule: FinishRule)] = [:]
+    /// `marked`: the Status line is already in the file, so it is not written twice.
+    var unfinished: [String: (status: CallStatus, summary: String, rule: FinishRule, marked: Bool)] = [:]
     /// Attempts known to be over for files whose records or times spoold cannot write (contract §2.8).
     var rememberedAttempts: [String: Int] = [:]
     /// Files whose mtime spoold cannot set: the mtime they keep, so that it is not mistaken for a touch.
@@ -60,6 +62,15 @@ public actor SpoolEngine {
     /// Set when `run` returns: from then on the engine touches no file.
     var stopped = false
     let doorbell = Doorbell()
+    /// The backend's news about calls in flight, taken by the loop.
+    let callReports = CallReports()
+    /// Tells one attempt's reports from those of the file's earlier attempts.
+    var nextAttemptToken: UInt64 = 0
+    /// Archives staged in this turn of the loop, handed to the finisher together at its end.
+    var stagedArchives: [Finisher.Step] = []
+    /// At most this many due files are started per turn of the loop, so that ended calls and their
+    /// archives go on while a large burst is being dialled.
+    static let filesPerTurn = 256
     private nonisolated let stopping = StopFlag()
 
     struct Attempt {
@@ -77,6 +88,32 @@ public actor SpoolEngine {
         var fileID: FileID?
         /// When the attempt was dialled, for the attempt's report.
         var started: SpoolInstant
+        /// Matches the backend's reports to this attempt.
+        var token: UInt64
+        var answered = false
+
+        /// Takes the call's next stage; the attempt's outcome once it is over. An adopted call's report
+        /// says `answered` too (only if it was), so a call adopted while ringing that then ends unanswered
+        /// is a failed attempt, never Completed.
+        mutating func take(_ stage: CallStage?, finishAtAnswer: Bool) -> Outcome? {
+            switch stage {
+            case nil:
+                return answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
+            case .placed?:
+                return nil
+            case .answered?:
+                answered = true
+                return finishAtAnswer ? .completed : nil
+            case .hungUp?:
+                return answered ? .completed : .failed(reason: 0, text: "hung up before answer")
+            case .failed(let reason, let text)?:
+                return .failed(reason: reason, text: text)
+            case .rejected(let message)?:
+                return .rejected(message)
+            case .notPlaced(let message)?:
+                return .notPlaced(message)
+            }
+        }
     }
 
     /// The two options that decide what finishing does with a file.
@@ -284,9 +321,11 @@ public actor SpoolEngine {
 
     func mainLoop() async {
         while !stopping.isSet {
+            takeCallReports()
             let now = clock.now()
             startDueWork(now: now)
             continueSweep()
+            handStagedArchivesOver()
             let (scheduledWake, waitsForSlot) = nextWake(now: clock.now())
             let wake = earliest(scheduledWake, trunkWake(now: clock.now()))
             loopWake = wake
@@ -313,10 +352,16 @@ public actor SpoolEngine {
             logger.notice("the backend is ready again; placing the calls that are due")
         }
         var now = now
+        var started = 0
         // Files parked behind a full trunk come back in due order among the scheduled ones.
         while !stopping.isSet, limiter.canStart(now: now), backendAllowsCall(now: now), let name = takeDue(now: now) {
             process(name, now: now)
             now = clock.now()
+            started += 1
+            if started == Self.filesPerTurn {
+                doorbell.ring()  // the rest in the next turn, after the calls that ended meanwhile
+                return
+            }
         }
     }
 
@@ -341,8 +386,14 @@ public actor SpoolEngine {
         let batch = sweep.suffix(256)
         sweep.removeLast(batch.count)
         for name in batch where scheduler.contains(name) {
-            guard case .success(let (bytes, _)) = outgoing.readCallFile(name, limit: configuration.maxFileSize) else { continue }
+            guard case .success(let (bytes, info)) = outgoing.readCallFile(name, limit: configuration.maxFileSize) else { continue }
             let parsed = CallFileParser.parse(bytes, path: configuration.outgoingPath + "/" + name)
+            // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
+            if let status = parsed.file.finishedStatus {
+                scheduler.remove(name)
+                archiveMarked(name, status: status, file: info.fileID)
+                continue
+            }
             guard parsed.isRunnable, let start = parsed.file.inFlightStart else { continue }
             scheduler.remove(name)
             recover(name, file: parsed.file, start: start)
@@ -353,35 +404,35 @@ public actor SpoolEngine {
 
     func process(_ name: String, now: SpoolInstant) {
         if let pending = unfinished.removeValue(forKey: name) {
+            guard !pending.marked else {
+                guard let info = outgoing.info(name) else { return forget(name) }
+                return finish(name, rule: pending.rule, status: pending.status, summary: pending.summary, marked: info.fileID)
+            }
             finish(name, rule: pending.rule, status: pending.status, summary: pending.summary)
             return
         }
-        guard let info = outgoing.info(name) else { return forget(name) }
-        switch info.kind {
-        case .symlink:
-            return moveSymlinkAside(name)
-        case .other:
-            return note(name)
-        case .regular:
-            if info.mtime > now, stuckMtime[name] != info.mtime {
-                // Touched to a later time while it waited: it moves (contract §2.4).
-                return schedule(name, at: info.mtime)
-            }
-        }
-        let read = outgoing.readCallFile(name, limit: configuration.maxFileSize)
-        let bytes: [UInt8]
-        switch read {
-        case .success(let result):
-            bytes = result.bytes
+        // Opened at once, without an lstat first: O_NOFOLLOW refuses a symlink, fstat tells the rest, and the
+        // StartRetry record goes through the same descriptor.
+        let opened: SpoolDirectory.OpenCallFile
+        switch outgoing.openCallFile(name, limit: configuration.maxFileSize, forAppend: true) {
+        case .success(let file):
+            opened = file
         case .failure(let failure):
             return handleReadFailure(name, failure)
         }
-        let parsed = CallFileParser.parse(bytes, path: configuration.outgoingPath + "/" + name)
+        defer { opened.close() }
+        let info = opened.info
+        let parsed = CallFileParser.parse(opened.bytes, path: configuration.outgoingPath + "/" + name)
+        if info.mtime > now, stuckMtime[name] != info.mtime, parsed.file.finishedStatus == nil {
+            // Touched to a later time while it waited: it moves (contract §2.4).
+            return schedule(name, at: info.mtime)
+        }
         if let rejection = parsed.rejection {
             logger.error("[\(name)] refused: \(rejection.detail); a CR or NUL in a value could smuggle headers onto the AMI wire")
             return moveAside(name, reason: rejection.reason)
         }
         let file = parsed.file
+        if let status = file.finishedStatus { return archiveMarked(name, status: status, file: info.fileID) }
         if let invalid = parsed.invalidReason {
             return finishInvalid(name, file: file, reason: invalid, now: now)
         }
@@ -394,7 +445,14 @@ public actor SpoolEngine {
             return finish(name, rule: FinishRule(file), status: .expired, summary: "Expired after \(finished) attempts")
         }
         if parkIfTrunkFull(name, file: file, due: min(info.mtime, now), now: now) { return }
-        startAttempt(name, file: file, number: finished + 1, mtimeBefore: info.mtime, now: now)
+        startAttempt(name, file: file, number: finished + 1, mtimeBefore: info.mtime, now: now, opened: opened)
+    }
+
+    /// A file a stop caught between its Status line and its move into outgoing_done: finished already.
+    func archiveMarked(_ name: String, status: CallStatus, file: FileID) {
+        logger.notice("[\(name)] already finished (its Status line follows its last attempt) when spoold last stopped; archiving it, not dialled")
+        finish(name, rule: FinishRule(archive: true, alwaysDelete: true), status: status,
+               summary: "\(status.rawValue) before the last stop", marked: file)
     }
 
     func handleReadFailure(_ name: String, _ failure: ReadFailure) {
@@ -417,14 +475,15 @@ public actor SpoolEngine {
 
     // MARK: - One attempt
 
-    func startAttempt(_ name: String, file: CallFile, number: Int, mtimeBefore: SpoolInstant, now: SpoolInstant) {
+    func startAttempt(_ name: String, file: CallFile, number: Int, mtimeBefore: SpoolInstant, now: SpoolInstant,
+                      opened: SpoolDirectory.OpenCallFile) {
         let retry = file.retryTime
         let startEpoch = now.seconds + Int64(retry)
         let record = RetryRecord(kind: .start, pid: configuration.pid, number: number, epoch: startEpoch, line: nil)
         let ownMtime = now.adding(seconds: 2 * retry)
         let appended: SpoolDirectory.AppendResult
         do {
-            appended = try outgoing.append(record.bytes, to: name, atime: now.adding(seconds: retry), mtime: ownMtime)
+            appended = try outgoing.append(record.bytes, to: opened, atime: now.adding(seconds: retry), mtime: ownMtime)
         } catch {
             if error.code == ENOENT { return forget(name) }
             if [EACCES, EPERM, EROFS].contains(error.code) {
@@ -445,49 +504,40 @@ public actor SpoolEngine {
         guard let request = CallRequest(file: file, attempt: number, channelId: channelId) else { return }
         limiter.start(now: now)
         trunks.start(name, channel: request.channel, now: now)
+        let token = newAttemptToken()
         attempts[name] = Attempt(file: file, number: number, channelId: channelId, lengthBefore: appended.lengthBefore,
-                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID, started: now)
+                                 mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID, started: now,
+                                 token: token)
         logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
         events?.yield(.attemptStarted(file: name, attempt: number, channelId: channelId))
         events?.yield(.attemptDialled(file: name, attempt: number, latency: now.duration(since: mtimeBefore)))
-        follow(name, number: number, stages: backend.place(request))
+        backend.place(request, report: reporter(for: name, token: token))
     }
 
-    /// Follows a call's stages and reports how the attempt ended. The task runs on this actor and reads
-    /// the stream with the actor's isolation: stages already waiting (an instant simulated call) are taken
-    /// without a hop to another thread and back, and a call still going suspends only its own task.
-    func follow(_ name: String, number: Int, stages: AsyncStream<CallStage>) {
-        let finishAtAnswer = configuration.finishAtAnswer
-        Task {
-            let outcome = await Self.outcome(of: stages, finishAtAnswer: finishAtAnswer)
-            attemptEnded(name, number: number, outcome: outcome)
+    func newAttemptToken() -> UInt64 {
+        nextAttemptToken += 1
+        return nextAttemptToken
+    }
+
+    /// Where the backend reports one attempt's call: into `callReports`, waking the loop for the first.
+    func reporter(for name: String, token: UInt64) -> CallReport {
+        let (reports, doorbell) = (callReports, doorbell)
+        return { stage in
+            if reports.add(.init(name: name, token: token, stage: stage)) { doorbell.ring() }
         }
     }
 
-    /// An adopted call's stream says `answered` too (only if it was), so a call adopted while ringing that
-    /// then ends unanswered is a failed attempt, never Completed.
-    static func outcome(
-        of stages: AsyncStream<CallStage>, finishAtAnswer: Bool, isolation: isolated (any Actor)? = #isolation
-    ) async -> Outcome {
-        var answered = false
-        for await stage in stages {
-            switch stage {
-            case .placed:
-                continue
-            case .answered:
-                answered = true
-                if finishAtAnswer { return .completed }
-            case .hungUp:
-                return answered ? .completed : .failed(reason: 0, text: "hung up before answer")
-            case .failed(let reason, let text):
-                return .failed(reason: reason, text: text)
-            case .rejected(let message):
-                return .rejected(message)
-            case .notPlaced(let message):
-                return .notPlaced(message)
+    /// The backend's news about calls in flight, in the order it came: answers are noted, ended
+    /// attempts go on to their records and finishing.
+    func takeCallReports() {
+        for report in callReports.take() {
+            guard var attempt = attempts[report.name], attempt.token == report.token else { continue }
+            if let outcome = attempt.take(report.stage, finishAtAnswer: configuration.finishAtAnswer) {
+                attemptEnded(report.name, number: attempt.number, outcome: outcome)
+            } else {
+                attempts[report.name] = attempt
             }
         }
-        return answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
     }
 
     func attemptEnded(_ name: String, number: Int, outcome: Outcome) {
@@ -609,13 +659,14 @@ public actor SpoolEngine {
             logger.notice("[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(channelId)): following it to its hangup")
             let info = outgoing.info(name)
             let mtime = info?.mtime ?? now
+            let token = newAttemptToken()
             attempts[name] = Attempt(file: file, number: start.number, channelId: channelId, lengthBefore: 0,
                                      mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID,
-                                     started: Self.startTime(of: start, file))
+                                     started: Self.startTime(of: start, file), token: token)
             limiter.adopt()
             trunks.adopt(name, channel: file.channel?.description ?? "")
             events?.yield(.adopted(file: name, channelId: channelId))
-            follow(name, number: start.number, stages: backend.awaitHangup(of: channelId))
+            forward(backend.awaitHangup(of: channelId), to: reporter(for: name, token: token))
         case false?:
             let number = max(file.finishedAttempts, rememberedAttempts[name] ?? 0) + 1
             let due = now.adding(seconds: file.retryTime)
@@ -650,21 +701,33 @@ public actor SpoolEngine {
 
     /// Applies the AlwaysDelete rule, then archives or deletes. `ownMtime` is the mtime spoold set with
     /// its last StartRetry, so that only someone else's future mtime keeps the file (contract §2.3).
-    func finish(_ name: String, rule: FinishRule, status: CallStatus, summary: String, ownMtime: SpoolInstant? = nil) {
+    /// `marked`: the file already holds its Status line (a finish that failed, or was cut short by a stop).
+    func finish(_ name: String, rule: FinishRule, status: CallStatus, summary: String, ownMtime: SpoolInstant? = nil,
+                marked: FileID? = nil) {
         let now = clock.now()
-        if !rule.alwaysDelete, let info = outgoing.info(name), info.kind == .regular, info.mtime > now, info.mtime != ownMtime {
+        if marked == nil, !rule.alwaysDelete, let info = outgoing.info(name), info.kind == .regular, info.mtime > now,
+           info.mtime != ownMtime {
             return keepForReuse(name, due: info.mtime, summary: summary)
         }
         do {
             if rule.archive {
-                // Step 1 here, where the attempt ended; the Status line and the final rename on the
-                // finisher's queue while other files go on. The name is busy until `finished`.
-                let staging = try archiver.stage(name, status: status)
-                finishing.insert(name)
-                noteDeparting(name)
-                finisher.start(Finisher.Step(name: name, staging: staging, status: status, summary: summary)) {
-                    Task { await self.collectFinished() }
+                // Step 1 here, where the attempt ended: from the Status line on, the file is finished. The
+                // move into outgoing_done/ runs on the finisher's queue while other files go on; the name is
+                // busy until `finished`.
+                if let file = marked ?? archiver.markFinished(name, status: status) {
+                    finishing.insert(name)
+                    noteDeparting(name)
+                    // A finish outside the loop's turn (a recovery check) needs a turn to be handed over.
+                    if stagedArchives.isEmpty { doorbell.ring() }
+                    stagedArchives.append(Finisher.Step(name: name, file: file, status: status, summary: summary))
+                    return
                 }
+                let archived = try archiver.moveUnmarked(name)
+                noteDeparting(name)
+                logger.notice("[\(name)] finished: \(summary); its Status line cannot be written, so it was moved to outgoing_done/\(archived)")
+                events?.yield(.finished(file: name, status: status, disposition: .archived(archived), summary: summary))
+                rememberedAttempts[name] = nil
+                stuckMtime[name] = nil
                 return
             }
             try archiver.delete(name)
@@ -682,7 +745,7 @@ public actor SpoolEngine {
             let retryAt = now.adding(configuration.stepRetryDelay)
             logger.error("[\(name)] finished: \(summary), but cannot \(rule.archive ? "archive" : "delete") it: \(error); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)")
             events?.yield(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
-            unfinished[name] = (status, summary, rule)
+            unfinished[name] = (status, summary, rule, marked != nil)
             schedule(name, at: retryAt)
         }
     }
@@ -694,26 +757,42 @@ public actor SpoolEngine {
         departing.insert(name)
     }
 
+    /// Gives the finisher this turn's staged archives, in one go.
+    func handStagedArchivesOver() {
+        guard !stagedArchives.isEmpty else { return }
+        finisher.start(stagedArchives) { Task { await self.collectFinished() } }
+        stagedArchives.removeAll(keepingCapacity: true)
+    }
+
     func collectFinished() {
         for done in finisher.takeResults() {
             finished(done.step, result: done.result)
         }
     }
 
-    /// The finisher completed (or could not complete) the archive of a file that `finish` staged.
-    func finished(_ step: Finisher.Step, result: Result<String, SystemError>) {
+    /// The finisher moved (or could not move) a file that `finish` marked.
+    func finished(_ step: Finisher.Step, result: Result<String?, SystemError>) {
         let name = step.name
         finishing.remove(name)
         if loopWaitsForSlot { doorbell.ring() }  // the drain waits for handed-off steps
         switch result {
-        case .success(let archived):
+        case .success(let archived?):
             logger.notice("[\(name)] finished: \(step.summary); archived to outgoing_done/\(archived)")
             events?.yield(.finished(file: name, status: step.status, disposition: .archived(archived), summary: step.summary))
+        case .success(nil):
+            // Removed, or replaced by rename, after its Status line: the new file is a new call.
+            logger.warning("[\(name)] finished: \(step.summary), but the file was removed or replaced before it could be archived; this result goes into no file")
+            events?.yield(.replacedInFlight(file: name))
+            reappeared.insert(name)
         case .failure(let error):
-            // Out of outgoing/ already, so never dialled again; recoverStaged finishes it at the next start.
+            // Marked already, so never dialled again (here, or after a restart): moved when the step is retried.
             archiver.reopenDoneDirectoryNextTime()
-            logger.error("[\(name)] finished: \(step.summary), but cannot complete its archive: \(error); it stays staged as outgoing_done/\(step.staging), which spoold finishes at its next start")
+            let retryAt = clock.now().adding(configuration.stepRetryDelay)
+            logger.error("[\(name)] finished: \(step.summary), but cannot move it into outgoing_done: \(error); it stays in outgoing/ with its Status line (never dialled again), trying again at \(retryAt.timeOfDay)")
             events?.yield(.stepFailed(file: name, step: "archive"))
+            unfinished[name] = (step.status, step.summary, FinishRule(archive: true, alwaysDelete: true), true)
+            schedule(name, at: retryAt)
+            return
         }
         rememberedAttempts[name] = nil
         stuckMtime[name] = nil
@@ -807,11 +886,15 @@ public actor SpoolEngine {
             logger.notice("stopping: waiting up to \(configuration.shutdownGrace) for \(attempts.count) calls in flight")
         }
         loopWaitsForSlot = true
-        while !attempts.isEmpty, clock.now() < deadline {
+        while true {
+            takeCallReports()
+            handStagedArchivesOver()
+            guard !attempts.isEmpty, clock.now() < deadline else { break }
             await doorbell.wait(until: deadline, clock: clock)
         }
         // Archives already handed off are a few file steps: let them end, so that each one is logged.
         while !finishing.isEmpty {
+            handStagedArchivesOver()
             await doorbell.wait()
         }
         if !attempts.isEmpty {

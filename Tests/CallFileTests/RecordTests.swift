@@ -69,6 +69,24 @@ import Testing
         #expect(file.inFlightStart == nil)
     }
 
+    @Test("A Status line after the last record marks a call finished before its file left outgoing/")
+    func statusAfterRecordsMarksFinished() {
+        let result = parse("Channel: Local/s@x\nApplication: Wait\n\nStartRetry: 9 1 (5)\nStatus: Completed\n")
+        #expect(result.file.finishedStatus == .completed)
+        #expect(result.file.inFlightStart?.pid == 9, "the record itself is unchanged")
+        #expect(result.diagnostics.isEmpty, "spoold's and Asterisk's own mark is not an unknown key")
+    }
+
+    @Test("A Status line before any record, with an unknown value, or followed by a record marks nothing")
+    func statusElsewhereMarksNothing() {
+        let before = parse("Status: Completed\nStartRetry: 9 1 (5)\n")
+        #expect(before.file.finishedStatus == nil)
+        #expect(before.diagnostics.contains { $0.message.contains("Unknown keyword 'Status'") })
+        #expect(parse("StartRetry: 9 1 (5)\nStatus: Done\n").file.finishedStatus == nil)
+        #expect(parse("StartRetry: 9 1 (5)\nStatus: Expired\nStartRetry: 9 2 (7)\n").file.finishedStatus == nil)
+        #expect(parse("StartRetry: 9 1 (5)\nEndRetry: 9 1 (6)\nstatus: Failed\n").file.finishedStatus == .failed)
+    }
+
     @Test func retryDoesNotCloseAnInFlightStart() {
         let file = parse("StartRetry: 9 1 (5)\nRetry: x\n").file
         #expect(file.inFlightStart?.pid == 9)

@@ -107,12 +107,28 @@ struct RecoveryTests {
 
 /// Contract §2.6: a crash while archiving neither dials a finished call again nor loses the file. The
 /// interrupted states are built by hand, following the archive steps documented in the engine's
-/// docs/engine.md: the file is first renamed to `outgoing_done/.<name>.<Status>.spoold-archiving`, then
-/// gets its Status line, then is renamed to `outgoing_done/<name>`.
+/// docs/engine.md: the file gets its Status line in `outgoing/`, then is renamed to `outgoing_done/<name>`.
+/// Versions before that layout staged it as `outgoing_done/.<name>.<Status>.spoold-archiving` first; such
+/// leftovers are still finished.
 @Suite("Crash while archiving")
 struct InterruptedArchiveTests {
     static let original = callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"])
         + "\nStartRetry: 4242 1 (1795364223)\n"
+
+    @Test("Killed after the Status line, before the move: the next start archives it as it is, never dials it",
+          arguments: [false, true])
+    func archivesMarkedFile(ownFutureMtime: Bool) async throws {
+        let spool = try TemporarySpool()
+        let contents = Self.original + "Status: Completed\n"
+        // spoold's StartRetry leaves the mtime RetryTime ahead; an older file is already due.
+        let due = Date().timeIntervalSince1970 + (ownFutureMtime ? 600 : -60)
+        _ = try spool.submit("marked.call", contents, due: due)
+        try await withSpoold(spool: spool) { spoold in
+            let file = try await spool.waitForArchive("marked.call", by: spoold)
+            #expect(file.text == contents, "dialled again, or a second Status line")
+            #expect(spool.outgoingNames().isEmpty)
+        }
+    }
 
     @Test("Killed after the move, before the Status line: the next start appends it once and names the file",
           arguments: [false, true])

@@ -103,6 +103,40 @@ struct EngineFinishingTests {
         await harness.stop()
     }
 
+    @Test("A file a stop caught between its Status line and its archive is archived at start, never dialled",
+          arguments: [false, true])
+    func finishedBeforeStop(futureMtime: Bool) async throws {
+        let harness = try EngineHarness()
+        let text = "Channel: Sim/answer\nApplication: Wait\nArchive: yes\n\nStartRetry: 9 1 (5)\nStatus: Completed\n"
+        // spoold's own StartRetry mtime lies RetryTime ahead; a file already due is the other case.
+        try harness.submit("marked.call", text, mtime: futureMtime ? t0.adding(seconds: 600) : t0, announce: false)
+        try await harness.start()
+        #expect(try await harness.finished("marked.call") == (.completed, .archived("marked.call")))
+        #expect(harness.archived("marked.call") == text, "no second Status line, no new record")
+        #expect(harness.pbx.placedRequests.isEmpty)
+        #expect(harness.names(in: harness.outgoing).isEmpty)
+        await harness.stop()
+    }
+
+    @Test("The archive step moves only the file that was marked: a file renamed over it meanwhile stays in outgoing/")
+    func markedFileReplaced() throws {
+        let harness = try EngineHarness()
+        let outgoing = try SpoolDirectory(path: harness.outgoing, create: true)
+        let archiver = Archiver(outgoing: outgoing, donePath: harness.done)
+        try EngineHarness.write(Array("Channel: Sim/answer\nStartRetry: 1 1 (2)\n".utf8), to: harness.outgoing + "/swap.call")
+        let marked = try #require(archiver.markFinished("swap.call", status: .completed))
+        #expect(harness.inOutgoing("swap.call") == "Channel: Sim/answer\nStartRetry: 1 1 (2)\nStatus: Completed\n")
+        try harness.submit("swap.call", "Channel: Sim/answer\nApplication: Wait\n", announce: false)
+        #expect(try archiver.moveMarked("swap.call", file: marked) == nil)
+        #expect(harness.inOutgoing("swap.call") == "Channel: Sim/answer\nApplication: Wait\n")
+        #expect(harness.names(in: harness.done).isEmpty)
+        // The marked file itself moves, under its own name.
+        try EngineHarness.write(Array("Channel: Sim/answer\n".utf8), to: harness.outgoing + "/keep.call")
+        let keep = try #require(archiver.markFinished("keep.call", status: .expired))
+        #expect(try archiver.moveMarked("keep.call", file: keep) == "keep.call")
+        #expect(harness.archived("keep.call") == "Channel: Sim/answer\nStatus: Expired\n")
+    }
+
     @Test("When outgoing_done cannot be made the file stays in outgoing, is never dialled again, and the archive is retried")
     func blockedArchive() async throws {
         let harness = try EngineHarness()
