@@ -11,7 +11,7 @@ import Spooler
 /// so the files finished during the drain still reach the result log and the hook. Then it tells the
 /// writer and the hook runner that nothing more comes.
 public final class ObservabilityService: Service, Sendable, CustomStringConvertible {
-    private let events: AsyncStream<EngineEvent>
+    private let events: AsyncStream<[EngineEvent]>
     private let queue: @Sendable () async -> QueueSnapshot
     private let connections: @Sendable () -> [ServerConnection]
     public let metrics: SpoolMetrics
@@ -24,7 +24,7 @@ public final class ObservabilityService: Service, Sendable, CustomStringConverti
     private let logger: Logger
 
     public init(
-        events: AsyncStream<EngineEvent>,
+        events: AsyncStream<[EngineEvent]>,
         queue: @escaping @Sendable () async -> QueueSnapshot,
         connections: @escaping @Sendable () -> [ServerConnection],
         metrics: SpoolMetrics,
@@ -72,13 +72,15 @@ public final class ObservabilityService: Service, Sendable, CustomStringConverti
         }
         var tracker = ResultTracker()
         let tracksResults = resultLog != nil || hooks != nil
-        for await event in events {
-            metrics.record(event)
-            board.record(event)
-            guard tracksResults, let result = tracker.consume(event, now: clock.now()) else { continue }
-            let line = result.jsonLine
-            resultLog?.submit(line)
-            hooks?.submit(result, json: line)
+        for await batch in events {
+            for event in batch {
+                metrics.record(event)
+                board.record(event)
+                guard tracksResults, let result = tracker.consume(event, now: clock.now()) else { continue }
+                let line = result.jsonLine
+                resultLog?.submit(line)
+                hooks?.submit(result, json: line)
+            }
         }
         sampler.cancel()
         await sampler.value

@@ -39,7 +39,7 @@ public struct AttemptReport: Sendable, Equatable {
 extension SpoolEngine {
     /// Reports an attempt that reached the PBX; one that never did (`notPlaced`) is not an attempt.
     func reportEnd(of attempt: Attempt, _ name: String, outcome: Outcome, now: SpoolInstant) {
-        guard let events else { return }
+        guard events != nil else { return }
         let result: AttemptReport.Result
         switch outcome {
         case .completed: result = .answered
@@ -47,14 +47,14 @@ extension SpoolEngine {
         case .rejected(let message): result = .rejected(message)
         case .notPlaced: return
         }
-        events.yield(.attemptEnded(AttemptReport(
+        emit(.attemptEnded(AttemptReport(
             file: name, attempt: attempt.number, channelId: attempt.channelId,
             channel: attempt.file.channel?.description ?? "", started: attempt.started, ended: now, result: result)))
     }
 
     /// An attempt a stop or crash cut short, counted with AbortRetry at this start.
     func reportAborted(_ name: String, file: CallFile, start: RetryRecord, number: Int, now: SpoolInstant) {
-        events?.yield(.attemptEnded(AttemptReport(
+        emit(.attemptEnded(AttemptReport(
             file: name, attempt: number,
             channelId: ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number),
             channel: file.channel?.description ?? "", started: Self.startTime(of: start, file), ended: now,

@@ -23,7 +23,8 @@ public actor SpoolEngine {
     let archiver: Archiver
     let finisher: Finisher
     let changes: AsyncStream<[SpoolChange]>
-    let events: AsyncStream<EngineEvent>.Continuation?
+    /// What happens to each file, in batches (one per turn of the loop).
+    let events: AsyncStream<[EngineEvent]>.Continuation?
 
     var scheduler = Scheduler()
     var limiter: CallLimiter
@@ -68,6 +69,11 @@ public actor SpoolEngine {
     var nextAttemptToken: UInt64 = 0
     /// Archives staged in this turn of the loop, handed to the finisher together at its end.
     var stagedArchives: [Finisher.Step] = []
+    /// Events of this turn of the loop, yielded together at its end as one batch: one element per turn
+    /// for each reader, where one per event cost a wake-up and a generic stream step each.
+    var pendingEvents: [EngineEvent] = []
+    /// True while the loop runs a turn: work queued meanwhile is handed over at its end without a ring.
+    var inLoopTurn = false
     /// At most this many due files are started per turn of the loop, so that ended calls and their
     /// archives go on while a large burst is being dialled.
     static let filesPerTurn = 256
@@ -142,7 +148,7 @@ public actor SpoolEngine {
         clock: any SpoolClock = SystemSpoolClock(),
         logger: Logger,
         changes: AsyncStream<[SpoolChange]>,
-        events: AsyncStream<EngineEvent>.Continuation? = nil
+        events: AsyncStream<[EngineEvent]>.Continuation? = nil
     ) throws(SystemError) {
         self.configuration = configuration
         self.backend = backend
@@ -222,7 +228,7 @@ public actor SpoolEngine {
         if level > .notice { readyLogger.logLevel = .notice }
         readyLogger.notice("spoold ready: \(scheduler.count) call files scheduled in \(configuration.outgoingPath) (pid \(configuration.pid), max \(describe(configuration.maxConcurrent)) calls in flight, max \(describe(configuration.maxCallsPerSecond)) calls per second)")
         readyLogger.logLevel = level
-        events?.yield(.ready(scheduled: scheduler.count))
+        emit(.ready(scheduled: scheduler.count))
     }
 
     private func describe(_ limit: Int) -> String { limit > 0 ? String(limit) : "unlimited" }
@@ -298,7 +304,7 @@ public actor SpoolEngine {
             scheduler.remove(name)
             if warnedSkipped.insert(name).inserted {
                 logger.warning("[\(name)] skipped: a \(kind) is not a call file; spoold never opens it")
-                events?.yield(.skipped(file: name, kind: kind))
+                emit(.skipped(file: name, kind: kind))
             }
         }
     }
@@ -314,18 +320,21 @@ public actor SpoolEngine {
         refusedRecordWrites[name] = nil
         stuckMtime[name] = nil
         warnedSkipped.remove(name)
-        events?.yield(.forgotten(file: name))
+        emit(.forgotten(file: name))
     }
 
     // MARK: - The loop
 
     func mainLoop() async {
         while !stopping.isSet {
+            inLoopTurn = true
             takeCallReports()
             let now = clock.now()
             startDueWork(now: now)
             continueSweep()
             handStagedArchivesOver()
+            flushEvents()
+            inLoopTurn = false
             let (scheduledWake, waitsForSlot) = nextWake(now: clock.now())
             let wake = earliest(scheduledWake, trunkWake(now: clock.now()))
             loopWake = wake
@@ -509,8 +518,8 @@ public actor SpoolEngine {
                                  mtimeBefore: mtimeBefore, ownMtime: ownMtime, fileID: appended.fileID, started: now,
                                  token: token)
         logger.debug("[\(name)] attempt \(number) of \(file.maxRetries + 1) on \(request.channel): dialling (ChannelId \(channelId))")
-        events?.yield(.attemptStarted(file: name, attempt: number, channelId: channelId))
-        events?.yield(.attemptDialled(file: name, attempt: number, latency: now.duration(since: mtimeBefore)))
+        emit(.attemptStarted(file: name, attempt: number, channelId: channelId))
+        emit(.attemptDialled(file: name, attempt: number, latency: now.duration(since: mtimeBefore)))
         backend.place(request, report: reporter(for: name, token: token))
     }
 
@@ -571,7 +580,7 @@ public actor SpoolEngine {
             } catch {
                 logger.error("[\(name)] cannot take back the StartRetry record: \(error); the attempt will count as aborted")
             }
-            events?.yield(.notPlaced(file: name))
+            emit(.notPlaced(file: name))
             schedule(name, at: now.adding(configuration.backendRetryDelay))
         case .failed(let reason, let text):
             let cause = "failed, reason \(reason) (\(text))"
@@ -594,7 +603,7 @@ public actor SpoolEngine {
                 logger.error("[\(name)] cannot write the EndRetry record: \(error); spoold keeps the count (\(number) attempts) in memory")
             }
             logger.notice("[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)")
-            events?.yield(.retryScheduled(file: name, attempt: number, reason: reason, nextDue: due))
+            emit(.retryScheduled(file: name, attempt: number, reason: reason, nextDue: due))
             schedule(name, at: due)
         }
     }
@@ -613,7 +622,7 @@ public actor SpoolEngine {
         rememberedAttempts[name] = nil
         refusedRecordWrites[name] = nil
         stuckMtime[name] = nil
-        events?.yield(.replacedInFlight(file: name))
+        emit(.replacedInFlight(file: name))
         note(name)
     }
 
@@ -629,7 +638,7 @@ public actor SpoolEngine {
         let retryAt = now.adding(configuration.stepRetryDelay)
         let ownership = info.map { "; \($0.ownership), spoold runs as uid \(currentUID())" } ?? ""
         logger.error("[\(name)] cannot \(step): \(error)\(ownership); no call placed, trying again at \(retryAt.timeOfDay)")
-        events?.yield(.stepFailed(file: name, step: step))
+        emit(.stepFailed(file: name, step: step))
         schedule(name, at: retryAt)
     }
 
@@ -665,7 +674,7 @@ public actor SpoolEngine {
                                      started: Self.startTime(of: start, file), token: token)
             limiter.adopt()
             trunks.adopt(name, channel: file.channel?.description ?? "")
-            events?.yield(.adopted(file: name, channelId: channelId))
+            emit(.adopted(file: name, channelId: channelId))
             forward(backend.awaitHangup(of: channelId), to: reporter(for: name, token: token))
         case false?:
             let number = max(file.finishedAttempts, rememberedAttempts[name] ?? 0) + 1
@@ -718,14 +727,14 @@ public actor SpoolEngine {
                     finishing.insert(name)
                     noteDeparting(name)
                     // A finish outside the loop's turn (a recovery check) needs a turn to be handed over.
-                    if stagedArchives.isEmpty { doorbell.ring() }
+                    if stagedArchives.isEmpty, !inLoopTurn { doorbell.ring() }
                     stagedArchives.append(Finisher.Step(name: name, file: file, status: status, summary: summary))
                     return
                 }
                 let archived = try archiver.moveUnmarked(name)
                 noteDeparting(name)
                 logger.notice("[\(name)] finished: \(summary); its Status line cannot be written, so it was moved to outgoing_done/\(archived)")
-                events?.yield(.finished(file: name, status: status, disposition: .archived(archived), summary: summary))
+                emit(.finished(file: name, status: status, disposition: .archived(archived), summary: summary))
                 rememberedAttempts[name] = nil
                 stuckMtime[name] = nil
                 return
@@ -733,7 +742,7 @@ public actor SpoolEngine {
             try archiver.delete(name)
             noteDeparting(name)
             logger.notice("[\(name)] finished: \(summary); deleted")
-            events?.yield(.finished(file: name, status: status, disposition: .deleted, summary: summary))
+            emit(.finished(file: name, status: status, disposition: .deleted, summary: summary))
             rememberedAttempts[name] = nil
             stuckMtime[name] = nil
         } catch {
@@ -744,7 +753,7 @@ public actor SpoolEngine {
             archiver.reopenDoneDirectoryNextTime()
             let retryAt = now.adding(configuration.stepRetryDelay)
             logger.error("[\(name)] finished: \(summary), but cannot \(rule.archive ? "archive" : "delete") it: \(error); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)")
-            events?.yield(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
+            emit(.stepFailed(file: name, step: rule.archive ? "archive" : "delete"))
             unfinished[name] = (status, summary, rule, marked != nil)
             schedule(name, at: retryAt)
         }
@@ -755,6 +764,19 @@ public actor SpoolEngine {
     func noteDeparting(_ name: String) {
         if departing.count >= Self.departingLimit { departing.removeAll() }
         departing.insert(name)
+    }
+
+    /// Queues an event for the end of the loop's turn (a turn is rung for when there is none under way).
+    func emit(_ event: EngineEvent) {
+        guard events != nil else { return }
+        if pendingEvents.isEmpty, !inLoopTurn { doorbell.ring() }
+        pendingEvents.append(event)
+    }
+
+    func flushEvents() {
+        guard let events, !pendingEvents.isEmpty else { return }
+        events.yield(pendingEvents)
+        pendingEvents.removeAll(keepingCapacity: true)
     }
 
     /// Gives the finisher this turn's staged archives, in one go.
@@ -778,18 +800,18 @@ public actor SpoolEngine {
         switch result {
         case .success(let archived?):
             logger.notice("[\(name)] finished: \(step.summary); archived to outgoing_done/\(archived)")
-            events?.yield(.finished(file: name, status: step.status, disposition: .archived(archived), summary: step.summary))
+            emit(.finished(file: name, status: step.status, disposition: .archived(archived), summary: step.summary))
         case .success(nil):
             // Removed, or replaced by rename, after its Status line: the new file is a new call.
             logger.warning("[\(name)] finished: \(step.summary), but the file was removed or replaced before it could be archived; this result goes into no file")
-            events?.yield(.replacedInFlight(file: name))
+            emit(.replacedInFlight(file: name))
             reappeared.insert(name)
         case .failure(let error):
             // Marked already, so never dialled again (here, or after a restart): moved when the step is retried.
             archiver.reopenDoneDirectoryNextTime()
             let retryAt = clock.now().adding(configuration.stepRetryDelay)
             logger.error("[\(name)] finished: \(step.summary), but cannot move it into outgoing_done: \(error); it stays in outgoing/ with its Status line (never dialled again), trying again at \(retryAt.timeOfDay)")
-            events?.yield(.stepFailed(file: name, step: "archive"))
+            emit(.stepFailed(file: name, step: "archive"))
             unfinished[name] = (step.status, step.summary, FinishRule(archive: true, alwaysDelete: true), true)
             schedule(name, at: retryAt)
             return
@@ -810,7 +832,7 @@ public actor SpoolEngine {
         }
         rememberedAttempts[name] = nil
         logger.notice("[\(name)] finished: \(summary); kept (AlwaysDelete: no, and its mtime was moved to \(due.timeOfDay)): due again then as a fresh call")
-        events?.yield(.keptForReuse(file: name, due: due))
+        emit(.keptForReuse(file: name, due: due))
         schedule(name, at: due)
     }
 
@@ -854,7 +876,7 @@ public actor SpoolEngine {
         logger.error("[\(name)] invalid call file: \(reason); not dialled")
         if !file.alwaysDelete, let info = outgoing.info(name), info.mtime > now {
             logger.notice("[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)")
-            events?.yield(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(reason))"))
+            emit(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(reason))"))
             return schedule(name, at: info.mtime)
         }
         finish(name, rule: FinishRule(file), status: .failed, summary: "Failed (invalid: \(reason))")
@@ -870,7 +892,7 @@ public actor SpoolEngine {
         do {
             let archived = try archiver.archiveSymlink(name)
             logger.error("[\(name)] refused: a symlink is never followed; finished: Failed (symlink); recorded in outgoing_done/\(archived) and the link removed")
-            events?.yield(.finished(file: name, status: .failed, disposition: .archived(archived), summary: "Failed (symlink)"))
+            emit(.finished(file: name, status: .failed, disposition: .archived(archived), summary: "Failed (symlink)"))
         } catch {
             if error.code == ENOENT, outgoing.info(name) == nil { return forget(name) }
             logger.error("[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(error); trying again later")
@@ -889,18 +911,21 @@ public actor SpoolEngine {
         while true {
             takeCallReports()
             handStagedArchivesOver()
+            flushEvents()
             guard !attempts.isEmpty, clock.now() < deadline else { break }
             await doorbell.wait(until: deadline, clock: clock)
         }
         // Archives already handed off are a few file steps: let them end, so that each one is logged.
         while !finishing.isEmpty {
             handStagedArchivesOver()
+            flushEvents()
             await doorbell.wait()
         }
         if !attempts.isEmpty {
             logger.warning("stopping with \(attempts.count) calls still in flight; their files keep their StartRetry record and are recovered at the next start (followed if still up, else counted as aborted)")
         }
         stopped = true
+        flushEvents()
         logger.notice("spoold stopped")
     }
 }

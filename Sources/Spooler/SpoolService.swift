@@ -8,7 +8,7 @@ public struct SpoolService: Service, CustomStringConvertible {
     public let engine: SpoolEngine
     private let watcher: SpoolWatcher
     private let feed: AsyncStream<[SpoolChange]>.Continuation
-    private let events: AsyncStream<EngineEvent>.Continuation?
+    private let events: AsyncStream<[EngineEvent]>.Continuation?
 
     /// `events`, when given, receives what happens to each file and is finished when the engine stops.
     public init(
@@ -16,7 +16,7 @@ public struct SpoolService: Service, CustomStringConvertible {
         backend: any CallBackend,
         watchMode: SpoolWatcher.Mode,
         logger: Logger,
-        events: AsyncStream<EngineEvent>.Continuation? = nil
+        events: AsyncStream<[EngineEvent]>.Continuation? = nil
     ) throws(SystemError) {
         let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
         // The engine creates outgoing/ first, so the watcher always finds it.

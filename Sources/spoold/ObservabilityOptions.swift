@@ -60,7 +60,7 @@ struct ObservabilityOptions: ParsableArguments {
     /// that they are shut down after them (see `ObservabilityService`). Binds the metrics endpoint and checks
     /// the result log now, so that a taken port or a wrong path stops `spoold run` at once.
     func services(
-        settings: SpooldSettings, events: AsyncStream<EngineEvent>, engine: SpoolEngine,
+        settings: SpooldSettings, events: AsyncStream<[EngineEvent]>, engine: SpoolEngine,
         connections: @escaping @Sendable () -> [ServerConnection], logger: Logger
     ) async throws -> [any Service] {
         // The flags are merged into `settings` (flags over the file): read everything from there.

@@ -129,10 +129,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The engine's one event stream, passed on to its two readers: systemd (ready, status) and
         // observability (metrics, status file, result log, hook).
-        let (events, eventInput) = AsyncStream.makeStream(of: EngineEvent.self)
+        let (events, eventInput) = AsyncStream.makeStream(of: [EngineEvent].self)
         let (systemdEvents, systemdInput) = AsyncStream.makeStream(
-            of: EngineEvent.self, bufferingPolicy: .bufferingNewest(256))
-        let (observedEvents, observedInput) = AsyncStream.makeStream(of: EngineEvent.self)
+            of: [EngineEvent].self, bufferingPolicy: .bufferingNewest(256))
+        let (observedEvents, observedInput) = AsyncStream.makeStream(of: [EngineEvent].self)
         let fanOut = EventFanOut(source: events, sinks: [systemdInput, observedInput])
         // Trapped before the group starts, so that a SIGHUP right after "spoold ready" reloads rather than kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)

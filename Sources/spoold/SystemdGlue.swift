@@ -10,7 +10,7 @@ import UnixSignals
 struct ReadyAndReloadService: Service, CustomStringConvertible {
     let notifier: SystemdNotifier?
     let engine: SpoolEngine
-    let events: AsyncStream<EngineEvent>
+    let events: AsyncStream<[EngineEvent]>
     /// SIGHUP, trapped before the service group starts (its default action would kill spoold).
     let hangups: UnixSignalsSequence
     /// Re-reads the configuration; the notifications around it are this service's job.
@@ -24,8 +24,8 @@ struct ReadyAndReloadService: Service, CustomStringConvertible {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    for await event in events {
-                        guard case .ready = event, let notifier else { continue }
+                    for await batch in events {
+                        guard batch.contains(where: { if case .ready = $0 { true } else { false } }), let notifier else { continue }
                         notifier.ready(status: "ready: \(await engine.activity())")
                         logger.debug("told systemd READY=1")
                     }
@@ -48,7 +48,7 @@ extension RunCommand {
     /// first: STOPPING=1 goes out as soon as SIGTERM arrives.
     func systemdServices(
         engine: SpoolEngine,
-        events: AsyncStream<EngineEvent>,
+        events: AsyncStream<[EngineEvent]>,
         hangups: UnixSignalsSequence,
         logger: Logger,
         reload: @escaping @Sendable () async -> Void

@@ -19,8 +19,10 @@ final class EngineHarness {
     let pbx: SimulatedPBX
     let engine: SpoolEngine
     let log = LogCapture()
-    private var events: AsyncStream<EngineEvent>.Iterator
-    private let eventInput: AsyncStream<EngineEvent>.Continuation
+    private var events: AsyncStream<[EngineEvent]>.Iterator
+    /// Events of a batch already taken from `events`, not yet looked at.
+    private var unread: [EngineEvent] = []
+    private let eventInput: AsyncStream<[EngineEvent]>.Continuation
     private let feed: AsyncStream<[SpoolChange]>.Continuation
     private var running: Task<Void, Never>?
 
@@ -48,7 +50,7 @@ final class EngineHarness {
                                                 pid: Self.pid, shutdownGrace: .zero)
         configure(&configuration)
         let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
-        let (events, eventInput) = AsyncStream.makeStream(of: EngineEvent.self)
+        let (events, eventInput) = AsyncStream.makeStream(of: [EngineEvent].self)
         self.feed = feed
         self.events = events.makeAsyncIterator()
         self.eventInput = eventInput
@@ -137,7 +139,13 @@ final class EngineHarness {
             input.finish()
         }
         defer { watchdog.cancel() }
-        while let event = await events.next() {
+        while true {
+            if unread.isEmpty {
+                guard let batch = await events.next() else { break }
+                unread = batch
+                continue
+            }
+            let event = unread.removeFirst()
             if predicate(event) { return event }
         }
         Issue.record("no \(what) within 20 s; log:\n\(log.lines.suffix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
