@@ -330,6 +330,9 @@ private final class HubReader {
             }
             return
         }
+        // Opens and read-only closes only matter for names still being created; every open of a call file
+        // (spoold's own, twice per attempt) reports one, so skip them before making a String of the name.
+        if event.mask.isSubset(of: [.open, .closeNoWrite]), subscription.state.pendingCount == 0 { return }
         switch DirectoryListing.reportableName(event.name) {
         case .name(let name):
             if let change = subscription.state.handle(event.mask, name: name, now: now) {
