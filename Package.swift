@@ -26,7 +26,9 @@ let package = Package(
     ],
     targets: [
         // The call-file format: model, parser with diagnostics, writer, retry records. Pure, no I/O.
-        .target(name: "CallFile"),
+        // JSON string literals, shared by the check report, the JSON log format and the result log.
+        .target(name: "JSONString"),
+        .target(name: "CallFile", dependencies: ["JSONString"]),
 
         // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
         .systemLibrary(
@@ -107,7 +109,7 @@ let package = Package(
         // Log lines for journald (priority prefixes) and JSON, chosen by --log-format or $JOURNAL_STREAM.
         .target(
             name: "LogFormats",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSONString", .product(name: "Logging", package: "swift-log")]
         ),
         // What spoold reports about itself, fed one way by the engine's events: Prometheus metrics and
         // their HTTP endpoint, the status snapshot behind `spoold status`, the result log, the on_finish hook.
@@ -115,6 +117,7 @@ let package = Package(
             name: "SpoolObservability",
             dependencies: [
                 "CallFile",
+                "JSONString",
                 "Spooler",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -209,7 +212,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogFormatTests",
-            dependencies: ["LogFormats", "AMI", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["LogFormats", "JSONString", "AMI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ObservabilityTests",

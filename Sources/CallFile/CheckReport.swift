@@ -1,3 +1,4 @@
+import JSONString
 /// What `spoold check` says about one file: its diagnostics and how it would run, as compiler-style
 /// text or as one JSON object. Pure; the command does the reading.
 public struct CheckReport: Sendable {
@@ -143,30 +144,12 @@ private enum JSONValue {
 
     var rendered: String {
         switch self {
-        case .string(let text): Self.quoted(text)
+        case .string(let text): JSONString.quoted(text)
         case .number(let value): String(value)
         case .bool(let value): value ? "true" : "false"
         case .null: "null"
         case .raw(let json): json
         }
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -1,3 +1,4 @@
+import JSONString
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,9 +19,9 @@ public enum LogLineFormatter: Sendable {
         case .journald:
             return "<\(Self.syslogPriority(level))>" + Self.singleLine(message) + Self.keyValues(metadata) + "\n"
         case .json:
-            var object = "{\"time\":" + JSONText.string(LogTime.iso8601(time ?? LogTime.now()))
-            object += ",\"level\":" + JSONText.string(level.rawValue)
-            object += ",\"message\":" + JSONText.string(message)
+            var object = "{\"time\":" + JSONString.quoted(LogTime.iso8601(time ?? LogTime.now()))
+            object += ",\"level\":" + JSONString.quoted(level.rawValue)
+            object += ",\"message\":" + JSONString.quoted(message)
             object += ",\"metadata\":" + JSONText.object(metadata)
             return object + "}\n"
         }

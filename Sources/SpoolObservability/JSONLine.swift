@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JSONString
 import Spooler
 
 /// Builds one JSON object as bytes, fields in the order they are added. Hand-written because it runs once
@@ -13,7 +14,7 @@ struct JSONObject {
 
     mutating func add(_ key: String, _ value: String) {
         addKey(key)
-        Self.appendString(value, to: &bytes)
+        JSONString.append(value, to: &bytes)
     }
 
     mutating func add(_ key: String, _ value: String?) {
@@ -51,30 +52,8 @@ struct JSONObject {
     private mutating func addKey(_ key: String) {
         if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
-        Self.appendString(key, to: &bytes)
+        JSONString.append(key, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-    }
-
-    /// RFC 8259 escaping: quote, backslash and every control character. Strings are valid UTF-8 already
-    /// (Swift repairs invalid bytes when it decodes them), so nothing else needs care.
-    static func appendString(_ value: String, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes += #"\""#.utf8
-            case UInt8(ascii: "\\"): bytes += #"\\"#.utf8
-            case UInt8(ascii: "\n"): bytes += #"\n"#.utf8
-            case UInt8(ascii: "\r"): bytes += #"\r"#.utf8
-            case UInt8(ascii: "\t"): bytes += #"\t"#.utf8
-            case 0..<0x20, 0x7f:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += #"\u00"#.utf8
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xf)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
 
