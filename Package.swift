@@ -204,11 +204,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
-        // The receiving end of NOTIFY_SOCKET, for the tests of both sides of the sd_notify protocol.
-        .target(name: "NotifyTestSupport", path: "Tests/NotifyTestSupport"),
+        // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "SystemdNotifyTests",
-            dependencies: ["SystemdNotify", "NotifyTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SystemdNotify", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "LogFormatTests",
@@ -220,6 +220,7 @@ let package = Package(
                 "SpoolObservability",
                 "Spooler",
                 "CallFile",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -227,7 +228,7 @@ let package = Package(
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
-        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "NotifyTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "TestSupport"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
         .testTarget(name: "FaultTests"),
     ]

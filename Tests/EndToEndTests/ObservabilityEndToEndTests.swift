@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,24 +8,6 @@ import Glibc
 /// Issue 6: the real spoold with --metrics-listen, --result-log and --on-finish, and `spoold status`.
 @Suite("Metrics, status, result log and hook with the real spoold")
 struct ObservabilityEndToEndTests {
-    struct ResultLine: Decodable {
-        struct Attempt: Decodable {
-            let attempt: Int
-            let uniqueid: String
-            let start: String
-            let end: String
-            let result: String
-            let reason: Int?
-            let reason_text: String
-        }
-        let file: String
-        let status: String
-        let disposition: String
-        let archive: String?
-        let channel: String?
-        let attempts: [Attempt]
-    }
-
     struct Status: Decodable {
         let pid: Int
         let queued: Int

@@ -1,5 +1,5 @@
 import Foundation
-import NotifyTestSupport
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

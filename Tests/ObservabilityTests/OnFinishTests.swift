@@ -2,6 +2,7 @@ import CallFile
 import Foundation
 import Spooler
 import Testing
+import TestSupport
 @testable import SpoolObservability
 
 @Suite("on_finish hook")

@@ -2,29 +2,8 @@ import CallFile
 import Foundation
 import Spooler
 import Testing
+import TestSupport
 @testable import SpoolObservability
-
-/// The line format as a consumer (jq, a script) decodes it.
-struct ResultLine: Decodable {
-    struct Attempt: Decodable {
-        let attempt: Int
-        let uniqueid: String
-        let start: String
-        let end: String
-        let result: String
-        let reason: Int?
-        let reason_text: String
-    }
-    let file: String
-    let status: String
-    let summary: String
-    let disposition: String
-    let archive: String?
-    let channel: String?
-    let finished: String
-    let attempts: [Attempt]
-    let attempts_omitted: Int
-}
 
 @Suite("Result log")
 struct ResultLogTests {

@@ -1,5 +1,5 @@
 import Logging
-import NotifyTestSupport
+import TestSupport
 import Testing
 @testable import SystemdNotify
 

@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import NotifyTestSupport
+import TestSupport
 import Testing
 @testable import SystemdNotify
 
