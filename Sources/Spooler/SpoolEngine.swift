@@ -459,7 +459,7 @@ public actor SpoolEngine {
 
     /// A file a stop caught between its Status line and its move into outgoing_done: finished already.
     func archiveMarked(_ name: String, status: CallStatus, file: FileID) {
-        logger.notice("[\(name)] already finished (its Status line follows its last attempt) when spoold last stopped; archiving it, not dialled")
+        logger.notice("[\(name)] already finished: its Status: \(status.rawValue) line follows its last attempt (a stop came between the Status line and the archive, or the file was copied back from outgoing_done); archiving it, not dialled. To dial such a file again, remove its Status line")
         finish(name, rule: FinishRule(archive: true, alwaysDelete: true), status: status,
                summary: "\(status.rawValue) before the last stop", marked: file)
     }
