@@ -50,6 +50,9 @@ public struct CheckReport: Sendable {
             return "invalid: Asterisk and spoold would not dial it; it would be \(fate)"
         }
         let file = parsed.file
+        if let status = file.finishedStatus {
+            return "finished (Status: \(status.rawValue) follows its last attempt): spoold would archive it without dialling; remove the Status line to have it dialled again"
+        }
         var text = "\(modeName(file)) mode, \(file.channel?.description ?? "") -> \(destination(file))"
         text += ", attempts used \(file.finishedAttempts) of \(max(0, file.attemptsAllowed))"
         if file.finishedAttempts >= file.attemptsAllowed {
@@ -102,6 +105,7 @@ public struct CheckReport: Sendable {
             } else {
                 object.add("inFlight", .null)
             }
+            object.add("finishedStatus", file.finishedStatus.map { .string($0.rawValue) } ?? .null)
             object.add("dueTime", .number(mtime))
             object.add("dueTimeUTC", .string(Self.iso8601(mtime)))
             let diagnostics = parsed.diagnostics.map { diagnostic in

@@ -27,6 +27,13 @@ import Testing
         #expect(expired.contains("would expire without dialling"))
     }
 
+    @Test func aFinishedFileSaysItWouldBeArchivedNotDialled() {
+        let text = minimalApp + "\nStartRetry: 7 1 (9)\nStatus: Completed\n"
+        let report = CheckReport(path: "g", outcome: .parsed(parse(text), mtime: 0))
+        #expect(report.textLines.last == "g: finished (Status: Completed follows its last attempt): spoold would archive it without dialling; remove the Status line to have it dialled again")
+        #expect(report.jsonLine.contains(#""finishedStatus":"Completed""#))
+    }
+
     @Test func invalidAndRefusedFilesAreNotValid() {
         let invalid = CheckReport(path: "d", outcome: .parsed(parse("Channel: Local/s\nArchive: yes\n"), mtime: 0))
         #expect(!invalid.isValid)
@@ -41,7 +48,7 @@ import Testing
 
     @Test func jsonCarriesTheSameFactsAndEscapes() {
         let report = CheckReport(path: "q\"\u{1}.call", outcome: .parsed(parse(minimalApp + "X\\: 1\n", path: "p"), mtime: 86400))
-        #expect(report.jsonLine == #"{"path":"q\"\u0001.call","valid":true,"invalidReason":null,"rejection":null,"mode":"application","channel":"Local/s@answer","destination":"Playback(demo-congrats)","attemptsUsed":0,"attemptsAllowed":1,"inFlight":null,"dueTime":86400,"dueTimeUTC":"1970-01-02T00:00:00Z","diagnostics":[{"line":4,"severity":"warning","message":"Unknown keyword 'X\\' at line 4 of p","hint":"the line is ignored"}]}"#)
+        #expect(report.jsonLine == #"{"path":"q\"\u0001.call","valid":true,"invalidReason":null,"rejection":null,"mode":"application","channel":"Local/s@answer","destination":"Playback(demo-congrats)","attemptsUsed":0,"attemptsAllowed":1,"inFlight":null,"finishedStatus":null,"dueTime":86400,"dueTimeUTC":"1970-01-02T00:00:00Z","diagnostics":[{"line":4,"severity":"warning","message":"Unknown keyword 'X\\' at line 4 of p","hint":"the line is ignored"}]}"#)
     }
 
     @Test(arguments: [(0, "1970-01-01T00:00:00Z"), (951_782_400, "2000-02-29T00:00:00Z"), (-1, "1969-12-31T23:59:59Z"), (4_102_444_799, "2099-12-31T23:59:59Z")])
