@@ -195,6 +195,7 @@ let package = Package(
                 "AMI",
                 "AMITestServer",
                 "SimulatedCalls",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
