@@ -7,7 +7,7 @@ import Testing
 struct RecoveryTests {
     static func longCall(maxRetries: Int) -> String {
         callFile([
-            "Channel": "Sim/answer/0/4000", "MaxRetries": "\(maxRetries)", "RetryTime": "1",
+            "Channel": "Sim/answer/0/\(callLengthForTheTestToAct(milliseconds: 4000))", "MaxRetries": "\(maxRetries)", "RetryTime": "1",
             "Application": "Playback", "Data": "x", "Archive": "yes",
         ])
     }
