@@ -233,6 +233,8 @@ import Testing
         try await Self.withClient(server, configure: {
             $0.responseTimeout = Duration.seconds(120).scaledDeadline
             $0.originateResponseMargin = Duration.seconds(120).scaledDeadline
+            // A keepalive Ping is answered after the 10,000 actions queued before it, just as late.
+            $0.pingTimeout = Duration.seconds(120).scaledDeadline
         }) { client in
             // Every call rings 300 ms, so all 10,000 are pending together before the first result.
             let outcomes = await withTaskGroup(of: [OriginateStage].self) { group in
