@@ -139,7 +139,9 @@ struct AMIEndToEndTests {
                 let file = try await spool.waitForArchive("refused.call", by: spoold)
                 #expect(file.status == "Failed")
                 #expect(ami.originates(channel: "PJSIP/answer").count == 1, "a permanent error was retried")
-                #expect(spoold.logLines.contains { $0.contains("refused.call") && $0.contains(message) }, "\(spoold.tail)")
+                try await spoold.waitForLogLine("about refused.call with '\(message)'") {
+                    $0.contains("refused.call") && $0.contains(message)
+                }
             }
         }
     }

@@ -114,6 +114,7 @@ struct ConfigurationTests {
             #expect(short.status == "Completed")
             let long = try await spool.waitForArchive("long.call", by: spoold, timeout: .seconds(60))
             #expect(long.status == "Completed")
+            try await spoold.waitForLog("[long.call] finished")
             let lines = spoold.logLines
             let shortDone = try #require(lines.firstIndex { $0.contains("[short.call] finished") })
             let longDone = try #require(lines.firstIndex { $0.contains("[long.call] finished") })
