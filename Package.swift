@@ -204,7 +204,7 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
+        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
         // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,
         // SPOOLD_TEST_TIME_SCALE (longer deadlines on waits for slow, sanitized builds).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

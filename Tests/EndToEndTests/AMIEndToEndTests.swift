@@ -1,5 +1,6 @@
 import AMITestServer
 import Foundation
+import TestSupport
 import Testing
 
 /// Contract §3 (placing a call through AMI) and the AMI half of §2.2 (adoption after a crash), against the

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import TestSupport
 import Testing
 
 /// `spoold run --config`: `--check-config` exit codes and messages, and SIGHUP reloads on a running spoold.

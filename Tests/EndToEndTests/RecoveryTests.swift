@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Contract §1 (a file half-processed by Asterisk is finished by spoold with the same records) and §2.2

@@ -26,3 +26,10 @@ extension Duration {
         TestTimeScale.factor == 1 ? self : self * TestTimeScale.factor
     }
 }
+
+/// The length, in milliseconds, of a simulated call that the test (or the code under test) has to catch
+/// in flight and act on before it ends (kill spoold, send a signal, reload, reconnect and ask about it):
+/// a deadline for those steps, so it is stretched by `SPOOLD_TEST_TIME_SCALE` like every other one.
+public func callLengthForTheTestToAct(milliseconds: Int) -> Int {
+    Int((Double(milliseconds) * TestTimeScale.factor).rounded())
+}

@@ -64,10 +64,3 @@ func waitUntilAsync(
         try await Task.sleep(for: interval)
     }
 }
-
-/// The length, in milliseconds, of a simulated call that the test has to catch in flight and act on
-/// before it ends (kill spoold, send a signal, reload): a deadline for the test's own steps, so it is
-/// stretched by `SPOOLD_TEST_TIME_SCALE` like every other one.
-func callLengthForTheTestToAct(milliseconds: Int) -> Int {
-    Int((Double(milliseconds) * TestTimeScale.factor).rounded())
-}
