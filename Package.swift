@@ -195,6 +195,7 @@ let package = Package(
                 "AMI",
                 "AMITestServer",
                 "SimulatedCalls",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,8 +204,9 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls"]),
-        // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder.
+        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
+        // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,
+        // SPOOLD_TEST_TIME_SCALE (longer deadlines on waits for slow, sanitized builds).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "SystemdNotifyTests",

@@ -1,6 +1,7 @@
 import AMI
 import AMITestServer
 import Logging
+import TestSupport
 import Testing
 
 /// `AMIHTTPClient` against the HTTP variant of the test server: cookie and digest logins, WaitEvent
@@ -15,10 +16,13 @@ struct AMIHTTPClientTests {
         var configuration = AMIConfiguration(host: "127.0.0.1", port: server.port, username: "spoold", secret: AMISecret(secret))
         configuration.transport = .http(AMIConfiguration.HTTP(waitEventTimeout: .seconds(5)))
         configuration.useMD5 = digest
-        configuration.responseTimeout = .seconds(10)
+        // Deadlines only (stretched on slow, sanitized builds); the long poll's length is left as it is.
+        configuration.responseTimeout = Duration.seconds(10).scaledDeadline
+        configuration.connectTimeout = configuration.connectTimeout.scaledDeadline
+        configuration.pingTimeout = configuration.pingTimeout.scaledDeadline
         configuration.reconnectInitialDelay = .milliseconds(10)
         configuration.reconnectMaxDelay = .milliseconds(100)
-        configuration.originateResponseMargin = .seconds(10)
+        configuration.originateResponseMargin = Duration.seconds(10).scaledDeadline
         return configuration
     }
 
@@ -98,7 +102,7 @@ struct AMIHTTPClientTests {
             #expect(stages.count == 3, "\(stages)")
             #expect(stages.last == .connectionLost(afterAnswer: true))
             try await client.waitUntilConnected()
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + Duration.seconds(30).scaledDeadline
             while server.logins < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(server.logins == 2)
             // The engine's next step after a drop: the call is still up, found by its ChannelId.

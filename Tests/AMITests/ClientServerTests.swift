@@ -2,6 +2,7 @@ import AMI
 import AMITestServer
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 /// The client against the test server over loopback.
@@ -14,10 +15,14 @@ import Testing
 
     static func configuration(for server: AMITestServer, secret: String = "secret") -> AMIConfiguration {
         var configuration = AMIConfiguration(host: "127.0.0.1", port: server.port, username: "spoold", secret: AMISecret(secret))
-        configuration.responseTimeout = .seconds(5)
+        // Deadlines for answers from an in-process server: stretched on slow (sanitized) builds, where a
+        // starved event loop would otherwise turn a late answer into a timeout no test is about.
+        configuration.responseTimeout = Duration.seconds(5).scaledDeadline
+        configuration.connectTimeout = configuration.connectTimeout.scaledDeadline
+        configuration.pingTimeout = configuration.pingTimeout.scaledDeadline
         configuration.reconnectInitialDelay = .milliseconds(10)
         configuration.reconnectMaxDelay = .milliseconds(100)
-        configuration.originateResponseMargin = .seconds(5)
+        configuration.originateResponseMargin = Duration.seconds(5).scaledDeadline
         return configuration
     }
 
@@ -110,7 +115,7 @@ import Testing
         var configuration = AMIConfiguration(host: "127.0.0.1", port: port, username: "spoold", secret: AMISecret("secret"))
         // Loopback refuses at once; the timeout only has to outlast an event loop starved by the
         // heavier tests running in parallel, so that the refusal is the outcome that is measured.
-        configuration.connectTimeout = .seconds(60)
+        configuration.connectTimeout = Duration.seconds(60).scaledDeadline
         let client = AMIClient(configuration: configuration, logger: Logger(label: "ami-test"))
         await #expect(throws: AMIConnectionError.refused("127.0.0.1:\(port)")) { try await client.runOnce() }
     }
@@ -227,7 +232,12 @@ import Testing
         let server = try await Self.startServer { $0.behaviour.recordOriginates = false }
         // A debug build on a shared machine may take seconds to answer 10,000 actions; a Response that
         // late must not count as missing here.
-        try await Self.withClient(server, configure: { $0.responseTimeout = .seconds(120); $0.originateResponseMargin = .seconds(120) }) { client in
+        try await Self.withClient(server, configure: {
+            $0.responseTimeout = Duration.seconds(120).scaledDeadline
+            $0.originateResponseMargin = Duration.seconds(120).scaledDeadline
+            // A keepalive Ping is answered after the 10,000 actions queued before it, just as late.
+            $0.pingTimeout = Duration.seconds(120).scaledDeadline
+        }) { client in
             // Every call rings 300 ms, so all 10,000 are pending together before the first result.
             let outcomes = await withTaskGroup(of: [OriginateStage].self) { group in
                 for index in 0..<10_000 {

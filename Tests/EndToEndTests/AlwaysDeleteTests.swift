@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Contract §2.3: `AlwaysDelete: no` keeps the file only when something other than spoold moved its mtime
@@ -24,18 +25,21 @@ struct AlwaysDeleteTests {
     @Test("AlwaysDelete: no and a dialplan-style reschedule during the call: the file stays, records removed, due again at the new time")
     func rescheduledDuringTheCall() async throws {
         let spool = try TemporarySpool()
+        // The test has to see the call in flight and move the mtime past its end: on a slow (sanitized)
+        // build both the call and the new due time are further away.
+        let callSeconds = 6 * TestTimeScale.factor
         let text = callFile([
-            "Channel": "Sim/answer/0/6000", "RetryTime": "1", "AlwaysDelete": "no",
+            "Channel": "Sim/answer/0/\(Int(callSeconds * 1000))", "RetryTime": "1", "AlwaysDelete": "no",
             "Application": "Playback", "Data": "x", "Archive": "yes",
         ])
         try await withSpoold(spool: spool) { spoold in
             try spool.submit("wakeup.call", text)
-            // A 6 s call leaves a loaded machine's test executor time to see it in flight.
+            // A 6 s call (plain build) leaves a loaded machine's test executor time to see it in flight.
             try await spoold.waitUntil("the first call to start") {
                 spool.recordsInOutgoing("wakeup.call").map(\.tag) == ["StartRetry"]
             }
             // What the dialplan does in sample.call: move the file's mtime into the future during the call.
-            let rescheduled = (FileSystem.now() + 10).rounded(.down)
+            let rescheduled = (FileSystem.now() + callSeconds + 4).rounded(.down)
             try FileSystem.setMtime(spool.outgoingPath("wakeup.call"), to: rescheduled)
 
             // After the call the file is back to its original bytes, with the mtime the dialplan set.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import TestSupport
 import Testing
 
 /// `spoold run --config`: `--check-config` exit codes and messages, and SIGHUP reloads on a running spoold.
@@ -96,8 +97,9 @@ struct ConfigurationTests {
         let spool = try TemporarySpool()
         let config = try writeConfig(spool, "[general]\nmax_concurrent = 1\n")
         try await withSpoold(spool: spool, arguments: ["--config", config]) { spoold in
-            try spool.submit("long.call", callFile(["Channel": "Sim/answer/0/12000", "Application": "Wait", "Archive": "yes"]))
-            try await spoold.waitForLog("[long.call] attempt 1 of 1 on Sim/answer/0/12000: dialling")
+            let longChannel = "Sim/answer/0/\(callLengthForTheTestToAct(milliseconds: 12000))"
+            try spool.submit("long.call", callFile(["Channel": longChannel, "Application": "Wait", "Archive": "yes"]))
+            try await spoold.waitForLog("[long.call] attempt 1 of 1 on \(longChannel): dialling")
             try spool.submit("short.call", callFile(["Channel": "Sim/answer", "Application": "Wait", "Archive": "yes"]))
 
             // A broken file first: refused, the running settings stay, spoold keeps running.
@@ -113,6 +115,7 @@ struct ConfigurationTests {
             #expect(short.status == "Completed")
             let long = try await spool.waitForArchive("long.call", by: spoold, timeout: .seconds(60))
             #expect(long.status == "Completed")
+            try await spoold.waitForLog("[long.call] finished")
             let lines = spoold.logLines
             let shortDone = try #require(lines.firstIndex { $0.contains("[short.call] finished") })
             let longDone = try #require(lines.firstIndex { $0.contains("[long.call] finished") })

@@ -1,5 +1,6 @@
 import CallFile
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `mkcall` and `spoold check` binaries on temporary spools.
@@ -136,7 +137,7 @@ private enum Binary {
         nonisolated(unsafe) var errorData = Data()
         DispatchQueue.global().async(group: group) { outputData = output.fileHandleForReading.readDataToEndOfFile() }
         DispatchQueue.global().async(group: group) { errorData = error.fileHandleForReading.readDataToEndOfFile() }
-        if group.wait(timeout: .now() + deadline) == .timedOut {
+        if group.wait(timeout: .now() + deadline * TestTimeScale.factor) == .timedOut {
             process.terminate()
             throw Timeout(command: "\(name) \(arguments.joined(separator: " "))")
         }

@@ -29,8 +29,9 @@ struct PermissionTests {
                 // The test itself is root with every capability, so it can check that no byte was lost.
                 #expect(FileSystem.read(spool.donePath(name))?.starts(with: Array(text.utf8)) == true)
             }
-            #expect(spoold.logLines.contains { $0.contains("secret.call") && $0.contains("mode") && $0.contains("own") },
-                    "\(spoold.tail)")
+            try await spoold.waitForLogLine("naming secret.call's mode and owner") {
+                $0.contains("secret.call") && $0.contains("mode") && $0.contains("own")
+            }
         }
     }
 
@@ -64,7 +65,7 @@ struct PermissionTests {
             try await spool.waitForRemoval("foreign.call", by: spoold, timeout: .seconds(30))
             let dials = Self.dialLines(spoold, "foreign.call")
             #expect(dials.count == 2, "dial log lines:\n\(dials.joined(separator: "\n"))")
-            #expect(spoold.logLines.contains { $0.contains("foreign.call") && $0.contains("chown") }, "\(spoold.tail)")
+            try await spoold.waitForLogLine("telling to chown foreign.call") { $0.contains("foreign.call") && $0.contains("chown") }
             #expect(spool.doneNames().contains { $0.hasPrefix("foreign.call") }, "outgoing_done: \(spool.doneNames())")
         }
     }

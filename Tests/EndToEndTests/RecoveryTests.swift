@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Contract §1 (a file half-processed by Asterisk is finished by spoold with the same records) and §2.2
@@ -7,7 +8,7 @@ import Testing
 struct RecoveryTests {
     static func longCall(maxRetries: Int) -> String {
         callFile([
-            "Channel": "Sim/answer/0/4000", "MaxRetries": "\(maxRetries)", "RetryTime": "1",
+            "Channel": "Sim/answer/0/\(callLengthForTheTestToAct(milliseconds: 4000))", "MaxRetries": "\(maxRetries)", "RetryTime": "1",
             "Application": "Playback", "Data": "x", "Archive": "yes",
         ])
     }

@@ -1,10 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Contract §1 (the due time is the mtime; a future mtime waits) and §2.4 (a file replaced or touched while
 /// it waits is rescheduled by its new mtime; a deleted file is forgotten).
 @Suite("Scheduling by mtime")
 struct SchedulingTests {
+    /// Seconds between writing a file due later and that due time, for the test to start spoold and act
+    /// on the waiting file first. A deadline for the set-up, so slow (sanitized) builds get more.
+    static let setUpMargin = 10 * TestTimeScale.factor
+
     static func answered(data: String = "x") -> String {
         callFile(["Channel": "Sim/answer", "RetryTime": "1", "Application": "Playback", "Data": data, "Archive": "yes"])
     }
@@ -55,11 +60,13 @@ struct SchedulingTests {
     @Test("A waiting file touched to an earlier time runs then")
     func touchedEarlierRunsEarlier() async throws {
         let spool = try TemporarySpool()
-        try spool.submit("early.call", Self.answered(), due: FileSystem.now() + 120)
+        let oldDue = FileSystem.now() + 12 * Self.setUpMargin
+        try spool.submit("early.call", Self.answered(), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
             try FileSystem.setMtime(spool.outgoingPath("early.call"), to: FileSystem.now() - 1)
             let file = try await spool.waitForArchive("early.call", by: spoold, timeout: .seconds(20))
             #expect(file.status == "Completed")
+            #expect(try #require(Self.firstReadTime(file)) < Int(oldDue), "it ran at its old time, not earlier")
         }
     }
 
@@ -67,7 +74,7 @@ struct SchedulingTests {
     func touchedLaterWaits() async throws {
         let spool = try TemporarySpool()
         // Margins leave a loaded CI machine time to start spoold before the old due time passes.
-        let oldDue = FileSystem.now() + 10
+        let oldDue = FileSystem.now() + Self.setUpMargin
         try spool.submit("late.call", Self.answered(), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
             let newDue = oldDue + 3
@@ -80,7 +87,7 @@ struct SchedulingTests {
     @Test("A waiting file replaced by rename runs once, at the new file's time, with the new contents")
     func replacedByRename() async throws {
         let spool = try TemporarySpool()
-        let oldDue = FileSystem.now() + 10
+        let oldDue = FileSystem.now() + Self.setUpMargin
         try spool.submit("swap.call", Self.answered(data: "first"), due: oldDue)
         try await withSpoold(spool: spool) { spoold in
             let newDue = oldDue + 3
@@ -96,7 +103,7 @@ struct SchedulingTests {
     @Test("A deleted waiting file is forgotten: its old schedule never fires a new file of the same name")
     func deletedIsForgotten() async throws {
         let spool = try TemporarySpool()
-        let oldDue = FileSystem.now() + 10
+        let oldDue = FileSystem.now() + Self.setUpMargin
         try spool.submit("reuse.call", Self.answered(data: "old"), due: oldDue)
         try spool.submit("gone.call", Self.answered(data: "gone"), due: oldDue)
         try await withSpoold(spool: spool) { spoold in

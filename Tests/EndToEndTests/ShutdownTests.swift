@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +12,17 @@ struct ShutdownTests {
     @Test("A ringing call finishes Completed after SIGTERM; a file due after the signal is not started; exit 0")
     func drainsCallInFlight() async throws {
         let spool = try TemporarySpool()
-        // A 12 s call and a grace well beyond it: on a loaded machine the test may notice the call late,
+        // A 12 s call and a grace well beyond it (plain build; SPOOLD_TEST_TIME_SCALE times that on a slow
+        // one): on a loaded machine the test may notice the call late,
         // and the SIGTERM must still find it in flight. The dialling line stays in the log (a file's
         // StartRetry is only there while the call lasts, which a starved poll can miss).
-        let ringing = callFile(["Channel": "Sim/answer/2000/10000", "Application": "Playback", "Data": "x", "Archive": "yes"])
+        let channel = "Sim/answer/2000/\(callLengthForTheTestToAct(milliseconds: 10000))"
+        let ringing = callFile(["Channel": channel, "Application": "Playback", "Data": "x", "Archive": "yes"])
         let late = callFile(["Channel": "Sim/answer", "Application": "Playback", "Data": "x", "Archive": "yes"])
-        let spoold = try await SpooldProcess.started(spool: spool, arguments: ["--shutdown-grace", "60"])
+        let grace = callLengthForTheTestToAct(milliseconds: 60_000) / 1000
+        let spoold = try await SpooldProcess.started(spool: spool, arguments: ["--shutdown-grace", "\(grace)"])
         try spool.submit("ringing.call", ringing)
-        try await spoold.waitForLog("[ringing.call] attempt 1 of 1 on Sim/answer/2000/10000: dialling")
+        try await spoold.waitForLog("[ringing.call] attempt 1 of 1 on \(channel): dialling")
         spoold.signal(SIGTERM)
         // From this line on the engine's loop has ended: nothing new may start.
         try await spoold.waitForLog("stopping: waiting up to")

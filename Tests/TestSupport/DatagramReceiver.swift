@@ -60,7 +60,7 @@ public final class DatagramReceiver: @unchecked Sendable {
         _ what: String, timeout: Duration = .seconds(30), where matches: (String) -> Bool
     ) async throws -> String {
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        let deadline = clock.now.advanced(by: timeout.scaledDeadline)
         while true {
             while let datagram = try readOne() {
                 received.append(datagram)

@@ -1,5 +1,6 @@
 import AMITestServer
 import Foundation
+import TestSupport
 import Testing
 
 /// The in-process test AMI server on an ephemeral loopback port, and the `spoold run --backend ami` flags
@@ -77,7 +78,7 @@ enum SpooldBuild {
         process.standardOutput = handle
         process.standardError = handle
         guard (try? process.run()) != nil else { return true }
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(10 * TestTimeScale.factor)
         func said(_ text: String) -> Bool { ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(text) }
         while process.isRunning && !said("spoold ready") && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }

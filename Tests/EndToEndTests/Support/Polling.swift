@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A wait on something outside the test process (a spoold child, the file system) ran out of time.
 struct TimedOut: Error, CustomStringConvertible {
@@ -12,7 +13,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` until it holds. This waits for another process to act; it is not a sleep that
-/// orders work inside this process.
+/// orders work inside this process. `timeout` is stretched by `SPOOLD_TEST_TIME_SCALE` (slow builds).
 func waitUntil(
     _ what: String,
     timeout: Duration = .seconds(20),
@@ -21,6 +22,7 @@ func waitUntil(
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
+    let timeout = timeout.scaledDeadline
     let deadline = clock.now.advanced(by: timeout)
     while true {
         if try condition() { return }
@@ -31,7 +33,7 @@ func waitUntil(
 
 /// Polls for `duration` and returns false as soon as `condition` stops holding: "this does not happen for a
 /// while". Samples are only taken inside the window, so a test starved of CPU misses samples rather than
-/// checking after the window has closed.
+/// checking after the window has closed. The window is what the test asserts, so it is never scaled.
 func holdsThroughout(
     _ duration: Duration,
     every interval: Duration = .milliseconds(50),
@@ -54,6 +56,7 @@ func waitUntilAsync(
     _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
+    let timeout = timeout.scaledDeadline
     let deadline = clock.now.advanced(by: timeout)
     while true {
         if try await condition() { return }

@@ -86,6 +86,12 @@ final class SpooldProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits for a log line that `matches`. Lines go out from spoold's writer thread, so the line about a
+    /// file can land after the file's archive is already visible: read the log only through a wait.
+    func waitForLogLine(_ what: String, timeout: Duration = .seconds(20), where matches: (Substring) -> Bool) async throws {
+        try await waitUntil("a spoold log line \(what)", timeout: timeout) { self.logLines.contains(where: matches) }
+    }
+
     /// Polls a condition on the spool; on timeout the error carries spoold's last log lines.
     func waitUntil(
         _ what: String, timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(20),
