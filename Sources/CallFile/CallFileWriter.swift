@@ -102,6 +102,10 @@ public enum CallFileWriter {
         for record in file.records {
             out.bytes += record.bytes
         }
+        // The finish mark only means something after a record (that is how it is read back).
+        if let status = file.finishedStatus, !file.records.isEmpty {
+            out.bytes += status.line(afterFileEndingWith: out.bytes.last)
+        }
         return out.bytes
     }
 

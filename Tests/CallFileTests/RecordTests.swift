@@ -77,6 +77,14 @@ import Testing
         #expect(result.diagnostics.isEmpty, "spoold's and Asterisk's own mark is not an unknown key")
     }
 
+    @Test("The writer keeps the finish mark: a finished file reads back finished")
+    func finishMarkRoundTrips() throws {
+        let parsed = parse("Channel: Local/s@x\nApplication: Wait\n\nStartRetry: 9 1 (5)\nStatus: Expired\n").file
+        let written = try CallFileWriter.bytes(for: parsed)
+        #expect(String(decoding: written, as: UTF8.self).hasSuffix("StartRetry: 9 1 (5)\nStatus: Expired\n"))
+        #expect(parse(bytes: written).file.finishedStatus == .expired)
+    }
+
     @Test("A Status line before any record, with an unknown value, or followed by a record marks nothing")
     func statusElsewhereMarksNothing() {
         let before = parse("Status: Completed\nStartRetry: 9 1 (5)\n")
