@@ -61,20 +61,7 @@ final class Archiver: Sendable {
     /// Step 1: appends the Status line to `outgoing/<name>`. Returns the file marked, or nil when the line
     /// could not be written (then nothing was: a short write is taken back out).
     func markFinished(_ name: String, status: CallStatus) -> FileID? {
-        let fd = outgoing.openForAppend(name)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        var last: UInt8 = 0
-        let hasLast = st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1
-        let line = status.line(afterFileEndingWith: hasLast ? last : nil)
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count else {
-            if written > 0 { _ = ftruncate(fd, st.st_size) }
-            return nil
-        }
-        return FileID(st)
+        appendStatus(status, to: name, in: outgoing)
     }
 
     /// Step 2 for a file `markFinished` marked: returns its name in `outgoing_done/`, or nil when
@@ -112,13 +99,24 @@ final class Archiver: Sendable {
         try outgoing.unlink(name)
     }
 
-    private func appendStatus(_ status: CallStatus, to staging: String, in done: SpoolDirectory) -> Bool {
-        let fd = done.openForAppend(staging)
-        guard fd >= 0 else { return false }
+    /// The Status line, on a line of its own, at the end of the regular file `name` in `directory`: for step
+    /// 1, and for archives an earlier layout staged. Returns the file written, or nil when the line could not
+    /// be written (then nothing was: a short write is taken back out).
+    private func appendStatus(_ status: CallStatus, to name: String, in directory: SpoolDirectory) -> FileID? {
+        let fd = directory.openForAppend(name)
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
-        let line = status.line(afterFileEndingWith: done.lastByte(fd: fd))
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        var last: UInt8 = 0
+        let hasLast = st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1
+        let line = status.line(afterFileEndingWith: hasLast ? last : nil)
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        return written == line.count
+        guard written == line.count else {
+            if written > 0 { _ = ftruncate(fd, st.st_size) }
+            return nil
+        }
+        return FileID(st)
     }
 
     /// Renames `source` in `directory` to `name` in `done`, first moving an existing `name` to the first
@@ -171,7 +169,7 @@ final class Archiver: Sendable {
                 guard let status = CallStatus(rawValue: tag) else { continue }
                 let line = Array("Status: \(status.rawValue)\n".utf8)
                 let ending = done.tail(staging, count: line.count)
-                if ending != line, !appendStatus(status, to: staging, in: done) {
+                if ending != line, appendStatus(status, to: staging, in: done) == nil {
                     results.append((staging, try place(staging, from: done, as: "\(name).failed", in: done), nil))
                     continue
                 }

@@ -262,15 +262,6 @@ public final class SpoolDirectory: Sendable {
         return futimens(fd, &times) == 0
     }
 
-    /// The last byte of a regular file, nil when it is empty.
-    func lastByte(fd: Int32) -> UInt8? {
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
-        var byte: UInt8 = 0
-        guard pread(fd, &byte, 1, off_t(st.st_size - 1)) == 1 else { return nil }
-        return byte
-    }
-
     /// The last `count` bytes of a file (fewer if it is shorter).
     func tail(_ name: String, count: Int) -> [UInt8]? {
         let fd = openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
