@@ -35,35 +35,3 @@ public struct AttemptReport: Sendable, Equatable {
         self.result = result
     }
 }
-
-extension SpoolEngine {
-    /// Reports an attempt that reached the PBX; one that never did (`notPlaced`) is not an attempt.
-    func reportEnd(of attempt: Attempt, _ name: String, outcome: Outcome, now: SpoolInstant) {
-        guard events != nil else { return }
-        let result: AttemptReport.Result
-        switch outcome {
-        case .completed: result = .answered
-        case .failed(let reason, let text): result = .failed(reason: reason, text: text)
-        case .rejected(let message): result = .rejected(message)
-        case .notPlaced: return
-        }
-        emit(.attemptEnded(AttemptReport(
-            file: name, attempt: attempt.number, channelId: attempt.channelId,
-            channel: attempt.file.channel?.description ?? "", started: attempt.started, ended: now, result: result)))
-    }
-
-    /// An attempt a stop or crash cut short, counted with AbortRetry at this start.
-    func reportAborted(_ name: String, file: CallFile, start: RetryRecord, number: Int, now: SpoolInstant) {
-        emit(.attemptEnded(AttemptReport(
-            file: name, attempt: number,
-            channelId: ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number),
-            channel: file.channel?.description ?? "", started: Self.startTime(of: start, file), ended: now,
-            result: .aborted)))
-    }
-
-    /// StartRetry's epoch is the start time plus RetryTime (Asterisk's format), so the start is recovered
-    /// to the second from the record alone.
-    static func startTime(of start: RetryRecord, _ file: CallFile) -> SpoolInstant {
-        SpoolInstant(seconds: start.epoch - Int64(file.retryTime))
-    }
-}

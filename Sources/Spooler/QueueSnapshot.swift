@@ -20,16 +20,6 @@ public struct QueueSnapshot: Sendable, Equatable {
     }
 }
 
-extension SpoolEngine {
-    /// O(files scheduled): meant for sampling about once a second, never per file.
-    public func queueSnapshot() -> QueueSnapshot {
-        let census = scheduler.census(now: clock.now())
-        // Files parked behind a full trunk left the schedule but are due all the same.
-        return QueueSnapshot(due: census.due + trunks.parkedCount, scheduled: census.later, nextDue: census.nextLater,
-                             inFlight: attempts.count, backendReady: backend.isReady)
-    }
-}
-
 extension Scheduler {
     /// Splits the scheduled files into due by `now` and later, with the earliest later due time.
     public func census(now: SpoolInstant) -> (due: Int, later: Int, nextLater: SpoolInstant?) {

@@ -78,9 +78,10 @@ public final class SimulatedPBX: CallBackend {
             finish(plan, id: id, channel: request.channel, report)
             return nil
         }
+        // The call starts now, not when its task first runs: a test's clock may move meanwhile.
         let clock = self.clock
+        let start = clock.now()
         return Task {
-            let start = clock.now()
             do {
                 try await clock.sleep(until: start.adding(plan.ring))
                 if plan.answers {

@@ -32,6 +32,11 @@ public struct FileID: Hashable, Sendable {
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
     }
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
 }
 
 public struct EntryInfo: Equatable, Sendable {
@@ -42,6 +47,10 @@ public struct EntryInfo: Equatable, Sendable {
     public var mode: UInt32
     /// Which file this is (device and inode): a path that names another file was replaced.
     public var fileID: FileID
+
+    init(kind: EntryKind, mtime: SpoolInstant, size: Int64, uid: UInt32, mode: UInt32, fileID: FileID) {
+        (self.kind, self.mtime, self.size, self.uid, self.mode, self.fileID) = (kind, mtime, size, uid, mode, fileID)
+    }
 
     init(_ st: stat) {
         fileID = FileID(st)
@@ -347,3 +356,6 @@ public final class SpoolDirectory: Sendable {
         openat(fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     }
 }
+
+/// spoold's uid, for log lines about files it cannot read or write.
+func currentUID() -> UInt32 { getuid() }

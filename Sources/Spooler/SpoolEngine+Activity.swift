@@ -14,8 +14,17 @@ public struct EngineActivity: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(scheduled) scheduled, \(inFlight) in flight" }
 }
 
-extension SpoolEngine {
-    public func activity() -> EngineActivity {
-        EngineActivity(scheduled: scheduler.count, inFlight: attempts.count)
+/// The limits that can change while spoold runs (a configuration reload).
+public struct EngineLimits: Sendable, Equatable {
+    /// 0 = no limit.
+    public var maxConcurrent: Int
+    /// 0 = no limit.
+    public var maxCallsPerSecond: Double
+    public var trunks: [TrunkLimits.Rule]
+
+    public init(maxConcurrent: Int, maxCallsPerSecond: Double, trunks: [TrunkLimits.Rule]) {
+        self.maxConcurrent = maxConcurrent
+        self.maxCallsPerSecond = maxCallsPerSecond
+        self.trunks = trunks
     }
 }

@@ -2,12 +2,11 @@ import Logging
 import ServiceLifecycle
 import SpoolWatcher
 
-/// `spoold run` as a service: the watcher feeds the engine; a graceful shutdown (SIGTERM/SIGINT) cancels
-/// the engine, which stops starting attempts and lets the calls in flight end.
+/// `spoold run` as a service: the watcher feeds the engine's inbox; a graceful shutdown (SIGTERM/SIGINT)
+/// cancels the engine, which stops starting attempts and lets the calls in flight end.
 public struct SpoolService: Service, CustomStringConvertible {
     public let engine: SpoolEngine
     private let watcher: SpoolWatcher
-    private let feed: AsyncStream<[SpoolChange]>.Continuation
     private let events: AsyncStream<[EngineEvent]>.Continuation?
 
     /// `events`, when given, receives what happens to each file and is finished when the engine stops.
@@ -18,29 +17,23 @@ public struct SpoolService: Service, CustomStringConvertible {
         logger: Logger,
         events: AsyncStream<[EngineEvent]>.Continuation? = nil
     ) throws(SystemError) {
-        let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
         // The engine creates outgoing/ first, so the watcher always finds it.
-        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, changes: changes,
-                                 events: events)
+        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, events: events)
         watcher = SpoolWatcher(directory: configuration.outgoingPath, mode: watchMode, logger: logger)
-        self.feed = feed
         self.events = events
     }
 
     public var description: String { "SpoolService(\(engine.configuration.outgoingPath))" }
 
     public func run() async throws {
-        let watcher = self.watcher
-        let feed = self.feed
+        let (watcher, engine) = (self.watcher, self.engine)
         let watching = Task {
-            for await batch in watcher { feed.yield(batch) }
-            feed.finish()
+            for await batch in watcher { engine.apply(batch) }
         }
         defer {
             watching.cancel()
             events?.finish()
         }
-        let engine = self.engine
         await cancelWhenGracefulShutdown {
             await engine.run()
         }

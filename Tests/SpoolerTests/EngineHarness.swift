@@ -23,7 +23,6 @@ final class EngineHarness {
     /// Events of a batch already taken from `events`, not yet looked at.
     private var unread: [EngineEvent] = []
     private let eventInput: AsyncStream<[EngineEvent]>.Continuation
-    private let feed: AsyncStream<[SpoolChange]>.Continuation
     private var running: Task<Void, Never>?
 
     var outgoing: String { root + "/outgoing" }
@@ -49,14 +48,12 @@ final class EngineHarness {
         var configuration = EngineConfiguration(spoolDirectory: root, maxConcurrent: 0, maxCallsPerSecond: 0,
                                                 pid: Self.pid, shutdownGrace: .zero)
         configure(&configuration)
-        let (changes, feed) = AsyncStream.makeStream(of: [SpoolChange].self)
         let (events, eventInput) = AsyncStream.makeStream(of: [EngineEvent].self)
-        self.feed = feed
         self.events = events.makeAsyncIterator()
         self.eventInput = eventInput
         let capture = log
         engine = try SpoolEngine(configuration: configuration, backend: backend ?? pbx, clock: clock,
-                                 logger: Logger(label: "test") { _ in capture }, changes: changes, events: eventInput)
+                                 logger: Logger(label: "test") { _ in capture }, events: eventInput)
     }
 
     /// Starts the engine and waits for its ready event.
@@ -87,7 +84,7 @@ final class EngineHarness {
         if announce { changed(.appeared(name)) }
     }
 
-    func changed(_ change: SpoolChange) { feed.yield([change]) }
+    func changed(_ change: SpoolChange) { engine.apply([change]) }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -168,16 +165,9 @@ final class EngineHarness {
         return attempt
     }
 
-    /// Lets the engine go to sleep on the clock (it has nothing due), then moves the clock.
-    func advance(by duration: Duration, sleepers: Int = 1) async {
-        await waitForSleepers(clock, sleepers)
-        clock.advance(by: duration)
-    }
-
-    func advance(to instant: SpoolInstant, sleepers: Int = 1) async {
-        await waitForSleepers(clock, sleepers)
-        clock.advance(to: instant)
-    }
+    /// Moves the clock. The engine computes every wake-up from the clock when it goes to sleep, so a move
+    /// made before it sleeps is seen then: no need to wait for it to be asleep.
+    func advance(by duration: Duration) { clock.advance(by: duration) }
 }
 
 /// Keeps every log line so tests can check what an administrator would read.
@@ -203,9 +193,4 @@ final class LogCapture: LogHandler, @unchecked Sendable {
     func contains(_ fragments: String...) -> Bool {
         lines.contains { line in fragments.allSatisfy { line.contains($0) } }
     }
-}
-
-/// `Name: value` lines, in order, with a trailing newline.
-func callText(_ pairs: KeyValuePairs<String, String>) -> String {
-    pairs.map { "\($0.key): \($0.value)\n" }.joined()
 }

@@ -1,0 +1,414 @@
+import CallFile
+
+/// Due files, the limits, attempts and their outcomes, and the recovery of attempts a crash left in flight.
+extension SpoolStateMachine {
+    /// One look for work: the next due file (within the limits), else the sweep's batch, else the time to
+    /// sleep until. The shell ticks again after each file until it is told to wait.
+    mutating func tick(_ gate: Gate, now: SpoolInstant) -> [Action] {
+        if stopDeadline != nil { return drain(now: now) }
+        var actions: [Action] = []
+        if turnFiles < Self.filesPerTurn {
+            if !gate.ready {
+                if !waitingForBackend, let due = scheduler.nextDue(), due <= now {
+                    waitingForBackend = true
+                    actions.append(.log(.warning, "[\(scheduler.firstDue() ?? "?")] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted"))
+                }
+            } else {
+                if waitingForBackend {
+                    waitingForBackend = false
+                    actions.append(.log(.notice, "the backend is ready again; placing the calls that are due"))
+                }
+                if limiter.canStart(now: now), let allowed = gate.allowedAt, allowed <= now, let name = takeDue(now: now) {
+                    turnFiles += 1
+                    return actions + takeUp(name)
+                }
+            }
+        }
+        if !turnSwept, !sweep.isEmpty {
+            turnSwept = true
+            let reads = continueSweep()
+            if !reads.isEmpty { return actions + reads }
+        }
+        // The turn is over. A full turn comes back at once, after the news that came meanwhile.
+        defer { (turnFiles, turnSwept) = (0, false) }
+        return actions + [.wait(until: turnFiles == Self.filesPerTurn ? now : wake(gate, now: now))]
+    }
+
+    mutating func wake(_ gate: Gate, now: SpoolInstant) -> SpoolInstant? {
+        var scheduled: SpoolInstant?
+        if let due = scheduler.nextDue() {
+            if due > now {
+                scheduled = sweep.isEmpty ? due : now
+            } else if !gate.ready {
+                scheduled = settings.backendWakesEngine ? nil : now.adding(settings.backendRetryDelay)
+            } else if limiter.hasFreeSlot, let allowed = gate.allowedAt {
+                scheduled = max(limiter.nextAllowed(now: now), allowed)
+            }
+        } else if !sweep.isEmpty {
+            scheduled = now
+        }
+        // A call that ends is news, so a trunk waiting for a free slot needs no wake-up time.
+        var parked: SpoolInstant?
+        if trunks.hasParked {
+            if !gate.ready {
+                parked = now.adding(settings.backendRetryDelay)
+            } else if limiter.hasFreeSlot, let release = trunks.nextRelease(now: now) {
+                parked = max(release, limiter.nextAllowed(now: now))
+            }
+        }
+        guard let scheduled else { return parked }
+        return parked.map { min($0, scheduled) } ?? scheduled
+    }
+
+    /// The earliest due of the scheduled files and of the files parked behind a trunk that has room again.
+    mutating func takeDue(now: SpoolInstant) -> String? {
+        let scheduledDue = scheduler.nextDue().flatMap { $0 <= now ? $0 : nil }
+        if trunks.hasParked {
+            let files = self.files
+            // A parked entry is stale once the file was dealt with another way.
+            if let parked = trunks.takeReleasable(now: now, dueBy: scheduledDue, isStale: { files[$0]?.state != .parked }) {
+                return parked.name
+            }
+        }
+        return scheduledDue == nil ? nil : scheduler.popDue(now: now)
+    }
+
+    /// A due file: a finish step to retry looks at the file again; any other file is read.
+    mutating func takeUp(_ name: String) -> [Action] {
+        if case .finishRetry? = state(of: name) { return [.stat(name)] }
+        set(name, .due)
+        // Opened at once, without an lstat first: O_NOFOLLOW refuses a symlink, fstat tells the rest, and the
+        // StartRetry record goes through the same descriptor.
+        return [.read(name, forAppend: true)]
+    }
+
+    mutating func fileRead(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
+        switch state(of: name) {
+        case .due?: return process(name, result, now: now)
+        case .keeping(let due, let summary)?: return strip(name, result, due: due, summary: summary)
+        case .scheduled?: return swept(name, result, now: now)
+        default: return []
+        }
+    }
+
+    mutating func process(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
+        let bytes: [UInt8], info: EntryInfo
+        switch result {
+        case .read(let read, let readInfo): (bytes, info) = (read, readInfo)
+        case .gone: return forget(name)
+        case .symlink: return [.archiveSymlink(name)]
+        case .notRegular: return note(name)
+        case .tooLarge(let size):
+            return [.log(.error, "[\(name)] refused: \(size) bytes is too large for a call file (limit \(settings.maxFileSize) bytes)")]
+                + finish(name, .aside("too large"), info: nil, now: now)
+        case .unreadable(let failure):
+            let owner = failure.infoAfter.map { ", \($0.ownership)" } ?? ""
+            return [.log(.error, "[\(name)] cannot read the call file: \(failure)\(owner); \(ownership). Moving it aside instead of deleting it")]
+                + finish(name, .aside("unreadable"), info: nil, now: now)
+        }
+        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
+        let memos = files[name]?.memos ?? Memos()
+        if info.mtime > now, memos.stuckMtime != info.mtime, parsed.file.finishedStatus == nil {
+            schedule(name, at: info.mtime)  // touched to a later time while it waited (contract §2.4)
+            return []
+        }
+        if let rejection = parsed.rejection {
+            return [.log(.error, "[\(name)] refused: \(rejection.detail); a CR or NUL in a value could smuggle headers onto the AMI wire")]
+                + finish(name, .aside(rejection.reason), info: nil, now: now)
+        }
+        let file = parsed.file
+        if let status = file.finishedStatus { return archiveMarked(name, status: status, file: info.fileID, now: now) }
+        if let invalid = parsed.invalidReason {
+            let actions: [Action] = [.log(.error, "[\(name)] invalid call file: \(invalid); not dialled")]
+            if !file.alwaysDelete, info.mtime > now {
+                schedule(name, at: info.mtime)
+                return actions + [.log(.notice, "[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)"),
+                                  .emit(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(invalid))"))]
+            }
+            return actions + finish(name, Finish(status: .failed, summary: "Failed (invalid: \(invalid))", rule: FinishRule(file)), info: info, now: now)
+        }
+        let finished = max(file.finishedAttempts, memos.rememberedAttempts)
+        if let start = file.inFlightStart, start.number > memos.rememberedAttempts {
+            return recover(name, file: file, start: start)
+        }
+        if finished > file.maxRetries {
+            return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
+                + finish(name, Finish(status: .expired, summary: "Expired after \(finished) attempts", rule: FinishRule(file)), info: info, now: now)
+        }
+        if let channel = file.channel?.description,
+           let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
+            set(name, .parked)
+            return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+        }
+        let retry = file.retryTime
+        let startEpoch = now.seconds + Int64(retry)
+        nextToken += 1
+        let attempt = Attempt(file: file, number: finished + 1,
+                              channelId: ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: finished + 1),
+                              lengthBefore: 0, mtimeBefore: info.mtime, ownMtime: now.adding(seconds: 2 * retry),
+                              fileID: info.fileID, started: now, token: nextToken)
+        set(name, .starting(attempt))
+        let record = RetryRecord(kind: .start, pid: settings.pid, number: attempt.number, epoch: startEpoch, line: nil)
+        return [.appendRecord(name, record.bytes, atime: now.adding(seconds: retry), mtime: attempt.ownMtime, statAfter: false)]
+    }
+
+    mutating func recordWritten(_ name: String, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
+        switch state(of: name) {
+        case .starting(let attempt)?: return started(name, attempt, result, now: now)
+        case .ending(let attempt, .failed(let reason, let text), let ended)?:
+            return endRecorded(name, attempt, reason: reason, text: text, ended: ended, result)
+        case .checking(let recovery)?: return abortRecorded(name, recovery, result, now: now)
+        default: return []
+        }
+    }
+
+    /// The StartRetry record is in the file (or not): only then is the call placed.
+    mutating func started(_ name: String, _ attempt: Attempt, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
+        let appended: Appended
+        switch result {
+        case .success(let done): appended = done
+        case .failure(let failure):
+            if failure.code == Errno.noEntry { return forget(name) }
+            if [Errno.access, Errno.permission, Errno.readOnly].contains(failure.code) {
+                let refusals = files[name]!.memos.refusedRecordWrites + 1
+                files[name]!.memos.refusedRecordWrites = refusals
+                if refusals >= Self.recordWriteRefusalLimit {
+                    files[name]!.memos.refusedRecordWrites = 0
+                    let owner = failure.infoAfter?.ownership ?? "owner unknown"
+                    return [.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")]
+                        + finish(name, .aside("retry records cannot be written"), info: nil, now: now)
+                }
+            }
+            return stepFailed(name, step: "write the StartRetry record", failure, now: now)
+        }
+        files[name]!.memos.refusedRecordWrites = 0
+        var actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
+        guard let request = CallRequest(file: attempt.file, attempt: attempt.number, channelId: attempt.channelId) else {
+            files[name] = nil
+            return actions
+        }
+        var attempt = attempt
+        attempt.lengthBefore = appended.lengthBefore
+        attempt.fileID = appended.fileID
+        limiter.start(now: now)
+        trunks.start(name, channel: request.channel, now: now)
+        set(name, .dialling(attempt))
+        inFlight += 1
+        actions.append(.debug(.dialling(name: name, attempt: "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(request.channel)", channelId: attempt.channelId)))
+        actions.append(.emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)))
+        actions.append(.emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))))
+        actions.append(.place(name, request, token: attempt.token))
+        return actions
+    }
+
+    mutating func noteStuckTimes(_ name: String, _ failure: StepFailure, info: EntryInfo?, mtime: SpoolInstant) -> [Action] {
+        let first = files[name]?.memos.stuckMtime == nil
+        files[name]?.memos.stuckMtime = info?.mtime ?? mtime
+        guard first else { return [] }
+        return [.log(.warning, "[\(name)] cannot set the file's times (\(failure); \(info?.ownership ?? "owner unknown")); \(ownership) and keeps the retry count in memory. Fix: make the spoold user own call files (chown, or create them as that user)")]
+    }
+
+    mutating func stepFailed(_ name: String, step: String, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
+        let retryAt = now.adding(settings.stepRetryDelay)
+        let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
+        schedule(name, at: retryAt)
+        return [.log(.error, "[\(name)] cannot \(step): \(failure)\(owner); no call placed, trying again at \(retryAt.timeOfDay)"),
+                .emit(.stepFailed(file: name, step: step))]
+    }
+
+    // MARK: - A call in flight
+
+    /// The backend's news about a call, in order: answers are noted, an ended attempt goes on to its records.
+    /// An adopted call's report says `answered` too (only if it was), so a call adopted while ringing that
+    /// then ends unanswered is a failed attempt, never Completed.
+    mutating func callStage(_ name: String, token: UInt64, _ stage: CallStage?, now: SpoolInstant) -> [Action] {
+        guard case .dialling(var attempt)? = state(of: name), attempt.token == token else { return [] }
+        let outcome: Outcome
+        switch stage {
+        case nil: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
+        case .placed?: return []
+        case .answered?:
+            attempt.answered = true
+            guard settings.finishAtAnswer else {
+                set(name, .dialling(attempt))
+                return []
+            }
+            outcome = .completed
+        case .hungUp?: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "hung up before answer")
+        case .failed(let reason, let text)?: outcome = .failed(reason: reason, text: text)
+        case .rejected(let message)?: outcome = .rejected(message)
+        case .notPlaced(let message)?: outcome = .notPlaced(message)
+        }
+        limiter.finish()
+        trunks.finish(name)
+        inFlight -= 1
+        set(name, .ending(attempt, outcome, ended: now))
+        var actions: [Action] = []
+        if settings.emitsEvents, let result = Self.reportResult(outcome) {
+            actions.append(.emit(.attemptEnded(AttemptReport(file: name, attempt: attempt.number, channelId: attempt.channelId,
+                                                             channel: attempt.file.channel?.description ?? "", started: attempt.started,
+                                                             ended: now, result: result))))
+        }
+        return actions + [.stat(name)]  // the name may name another file by now
+    }
+
+    static func reportResult(_ outcome: Outcome) -> AttemptReport.Result? {
+        switch outcome {
+        case .completed: .answered
+        case .failed(let reason, let text): .failed(reason: reason, text: text)
+        case .rejected(let message): .rejected(message)
+        case .notPlaced: nil  // never reached the PBX: not an attempt
+        }
+    }
+
+    mutating func attemptOver(_ name: String, _ attempt: Attempt, _ outcome: Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
+        let file = attempt.file
+        let of = "attempt \(attempt.number) of \(file.maxRetries + 1) on \(file.channel?.description ?? "?")"
+        if let info, let dialled = attempt.fileID, info.fileID != dialled {
+            // Replaced by rename while the call was in flight: the result goes into no file, the new file
+            // is a new call due at its own mtime (nothing is lost).
+            let result: String
+            switch outcome {
+            case .completed: result = "answered"
+            case .failed(let reason, let text): result = "failed, reason \(reason) (\(text))"
+            case .rejected(let message): result = "refused by the PBX: \(message)"
+            case .notPlaced(let message): result = "not placed (\(message))"
+            }
+            files[name]!.memos = Memos(warnedSkipped: files[name]!.memos.warnedSkipped)
+            set(name, .due)
+            return [.log(.warning, "[\(name)] \(of): \(result); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
+                    .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
+        }
+        let rule = FinishRule(file)
+        switch outcome {
+        case .completed:
+            return [.log(.notice, "[\(name)] \(of): answered\(settings.finishAtAnswer ? "" : " and hung up")")]
+                + finish(name, Finish(status: .completed, summary: "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", rule: rule,
+                                      ownMtime: attempt.ownMtime), info: info, now: ended)
+        case .rejected(let message):
+            return [.log(.error, "[\(name)] \(of): refused by the PBX: \(message); not retried")]
+                + finish(name, Finish(status: .failed, summary: "Failed (\(message))", rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
+        case .notPlaced(let message):
+            // Never reached the PBX: the StartRetry comes back out, as if the file had not been touched.
+            return [.log(.warning, "[\(name)] \(of): not placed (\(message)); nothing counted, the file waits for the backend"),
+                    .truncate(name, length: attempt.lengthBefore, mtime: attempt.mtimeBefore)]
+        case .failed(let reason, let text):
+            if attempt.number >= file.maxRetries + 1 {
+                return [.log(.notice, "[\(name)] \(of): failed, reason \(reason) (\(text)); no attempts left")]
+                    + finish(name, Finish(status: .expired, summary: "Expired after \(attempt.number) attempts", rule: rule,
+                                          ownMtime: attempt.ownMtime), info: info, now: ended)
+            }
+            let due = ended.adding(seconds: file.retryTime)
+            files[name]!.memos.rememberedAttempts = attempt.number
+            let record = RetryRecord(kind: .end, pid: settings.pid, number: attempt.number, epoch: ended.seconds, line: nil)
+            return [.appendRecord(name, record.bytes, atime: due, mtime: due, statAfter: false)]
+        }
+    }
+
+    mutating func truncated(_ name: String, _ failure: StepFailure?) -> [Action] {
+        guard case .ending(_, _, let ended)? = state(of: name) else { return [] }
+        schedule(name, at: ended.adding(settings.backendRetryDelay))
+        return (failure.map { [.log(.error, "[\(name)] cannot take back the StartRetry record: \($0); the attempt will count as aborted")] } ?? [])
+            + [.emit(.notPlaced(file: name))]
+    }
+
+    mutating func endRecorded(_ name: String, _ attempt: Attempt, reason: Int, text: String, ended: SpoolInstant,
+                              _ result: Result<Appended, StepFailure>) -> [Action] {
+        let of = "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(attempt.file.channel?.description ?? "?")"
+        let cause = "failed, reason \(reason) (\(text))"
+        var actions: [Action] = []
+        switch result {
+        case .success(let appended):
+            if let failure = appended.timesFailure {
+                actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore)
+            }
+        case .failure(let failure) where failure.code == Errno.noEntry:
+            return [.log(.notice, "[\(name)] \(of): \(cause); the file was removed meanwhile, so nothing more is done")] + forget(name)
+        case .failure(let failure):
+            actions = [.log(.error, "[\(name)] cannot write the EndRetry record: \(failure); spoold keeps the count (\(attempt.number) attempts) in memory")]
+        }
+        let due = ended.adding(seconds: attempt.file.retryTime)
+        schedule(name, at: due)
+        return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)"),
+                          .emit(.retryScheduled(file: name, attempt: attempt.number, reason: reason, nextDue: due))]
+    }
+
+    // MARK: - Recovery of an attempt a stop or crash left in flight
+
+    /// The file holds a StartRetry with no end. The pid is not consulted: if the call the record stands for
+    /// is still up, it is followed; otherwise it counts as aborted and the retry rules go on.
+    mutating func recover(_ name: String, file: CallFile, start: RetryRecord) -> [Action] {
+        let channelId = ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number)
+        set(name, .checking(Recovery(file: file, start: start, channelId: channelId)))
+        return [.askChannel(name, channelId: channelId)]
+    }
+
+    mutating func channelChecked(_ name: String, _ exists: Bool?, now: SpoolInstant) -> [Action] {
+        guard case .checking(var recovery)? = state(of: name), recovery.abortDue == nil else { return [] }
+        let (start, file, id) = (recovery.start, recovery.file, recovery.channelId)
+        switch exists {
+        case nil:
+            schedule(name, at: now.adding(settings.backendRetryDelay))
+            return [.log(.warning, "[\(name)] attempt \(start.number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")]
+        case true?:
+            return [.log(.notice, "[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
+                    .stat(name)]
+        case false?:
+            let number = max(file.finishedAttempts, files[name]!.memos.rememberedAttempts) + 1
+            let due = now.adding(seconds: file.retryTime)
+            (recovery.abortNumber, recovery.abortDue) = (number, due)
+            set(name, .checking(recovery))
+            let record = RetryRecord(kind: .abort, pid: settings.pid, number: number, epoch: now.seconds, line: nil)
+            return [.appendRecord(name, record.bytes, atime: due, mtime: due, statAfter: true)]
+        }
+    }
+
+    /// The call is still up: it holds a slot (not a new call) and is followed to its hangup.
+    mutating func adopt(_ name: String, _ recovery: Recovery, info: EntryInfo?, now: SpoolInstant) -> [Action] {
+        let mtime = info?.mtime ?? now
+        nextToken += 1
+        let attempt = Attempt(file: recovery.file, number: recovery.start.number, channelId: recovery.channelId, lengthBefore: 0,
+                              mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID,
+                              started: Self.startTime(of: recovery.start, recovery.file), token: nextToken)
+        limiter.adopt()
+        trunks.adopt(name, channel: recovery.file.channel?.description ?? "")
+        set(name, .dialling(attempt))
+        inFlight += 1
+        return [.emit(.adopted(file: name, channelId: recovery.channelId)),
+                .follow(name, channelId: recovery.channelId, token: attempt.token)]
+    }
+
+    mutating func abortRecorded(_ name: String, _ recovery: Recovery, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
+        guard let due = recovery.abortDue else { return [] }
+        let number = recovery.abortNumber
+        var actions: [Action] = []
+        var info: EntryInfo?
+        switch result {
+        case .success(let appended): info = appended.infoAfter
+        case .failure(let failure):
+            if failure.code == Errno.noEntry { return forget(name) }
+            info = failure.infoAfter
+            actions.append(.log(.error, "[\(name)] cannot write the AbortRetry record: \(failure); spoold keeps the count in memory"))
+        }
+        files[name]!.memos.rememberedAttempts = number
+        let (file, start) = (recovery.file, recovery.start)
+        if settings.emitsEvents {
+            actions.append(.emit(.attemptEnded(AttemptReport(
+                file: name, attempt: number, channelId: recovery.channelId, channel: file.channel?.description ?? "",
+                started: Self.startTime(of: start, file), ended: now, result: .aborted))))
+        }
+        let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
+        if number > file.maxRetries {
+            return actions + [.log(.notice, "\(cut) no attempts left")]
+                + finish(name, Finish(status: .expired, summary: "Expired after \(number) attempts", rule: FinishRule(file)), info: info, now: now)
+        }
+        schedule(name, at: due)
+        return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
+    }
+
+    /// StartRetry's epoch is the start time plus RetryTime (Asterisk's format), so the start is recovered to
+    /// the second from the record alone.
+    static func startTime(of start: RetryRecord, _ file: CallFile) -> SpoolInstant {
+        SpoolInstant(seconds: start.epoch - Int64(file.retryTime))
+    }
+}

@@ -1,0 +1,148 @@
+import CallFile
+
+/// Start-up, the watcher's changes, and scheduling each name by its mtime.
+extension SpoolStateMachine {
+    mutating func started(_ recovered: [(staging: String, final: String, failure: StepFailure?)],
+                          _ listing: Result<[(String, EntryInfo?)], StepFailure>, now: SpoolInstant) -> [Action] {
+        var actions: [Action] = recovered.map { item in
+            item.failure.map { .log(.error, "[\(item.staging)] could not finish an interrupted archive: \($0); it stays in \(settings.donePath)") }
+                ?? .log(.notice, "[\(item.final)] finished an archive interrupted by a stop or crash: outgoing_done/\(item.final)")
+        }
+        var names: [(String, EntryInfo?)] = []
+        switch listing {
+        case .success(let listed): names = listed
+        case .failure(let failure): actions.append(.log(.error, "cannot list \(settings.outgoingPath): \(failure)"))
+        }
+        // A rewrite temporary left by a crash: its original is intact.
+        for (name, _) in names where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
+            actions.append(.removeLeftover(name))
+        }
+        scheduler.reserveCapacity(names.count)
+        files.reserveCapacity(names.count)
+        for (name, info) in names where Self.isCallFileName(name) { actions += noted(name, info, now: now) }
+        sweep = names.compactMap { (scheduler.due(of: $0.0) ?? now) > now ? $0.0 : nil }
+        let (concurrent, rate) = (limiter.maxConcurrent, limiter.maxPerSecond)
+        actions.append(.logReady("spoold ready: \(scheduler.count) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), max \(concurrent > 0 ? String(concurrent) : "unlimited") calls in flight, max \(rate <= 0 ? "unlimited" : Self.number(rate)) calls per second)"))
+        actions.append(.emit(.ready(scheduled: scheduler.count)))
+        return actions
+    }
+
+    static func isCallFileName(_ name: String) -> Bool { !name.hasPrefix(".") && !name.utf8.contains(UInt8(ascii: "/")) }
+
+    mutating func apply(_ change: Change, now: SpoolInstant) -> [Action] {
+        switch change {
+        case .appeared(let name):
+            switch state(of: name) {
+            case .moving(let finish, _, let removed)?:
+                set(name, .moving(finish, reappeared: true, removed: removed))
+                return []
+            case .departed?:
+                files[name] = nil
+                departed -= 1
+            default: break
+            }
+            return note(name)
+        case .changed(let name):
+            return state(of: name) == .departed ? [] : note(name)
+        case .removed(let name):
+            switch state(of: name) {
+            case .departed?:
+                files[name] = nil
+                departed -= 1
+            case .moving(let finish, let reappeared, _)?:
+                set(name, .moving(finish, reappeared: reappeared, removed: true))
+            case .scheduled?: return forget(name)
+            default: break
+            }
+            return []
+        case .rescan(let names, let reason):
+            var actions: [Action] = reason == .directoryRecreated ? [.reopenOutgoing] : []
+            // Removals may have been lost with the events; a listing tells.
+            if departed > 0 {
+                files = files.filter { $0.value.state != .departed }
+                departed = 0
+            }
+            for name in names { actions += note(name) }
+            // The watcher's first listing follows spoold's own by moments: a scheduled name missing from it
+            // is re-checked when it comes due anyway.
+            guard reason != .initial else { return actions }
+            let present = Set(names)
+            for name in scheduler.names where !present.contains(name) && !isBusy(name) {
+                actions += note(name)  // re-stat: a rescan can race with a rename in
+            }
+            return actions
+        }
+    }
+
+    /// Asks for a fresh lstat of a name that is not busy; `noted` schedules it by the answer.
+    func note(_ name: String) -> [Action] {
+        Self.isCallFileName(name) && !isBusy(name) ? [.stat(name)] : []
+    }
+
+    mutating func statted(_ name: String, _ info: EntryInfo?, now: SpoolInstant) -> [Action] {
+        switch state(of: name) {
+        case .ending(let attempt, let outcome, let ended)?: return attemptOver(name, attempt, outcome, info: info, ended: ended)
+        case .checking(let recovery)?: return adopt(name, recovery, info: info, now: now)
+        case .finishRetry(var finish, let marked)?:
+            if marked {
+                guard let info else { return forget(name) }
+                finish.marked = info.fileID
+            }
+            return self.finish(name, finish, info: info, now: now)
+        default: return noted(name, info, now: now)
+        }
+    }
+
+    /// Schedules a name by its lstat: a regular file at its mtime, a symlink at once (to be refused); other
+    /// kinds are skipped with one warning; a gone name is forgotten.
+    mutating func noted(_ name: String, _ info: EntryInfo?, now: SpoolInstant) -> [Action] {
+        guard let info else {
+            switch state(of: name) {
+            case .scheduled?: return forget(name)
+            case .due?: files[name] = nil
+            default: break
+            }
+            return []
+        }
+        switch info.kind {
+        case .regular:
+            if let stuck = files[name]?.memos.stuckMtime, stuck == info.mtime {
+                if state(of: name) == .due { schedule(name, at: info.mtime) }
+                return []
+            }
+            files[name]?.memos.stuckMtime = nil
+            schedule(name, at: info.mtime)
+        case .symlink:
+            schedule(name, at: now)
+        case .other(let kind):
+            scheduler.remove(name)
+            set(name, .skipped)
+            if !files[name]!.memos.warnedSkipped {
+                files[name]!.memos.warnedSkipped = true
+                return [.log(.warning, "[\(name)] skipped: a \(kind) is not a call file; spoold never opens it"),
+                        .emit(.skipped(file: name, kind: kind))]
+            }
+        }
+        return []
+    }
+
+    /// Reads the next batch of the start-up sweep: files finished or left in flight whose mtime lies ahead.
+    mutating func continueSweep() -> [Action] {
+        let batch = sweep.suffix(256)
+        sweep.removeLast(batch.count)
+        return batch.compactMap { state(of: $0) == .scheduled ? .read($0, forAppend: false) : nil }
+    }
+
+    mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
+        guard case .read(let bytes, let info) = result else { return [] }
+        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
+        // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
+        if let status = parsed.file.finishedStatus {
+            scheduler.remove(name)
+            return archiveMarked(name, status: status, file: info.fileID, now: now)
+        }
+        guard parsed.isRunnable, let start = parsed.file.inFlightStart else { return [] }
+        scheduler.remove(name)
+        return recover(name, file: parsed.file, start: start)
+    }
+}

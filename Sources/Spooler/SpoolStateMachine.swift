@@ -1,0 +1,329 @@
+import CallFile
+
+/// Every decision of the spool engine, as a pure value: events carry the facts the shell gathered (a
+/// watcher change, the bytes of a due file, a call's stage, the result of a file-system step and its errno,
+/// the time), and each event returns the ordered actions the shell must carry out. Nothing here touches the
+/// file system, the backend, the clock or a logger, so every rule is tested by feeding events.
+///
+/// Results of steps the shell performs on its loop (a stat, a read, a record written, a Status line) come
+/// back as the next event at once, before any other news; results from elsewhere (call stages, the archive
+/// mover, the recovery answer, the watcher) come through the shell's inbox. Either way a file's `FileState`
+/// says which step its next event answers.
+public struct SpoolStateMachine: Sendable {
+    /// Everything a file name can be in, one at a time. A name with no entry is unknown to the engine.
+    enum FileState: Equatable, Sendable {
+        /// Waits in the schedule for its due time (its mtime, or a retry time).
+        case scheduled
+        /// Due, but a trunk it matches is at its limit: waits in that trunk's queue, no record written.
+        case parked
+        /// Taken off the schedule and being read and decided on (within one step of the loop).
+        case due
+        /// Its StartRetry record is being written; the call is placed only once it is in the file.
+        indirect case starting(Attempt)
+        /// An attempt is in flight (dialled, or adopted after a restart).
+        indirect case dialling(Attempt)
+        /// The attempt ended at `ended`; its records and finish are under way.
+        indirect case ending(Attempt, Outcome, ended: SpoolInstant)
+        /// A StartRetry without end found at start-up or when due: the backend is asked whether its call is
+        /// still up, then it is adopted or counted with AbortRetry.
+        indirect case checking(Recovery)
+        /// Finished: the Status line, the delete or the move that cannot be one is under way.
+        indirect case finishing(Finish)
+        /// AlwaysDelete: no and the mtime was moved during the call: spoold's records are being taken out,
+        /// then it is due again at `due` as a fresh call.
+        indirect case keeping(due: SpoolInstant, summary: String)
+        /// Marked (Status line written); the move into outgoing_done runs off the loop. `reappeared`: a new
+        /// file took the name meanwhile; `removed`: the watcher already reported the move.
+        indirect case moving(Finish, reappeared: Bool, removed: Bool)
+        /// Finished, but a finishing step failed on the file system: retried when due (it waits in the
+        /// schedule), never dialled again. `marked`: the file already holds its Status line.
+        indirect case finishRetry(Finish, marked: Bool)
+        /// Left outgoing/ (archived or deleted); the watcher has not reported its removal yet, so changes
+        /// reported meanwhile are spoold's own records and times.
+        case departed
+        /// A FIFO, socket, device or directory: never opened.
+        case skipped
+    }
+
+    /// What spoold remembers about a file beyond its state (contract §2.8: files whose records or times it
+    /// cannot write).
+    struct Memos: Equatable, Sendable {
+        /// Attempts known to be over that the file's records may not show.
+        var rememberedAttempts = 0
+        /// The mtime a file keeps because spoold cannot set it, so that it is not mistaken for a touch.
+        var stuckMtime: SpoolInstant?
+        /// How often in a row the file refused its StartRetry record for lack of permission.
+        var refusedRecordWrites = 0
+        var warnedSkipped = false
+    }
+
+    struct Entry: Sendable {
+        var state: FileState
+        var memos = Memos()
+    }
+
+    struct Attempt: Equatable, Sendable {
+        var file: CallFile
+        var number: Int
+        var channelId: String
+        /// For taking the StartRetry back out when the call never reached the PBX.
+        var lengthBefore: Int64
+        var mtimeBefore: SpoolInstant
+        /// The mtime spoold gave the file with StartRetry: any other future mtime at the end was set by
+        /// someone else (AlwaysDelete: no reuse).
+        var ownMtime: SpoolInstant
+        /// The file the attempt belongs to: if the name comes to name another file, that file is a new call.
+        var fileID: FileID?
+        var started: SpoolInstant
+        /// Matches the backend's reports to this attempt (not to an earlier one of the same file).
+        var token: UInt64
+        var answered = false
+    }
+
+    struct Recovery: Equatable, Sendable {
+        var file: CallFile
+        var start: RetryRecord
+        var channelId: String
+        /// The AbortRetry being written: its number, and the next due time.
+        var abortNumber = 0, abortDue: SpoolInstant?
+    }
+
+    /// The two options that decide what finishing does with a file.
+    struct FinishRule: Equatable, Sendable {
+        var archive: Bool
+        var alwaysDelete: Bool
+        init(archive: Bool, alwaysDelete: Bool) { (self.archive, self.alwaysDelete) = (archive, alwaysDelete) }
+        init(_ file: CallFile) { self.init(archive: file.archive, alwaysDelete: file.alwaysDelete) }
+        static let moveAside = FinishRule(archive: true, alwaysDelete: true)
+    }
+
+    struct Finish: Equatable, Sendable {
+        var status: CallStatus, summary: String, rule: FinishRule
+        /// The mtime spoold's last StartRetry set (only someone else's future mtime keeps the file).
+        var ownMtime: SpoolInstant?
+        /// The file that holds the Status line already.
+        var marked: FileID?
+    }
+
+    enum Outcome: Equatable, Sendable {
+        case completed
+        case failed(reason: Int, text: String)
+        case rejected(String)
+        case notPlaced(String)
+    }
+
+    /// What a watcher reports (translated by the shell from `SpoolChange`).
+    public enum Change: Equatable, Sendable {
+        case appeared(String), changed(String), removed(String), rescan([String], reason: RescanReason)
+        public enum RescanReason: Sendable { case initial, overflow, directoryRecreated, poll }
+    }
+
+    /// A failed file-system step: the errno, its text for the log, and what `lstat` said right after.
+    public struct StepFailure: Error, Equatable, Sendable, CustomStringConvertible {
+        public var code: Int32, text: String, infoAfter: EntryInfo?
+        public var description: String { text }
+    }
+
+    /// The errno values the rules look at (Linux's numbering).
+    enum Errno {
+        static let noEntry: Int32 = 2, permission: Int32 = 1, access: Int32 = 13, readOnly: Int32 = 30
+    }
+
+    /// What reading a call file gave.
+    public enum ReadResult: Equatable, Sendable {
+        case read([UInt8], EntryInfo), gone, symlink, notRegular, tooLarge(Int64), unreadable(StepFailure)
+    }
+
+    /// A record written; `timesFailure`: its times could not be set. `infoAfter`: lstat after the write, when
+    /// asked for or when the times failed.
+    public struct Appended: Equatable, Sendable {
+        public var lengthBefore: Int64, fileID: FileID, timesFailure: StepFailure?, infoAfter: EntryInfo?
+    }
+
+    /// What the backend says about taking calls, asked at each tick. `allowedAt`: when its own limits allow
+    /// the next call (nil: not until it wakes the engine).
+    public struct Gate: Equatable, Sendable {
+        public var ready: Bool, allowedAt: SpoolInstant?
+    }
+
+    public enum Event: Sendable {
+        /// Start-up: the interrupted archives finished, and the listing of outgoing/ with each name's lstat.
+        case started(recovered: [(staging: String, final: String, failure: StepFailure?)],
+                     listing: Result<[(String, EntryInfo?)], StepFailure>)
+        /// A watcher change; a reload of the limits; a stop (SIGTERM).
+        case change(Change), limits(EngineLimits), stop
+        /// The loop looks for due work; it ticks again until told to `.wait`.
+        case tick(Gate)
+        /// Results of the steps the shell performed on its loop.
+        case statted(String, EntryInfo?), fileRead(String, ReadResult), recordWritten(String, Result<Appended, StepFailure>)
+        case truncated(String, StepFailure?), deleted(String, StepFailure?), rewritten(String, StepFailure?)
+        case marked(String, FileID?), movedUnmarked(String, Result<String, StepFailure>), outgoingReopened(Bool)
+        case symlinkArchived(String, Result<String, StepFailure>)
+        /// A call's stage (nil: the backend has nothing more to say about it); whether a recovered call is up.
+        case callStage(String, token: UInt64, CallStage?), channelChecked(String, exists: Bool?)
+        /// The archive mover's result: the name in outgoing_done, or nil when the name no longer held the file.
+        case archived(String, Result<String?, StepFailure>)
+    }
+
+    public enum LogLevel: Sendable, Equatable { case debug, notice, warning, error }
+
+    public enum Action: Equatable, Sendable {
+        /// A log line; a debug line (built only when wanted); the `spoold ready` line, printed whatever the
+        /// log level (scripts wait for it); an event for observability.
+        case log(LogLevel, String), debug(DebugLine), logReady(String), emit(EngineEvent)
+        /// lstat; read the whole file (at most maxFileSize), kept open for its StartRetry when `forAppend`.
+        case stat(String), read(String, forAppend: Bool)
+        /// One write(2) of a retry record, then the times; through the descriptor the read left open if any.
+        case appendRecord(String, [UInt8], atime: SpoolInstant, mtime: SpoolInstant, statAfter: Bool)
+        case truncate(String, length: Int64, mtime: SpoolInstant)
+        /// Dial; follow an adopted call to its hangup; ask whether a recovered call is up.
+        case place(String, CallRequest, token: UInt64), follow(String, channelId: String, token: UInt64)
+        case askChannel(String, channelId: String)
+        /// Archive step 1; step 2, handed to the mover off the loop (its result comes back as `.archived`).
+        case markFinished(String, CallStatus), moveMarked(String, FileID)
+        case moveUnmarked(String), delete(String), archiveSymlink(String), removeLeftover(String)
+        /// Write these bytes to a temporary and rename it over the file.
+        case rewrite(String, [UInt8], mode: UInt32, mtime: SpoolInstant)
+        case reopenOutgoing, reopenDoneDirectory
+        /// The turn is over: sleep until then (nil: until news arrives). The engine has stopped.
+        case wait(until: SpoolInstant?), stopped
+    }
+
+    public enum DebugLine: Equatable, Sendable {
+        case dialling(name: String, attempt: String, channelId: String), parked(name: String, pattern: String, limits: String)
+        public var text: String {
+            switch self {
+            case .dialling(let name, let attempt, let id): "[\(name)] \(attempt): dialling (ChannelId \(id))"
+            case .parked(let name, let pattern, let limits):
+                "[\(name)] due, but the limit for \(pattern) is reached (\(limits)); it waits for that trunk while other calls go on"
+            }
+        }
+    }
+
+    /// `uid`: spoold's, named in log lines about ownership. `backendWakesEngine`: the backend wakes the engine
+    /// when it can take calls again (no look every backendRetryDelay). `emitsEvents`: someone reads them.
+    public struct Settings: Sendable {
+        public var outgoingPath: String, donePath: String, pid: Int, uid: UInt32, maxFileSize: Int, finishAtAnswer: Bool
+        public var stepRetryDelay: Duration, backendRetryDelay: Duration, shutdownGrace: Duration
+        public var backendWakesEngine = false, emitsEvents = true
+    }
+
+    static let rewriteSuffix = ".spoold-rewrite"
+    /// More departed names than this means removals went unreported: forget them.
+    static let departedLimit = 1 << 17
+    /// A file that refuses spoold's records this many times in a row is failed and moved aside (§2.8, §5).
+    static let recordWriteRefusalLimit = 3
+    /// At most this many due files are started per turn, so that ended calls and archives go on meanwhile.
+    static let filesPerTurn = 256
+
+    let settings: Settings
+    var files: [String: Entry] = [:]
+    var scheduler = Scheduler()
+    var limiter: CallLimiter
+    var trunks: TrunkLimits
+    /// Future-dated files of the start-up listing still to be read for an attempt a crash left in flight.
+    var sweep: [String] = []
+    /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
+    var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0, waitingForBackend = false
+    /// Files taken this turn, and whether the sweep had its batch.
+    var turnFiles = 0, turnSwept = false
+    /// Set by `.stop`: the calls in flight may end until then; then the moves under way; then nothing.
+    var stopDeadline: SpoolInstant?, pastDeadline = false, stopped = false
+
+    public init(settings: Settings, limits: EngineLimits) {
+        self.settings = settings
+        limiter = CallLimiter(maxConcurrent: limits.maxConcurrent, maxPerSecond: limits.maxCallsPerSecond)
+        trunks = TrunkLimits(limits.trunks)
+    }
+
+    public var scheduledCount: Int { scheduler.count }
+    var isStopping: Bool { stopDeadline != nil }
+    public var limits: EngineLimits {
+        EngineLimits(maxConcurrent: limiter.maxConcurrent, maxCallsPerSecond: limiter.maxPerSecond, trunks: trunks.rules)
+    }
+    func state(of name: String) -> FileState? { files[name]?.state }
+
+    /// Takes one event at `now`; returns what to do, in order.
+    public mutating func handle(_ event: Event, now: SpoolInstant) -> [Action] {
+        guard !stopped else { return [] }
+        switch event {
+        case .started(let recovered, let listing): return started(recovered, listing, now: now)
+        case .change(let change): return stopDeadline == nil ? apply(change, now: now) : []
+        case .tick(let gate): return tick(gate, now: now)
+        case .statted(let name, let info): return statted(name, info, now: now)
+        case .fileRead(let name, let result): return fileRead(name, result, now: now)
+        case .recordWritten(let name, let result): return recordWritten(name, result, now: now)
+        case .truncated(let name, let failure): return truncated(name, failure)
+        case .callStage(let name, let token, let stage):
+            return pastDeadline ? [] : callStage(name, token: token, stage, now: now)
+        case .channelChecked(let name, let exists): return channelChecked(name, exists, now: now)
+        case .marked(let name, let file): return marked(name, file, now: now)
+        case .archived(let name, let result): return archived(name, result, now: now)
+        case .movedUnmarked(let name, let result): return movedUnmarked(name, result, now: now)
+        case .symlinkArchived(let name, let result): return symlinkArchived(name, result, now: now)
+        case .deleted(let name, let failure): return deleted(name, failure, now: now)
+        case .rewritten(let name, let failure): return rewritten(name, failure)
+        case .outgoingReopened(let ok):
+            return ok ? [.log(.notice, "\(settings.outgoingPath) was re-created; watching the new directory")]
+                : [.log(.warning, "\(settings.outgoingPath) is gone; waiting for it to be created again")]
+        case .limits(let limits): return apply(limits)
+        case .stop: return stop(now: now)
+        }
+    }
+
+    // MARK: - Bookkeeping shared by the topics
+
+    /// Sets a name's state, keeping its memos.
+    mutating func set(_ name: String, _ state: FileState) {
+        if files[name] == nil {
+            files[name] = Entry(state: state)
+        } else {
+            files[name]!.state = state
+        }
+    }
+
+    mutating func schedule(_ name: String, at due: SpoolInstant) {
+        scheduler.upsert(name, due: due)
+        set(name, .scheduled)
+    }
+
+    /// The file is gone: its schedule and memos are dropped.
+    mutating func forget(_ name: String) -> [Action] {
+        scheduler.remove(name)
+        if files.removeValue(forKey: name).map({ $0.state == .departed }) == true { departed -= 1 }
+        return [.emit(.forgotten(file: name))]
+    }
+
+    /// The file left outgoing/: until the watcher reports it, its changes are spoold's own.
+    mutating func depart(_ name: String) {
+        if departed >= Self.departedLimit {
+            files = files.filter { $0.value.state != .departed }
+            departed = 0
+        }
+        set(name, .departed)
+        departed += 1
+        clearAttemptMemos(name)
+    }
+
+    mutating func clearAttemptMemos(_ name: String) {
+        files[name]?.memos.rememberedAttempts = 0
+        files[name]?.memos.stuckMtime = nil
+    }
+
+    /// Watcher events about a busy file (spoold's own appends among them) are ignored until it is settled.
+    func isBusy(_ name: String) -> Bool {
+        switch files[name]?.state {
+        case nil, .scheduled?, .parked?, .due?, .departed?, .skipped?: false
+        default: true
+        }
+    }
+
+    var ownership: String { "spoold runs as uid \(settings.uid)" }
+
+    static func describe(_ maxConcurrent: Int, _ maxPerSecond: Double) -> String {
+        let concurrent = maxConcurrent > 0 ? "max \(maxConcurrent) in flight" : "no limit in flight"
+        return concurrent + ", " + (maxPerSecond <= 0 ? "no limit per second" : "max \(number(maxPerSecond)) per second")
+    }
+
+    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+}
