@@ -156,7 +156,7 @@ public actor SpoolEngine {
         self.logger = logger
         self.changes = changes
         self.events = events
-        self.outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true)
+        self.outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true, sync: configuration.diskSync)
         self.archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
         self.finisher = Finisher(archiver: archiver)
         self.limiter = CallLimiter(maxConcurrent: configuration.maxConcurrent, maxPerSecond: configuration.maxCallsPerSecond)
@@ -273,7 +273,7 @@ public actor SpoolEngine {
 
     /// outgoing/ was deleted and made again: the old descriptor points at the deleted directory.
     func reopenOutgoing() {
-        guard let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false) else {
+        guard let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false, sync: configuration.diskSync) else {
             logger.warning("\(configuration.outgoingPath) is gone; waiting for it to be created again")
             return
         }
