@@ -437,7 +437,7 @@ public actor SpoolEngine {
             return schedule(name, at: info.mtime)
         }
         if let rejection = parsed.rejection {
-            logger.error("[\(name)] refused: \(rejection.detail); a CR or NUL in a value could smuggle headers onto the AMI wire")
+            logger.error("[\(name)] refused: \(rejection.detail); \(rejection.consequence)")
             return moveAside(name, reason: rejection.reason)
         }
         let file = parsed.file
