@@ -186,7 +186,7 @@ _spoold() {
 
 _spoold_run() {
     repeating_flags=()
-    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --poll --no-poll --metrics-allow-remote --no-metrics-allow-remote -h --help)
+    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --fsync --no-fsync --poll --no-poll --metrics-allow-remote --no-metrics-allow-remote -h --help)
     repeating_options=(--limit)
     non_repeating_options=(--config --spool-dir --backend --ami-host --ami-port --ami-user --ami-secret-file --ami-transport --ami-http-prefix --ami-selection --max-concurrent --max-cps --log-level --log-format --shutdown-grace --metrics-listen --result-log --on-finish --on-finish-concurrency --on-finish-timeout)
     __spoold_offer_flags_options 0

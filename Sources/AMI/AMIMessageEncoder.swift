@@ -24,8 +24,9 @@ public enum AMIEncodingError: Error, Equatable, CustomStringConvertible {
 /// Writes messages as `Name: value` CRLF lines and a blank line, refusing anything that could break
 /// the framing.
 public enum AMIMessageWriter {
-    /// Asterisk reads at most 1024 bytes per request line, CRLF included; stay a little under.
-    public static let maximumRequestLineLength = 1020
+    /// Asterisk reads a request line into a 1024-byte buffer, CRLF included. (`OriginateLimits` in
+    /// CallFile states the same figure, so that `spoold check` and spoold's refusal agree with this.)
+    public static let maximumRequestLineLength = 1024
     /// Asterisk accepts at most 128 lines per request, the blank line included.
     public static let maximumRequestHeaderCount = 127
 
@@ -64,8 +65,8 @@ public enum AMIMessageWriter {
             }
             valueBytes += 1
         }
-        if enforceRequestLimits, nameBytes + 2 + valueBytes > maximumRequestLineLength {
-            throw AMIEncodingError.lineTooLong(header: header.name, limit: maximumRequestLineLength + 4)
+        if enforceRequestLimits, nameBytes + 2 + valueBytes + 2 > maximumRequestLineLength {
+            throw AMIEncodingError.lineTooLong(header: header.name, limit: maximumRequestLineLength)
         }
     }
 }

@@ -24,7 +24,8 @@ enum OriginateChecks {
                 return "Originate Access Forbidden: app or data blacklisted"
             }
         }
-        if message["Context"] == "nonexistent" { return "Extension does not exist." }
+        // The test server's dialplan: every context and extension exists except those named "nonexistent".
+        if message["Context"] == "nonexistent" || message["Exten"] == "nonexistent" { return "Extension does not exist." }
         let application = message["Application"] ?? ""
         if !isTrue(message["Async"]), application.isEmpty, (message["Priority"] ?? "").isEmpty {
             return "Originate with 'Exten' requires 'Context' and 'Priority'"

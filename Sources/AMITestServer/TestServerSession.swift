@@ -19,8 +19,16 @@ final class TestServerSession: ChannelInboundHandler {
 
     let state: ServerState
     private var context: ChannelHandlerContext?
-    private var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: 1024, maximumHeaderCount: 128)
+    /// Asterisk reads a request line into a 1024-byte buffer, CRLF included: 1022 bytes before the CRLF.
+    /// (A bare-LF line of 1023 bytes, which Asterisk would also read, is refused here: clients send CRLF.)
+    static let maximumLineLength = 1022
+    private var parser = AMIFrameParser(expectsBanner: false, maximumLineLength: TestServerSession.maximumLineLength,
+                                        maximumHeaderCount: 128)
     private var received = ByteBuffer()
+    /// A line of the message being read was too long: its bytes are dropped up to its LF, the rest of the
+    /// message is read, and the whole message is answered with Asterisk's error instead of being run.
+    private var messageHadLongLine = false
+    private var skippingLongLine = false
     private(set) var connection = 0
     private var loggedIn = false
     private var challenge: String?
@@ -65,13 +73,34 @@ final class TestServerSession: ChannelInboundHandler {
             inRead = false
             received.discardReadBytes()
         }
-        do {
-            while !closing, let frame = try parser.next(from: &received) {
-                if case .message(let message) = frame { receive(message) }
+        while !closing {
+            if skippingLongLine {
+                // The rest of an over-long line: dropped up to and with its LF.
+                let view = received.readableBytesView
+                guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
+                    received.moveReaderIndex(to: received.writerIndex)
+                    return
+                }
+                received.moveReaderIndex(forwardBy: lf - view.startIndex + 1)
+                skippingLongLine = false
             }
-        } catch {
-            respond(nil, error: "Failed to parse message: line too long")
-            close()
+            do {
+                guard let frame = try parser.next(from: &received) else { return }
+                guard case .message(let message) = frame else { continue }
+                if messageHadLongLine {
+                    // As Asterisk does: the message is not run; the error carries its ActionID if one was read.
+                    messageHadLongLine = false
+                    respond(message["ActionID"], error: "Failed to parse message: line too long")
+                } else {
+                    receive(message)
+                }
+            } catch AMIDecodingError.lineTooLong {
+                messageHadLongLine = true
+                skippingLongLine = true
+            } catch {
+                respond(nil, error: "Too many lines in message or allocation failure")
+                close()
+            }
         }
     }
 

@@ -83,6 +83,8 @@ private struct Parser {
     var rejection: Rejection?
     /// The running format set, kept only to report unknown names line by line.
     var formats = Codecs.initial
+    /// The line each Originate header comes from (see `OriginateLimits.headers`): the last that set it.
+    var originateLines: [String: Int] = [:]
 
     init(path: String) {
         self.path = path
@@ -147,7 +149,8 @@ private struct Parser {
     private mutating func reject(line: Int, detail: String) {
         note(line: line, .error, "control character in value", hint: detail)
         if rejection == nil {
-            rejection = Rejection(reason: "control character", line: line, detail: detail)
+            rejection = Rejection(reason: "control character", line: line, detail: detail,
+                                  consequence: "a CR or NUL in a value could smuggle headers onto the AMI wire")
         }
     }
 
@@ -170,6 +173,7 @@ private struct Parser {
             let value = text(bytes, line: line)
             if let channel = Channel(parsing: value) {
                 file.channel = channel
+                originateLines["Channel"] = line
             } else {
                 note(
                     line: line, .warning, "Channel should be in form Tech/Dest \(at(line))",
@@ -177,14 +181,19 @@ private struct Parser {
             }
         case .callerID:
             file.callerID = CallerID(parsing: text(bytes, line: line))
+            originateLines["CallerID"] = line
         case .application:
             file.application = text(bytes, line: line)
+            originateLines["Application"] = line
         case .data:
             file.data = text(bytes, line: line)
+            originateLines["Data"] = line
         case .context:
             file.context = text(bytes, line: line)
+            originateLines["Context"] = line
         case .extension:
             file.extension = text(bytes, line: line)
+            originateLines["Extension"] = line
         case .priority:
             file.priority = number(
                 bytes, line: line, minimum: 1, fallback: CallFile.defaultPriority,
@@ -204,6 +213,7 @@ private struct Parser {
                 message: "Invalid waittime \(Self.at(line, in: path))", hint: nil)
         case .account:
             file.account = text(bytes, line: line)
+            originateLines["Account"] = line
         case .set, .setVar:
             guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else {
                 let key = text(keyAsTyped, line: line)
@@ -220,12 +230,14 @@ private struct Parser {
                     hint: "Asterisk keeps the spaces before '=' as part of the name")
             }
             file.variables.append(variable)
+            originateLines["Variable " + variable.name] = line
         case .codecs:
             let value = text(bytes, line: line)
             for problem in Codecs.apply(value, to: &formats) {
                 note(line: line, .warning, problem.message)
             }
             file.codecLines.append(value)
+            originateLines["Codecs"] = line
         case .alwaysDelete:
             file.alwaysDelete = isTrue(bytes)
         case .archive:
@@ -324,9 +336,49 @@ private struct Parser {
                 note(line: nil, .note, "Early_Media is ignored in application mode")
             }
         }
+        checkOriginateLimits(invalid: invalidReason != nil)
         return ParsedCallFile(
             file: file, diagnostics: diagnostics, invalidReason: invalidReason, rejection: rejection,
             lastByte: lastByte)
+    }
+
+    /// AMI's own limits (contract, "Limits of AMI itself"): each header over AMI's line limit is a
+    /// warning, and a file that would be dialled is refused, so that it fails with the cause named
+    /// instead of at its first attempt. A file that is invalid, finished or out of attempts is never
+    /// dialled, so only warned about.
+    private mutating func checkOriginateLimits(invalid: Bool) {
+        guard mayExceedOriginateLimits else { return }
+        for header in OriginateLimits.headers(of: file, lines: originateLines)
+        where header.length > OriginateLimits.maximumLineLength {
+            let what = header.name == "Variable" ? "Variable header for \(header.value.prefix { $0 != "=" })" : "\(header.name) header"
+            note(
+                line: header.line, .warning,
+                "the AMI \(what) would be \(header.length) bytes, over AMI's \(OriginateLimits.maximumLineLength)-byte line limit",
+                hint: "Asterisk's spool reads this line, but Asterisk refuses such an Originate; spoold fails the file without dialling")
+        }
+        let lineCount = OriginateLimits.lineCount(of: file)
+        if lineCount > OriginateLimits.maximumLineCount {
+            note(
+                line: nil, .warning,
+                "the AMI Originate would be \(lineCount) lines, over AMI's \(OriginateLimits.maximumLineCount)-line limit",
+                hint: "one Variable line per Set name; Asterisk refuses more lines; spoold fails the file without dialling")
+        }
+        guard rejection == nil, !invalid, file.finishedStatus == nil, file.finishedAttempts < file.attemptsAllowed else { return }
+        rejection = OriginateLimits.problem(of: file, lines: originateLines)
+    }
+
+    /// A cheap bound, so the usual file (short values, a few Sets, no Codecs) skips building the headers.
+    private var mayExceedOriginateLimits: Bool {
+        if !file.codecLines.isEmpty || file.variables.count + 16 > OriginateLimits.maximumLineCount { return true }
+        // The longest header name, "Application", with ": " and CRLF.
+        let room = OriginateLimits.maximumLineLength - 15
+        if let channel = file.channel, channel.tech.utf8.count + 1 + channel.resource.utf8.count > room { return true }
+        if let callerID = file.callerID, callerID.name.utf8.count + callerID.number.utf8.count + 5 > room { return true }
+        if file.application.utf8.count > room || file.data.utf8.count > room || file.context.utf8.count > room
+            || file.extension.utf8.count > room || file.account.utf8.count > room {
+            return true
+        }
+        return file.variables.contains { $0.name.utf8.count + 1 + $0.value.utf8.count > room }
     }
 
     /// Reference §2.5: tech, resource, and an application or an extension are needed.

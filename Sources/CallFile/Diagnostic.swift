@@ -31,17 +31,22 @@ public struct Diagnostic: Sendable, Equatable {
     }
 }
 
-/// spoold's hostile-input rule (contract §5): the file must fail rather than run.
+/// A file spoold fails rather than dials although Asterisk's spool would run it: spoold's hostile-input
+/// rule (contract §5), or a file AMI itself cannot take (`OriginateLimits`).
 public struct Rejection: Sendable, Equatable {
-    /// The short reason for logs and the result record, e.g. "control character".
+    /// The reason for logs and the result record, e.g. "control character".
     public var reason: String
     public var line: Int?
+    /// What is wrong, where.
     public var detail: String
+    /// Why that means the file is not dialled, for the log line.
+    public var consequence: String
 
-    public init(reason: String, line: Int?, detail: String) {
+    public init(reason: String, line: Int?, detail: String, consequence: String) {
         self.reason = reason
         self.line = line
         self.detail = detail
+        self.consequence = consequence
     }
 }
 

@@ -101,6 +101,7 @@ public struct SettingsLayer: Sendable, Equatable {
     public var maxConcurrent: Int?
     public var maxCps: Double?
     public var finishAtAnswer: Bool?
+    public var fsync: Bool?
     public var poll: Bool?
     public var logLevel: Logger.Level?
     public var amiSelection: AMISelection?

@@ -41,6 +41,8 @@ public struct SpooldSettings: Sendable, Equatable {
     public var maxConcurrent: Int
     public var maxCps: Double
     public var finishAtAnswer: Bool
+    /// Sync records and renames to disk (`fsync`); off by default, as in Asterisk.
+    public var fsync: Bool = false
     public var poll: Bool
     public var logLevel: Logger.Level
     public var amiSelection: AMISelection
@@ -103,6 +105,7 @@ public struct SpooldSettings: Sendable, Equatable {
             maxConcurrent: commandLine.maxConcurrent ?? file.maxConcurrent ?? Defaults.maxConcurrent,
             maxCps: commandLine.maxCps ?? file.maxCps ?? Defaults.maxCps,
             finishAtAnswer: commandLine.finishAtAnswer ?? file.finishAtAnswer ?? false,
+            fsync: commandLine.fsync ?? file.fsync ?? false,
             poll: commandLine.poll ?? file.poll ?? false,
             logLevel: commandLine.logLevel ?? file.logLevel ?? Defaults.logLevel,
             amiSelection: commandLine.amiSelection ?? file.amiSelection ?? Defaults.amiSelection,

@@ -15,6 +15,8 @@ import Synchronization
 ///    archive is first renamed to `<name>.1`, `<name>.2`, … (also without replacing anything).
 /// A reader therefore never sees `outgoing_done/<name>` without its Status line, no rename ever replaces a
 /// file, and a failed step leaves the file where it was. One rename per file, as in Asterisk.
+/// With the `fsync` setting on, step 1's line is synced to disk before step 2, and step 2 syncs
+/// `outgoing_done/` and then `outgoing/` (see `DiskSync`).
 /// If the Status line cannot be written (a file spoold may not write, a full disk), the file is moved at
 /// once as `<name>.failed`, apart from real archives (`moveUnmarked`).
 ///
@@ -30,10 +32,14 @@ final class Archiver: Sendable {
     private let directories: Mutex<Directories>
     let donePath: String
 
+    /// The `fsync` setting, taken from `outgoing` for `outgoing_done` too.
+    let sync: DiskSync
+
     init(outgoing: SpoolDirectory, donePath: String) {
         self.donePath = donePath
+        sync = outgoing.sync
         // Only an existing archive is opened now; Asterisk creates it on the first archive.
-        directories = Mutex(Directories(outgoing: outgoing, done: try? SpoolDirectory(path: donePath, create: false)))
+        directories = Mutex(Directories(outgoing: outgoing, done: try? SpoolDirectory(path: donePath, create: false, sync: sync)))
     }
 
     /// The open `outgoing/`; replaced when the directory was deleted and made again.
@@ -44,7 +50,7 @@ final class Archiver: Sendable {
 
     private func doneDirectory() throws(SystemError) -> SpoolDirectory {
         if let done = directories.withLock({ $0.done }) { return done }
-        let opened = try SpoolDirectory(path: donePath, create: true)
+        let opened = try SpoolDirectory(path: donePath, create: true, sync: sync)
         directories.withLock { $0.done = $0.done ?? opened }
         return opened
     }
@@ -101,7 +107,8 @@ final class Archiver: Sendable {
 
     /// The Status line, on a line of its own, at the end of the regular file `name` in `directory`: for step
     /// 1, and for archives an earlier layout staged. Returns the file written, or nil when the line could not
-    /// be written (then nothing was: a short write is taken back out).
+    /// be written (then nothing was: a short write, or one that could not be synced with `fsync` on, is
+    /// taken back out).
     private func appendStatus(_ status: CallStatus, to name: String, in directory: SpoolDirectory) -> FileID? {
         let fd = directory.openForAppend(name)
         guard fd >= 0 else { return nil }
@@ -114,6 +121,12 @@ final class Archiver: Sendable {
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count else {
             if written > 0 { _ = ftruncate(fd, st.st_size) }
+            return nil
+        }
+        do {
+            try directory.sync.sync(fd, .file(name, in: directory.path))
+        } catch {
+            _ = ftruncate(fd, st.st_size)
             return nil
         }
         return FileID(st)
@@ -151,7 +164,7 @@ final class Archiver: Sendable {
     /// end with it) and their final name. Returns (staging name, final name) pairs for the log.
     func recoverStaged() -> [(staging: String, final: String, error: SystemError?)] {
         let done = directories.withLock { directories in
-            if directories.done == nil { directories.done = try? SpoolDirectory(path: donePath, create: false) }
+            if directories.done == nil { directories.done = try? SpoolDirectory(path: donePath, create: false, sync: sync) }
             return directories.done
         }
         guard let done, let names = try? done.names() else { return [] }

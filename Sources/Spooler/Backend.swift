@@ -34,7 +34,7 @@ public struct CallRequest: Sendable, Equatable {
 }
 
 extension CallRequest {
-    public static let attemptVariable = "AST_OUTGOING_ATTEMPT"
+    public static let attemptVariable = OriginateLimits.attemptVariable
 
     /// Builds attempt `attempt` of `file`. Nil when the file has no channel (the parser marks such a
     /// file invalid, so the engine never gets here with one).
@@ -60,12 +60,7 @@ extension CallRequest {
     /// The CallerID as Asterisk parsed it from the file (name and number, the number already
     /// normalised), so AMI receives exactly the parsed values rather than the raw text.
     static func callerID(_ parsed: CallerID) -> String? {
-        switch (parsed.name.isEmpty, parsed.number.isEmpty) {
-        case (true, true): return nil
-        case (false, true): return "\"\(parsed.name)\""
-        case (true, false): return parsed.number
-        case (false, false): return "\"\(parsed.name)\" <\(parsed.number)>"
-        }
+        parsed.originateValue
     }
 
     /// AMI keeps the first `Variable` of a name while call files keep the last `Set`: send each name

@@ -28,6 +28,9 @@ public struct EngineConfiguration: Sendable {
     /// On shutdown, how long calls in flight may take to finish before spoold exits anyway, leaving
     /// them to crash recovery (adopt or AbortRetry) on the next start.
     public var shutdownGrace: Duration
+    /// The `fsync` setting: off (the default, as in Asterisk), or each record synced to disk and each
+    /// rename's directories synced, so they survive a power loss too. Taken at start; see `DiskSync`.
+    public var diskSync: DiskSync = .off
 
     public init(
         spoolDirectory: String,

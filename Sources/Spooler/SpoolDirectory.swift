@@ -88,15 +88,18 @@ public enum ReadFailure: Error, Equatable {
 public final class SpoolDirectory: Sendable {
     public let path: String
     let fd: Int32
+    /// The `fsync` setting: whether records and renames here are synced to disk (see `DiskSync`).
+    public let sync: DiskSync
 
     /// Opens `path`, creating it (and its parents) with mode 0777 minus the umask when `create` is set,
     /// as Asterisk creates its spool directories.
-    public init(path: String, create: Bool) throws(SystemError) {
+    public init(path: String, create: Bool, sync: DiskSync = .off) throws(SystemError) {
         if create { try Self.makeDirectories(path) }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(path)") }
         self.path = path
         self.fd = fd
+        self.sync = sync
     }
 
     deinit { close(fd) }
@@ -119,6 +122,8 @@ public final class SpoolDirectory: Sendable {
     /// through the same descriptor (one open instead of two, on the path every call takes).
     public struct OpenCallFile {
         let fd: Int32
+        /// Its name in the directory, for a failed sync's log line.
+        let name: String
         public var bytes: [UInt8]
         /// What fstat said at the open.
         public var info: EntryInfo
@@ -153,7 +158,7 @@ public final class SpoolDirectory: Sendable {
         }
         switch Self.readWhole(fd, limit: limit) {
         case .success(let (bytes, info)):
-            return .success(OpenCallFile(fd: fd, bytes: bytes, info: info, writeErrno: writeErrno))
+            return .success(OpenCallFile(fd: fd, name: name, bytes: bytes, info: info, writeErrno: writeErrno))
         case .failure(let failure):
             _ = Glibc.close(fd)
             return .failure(failure)
@@ -219,8 +224,9 @@ public final class SpoolDirectory: Sendable {
         public var timesError: SystemError?
     }
 
-    /// Appends `bytes` with a single write(2), then sets the times. The record is either wholly written
-    /// or the call throws; a short write is undone so the file never holds half a record.
+    /// Appends `bytes` with a single write(2), then sets the times, then (with `fsync` on) syncs the file.
+    /// The record is either wholly written or the call throws; a short write or a failed sync is undone
+    /// so the file never holds half a record, nor one that may not be on disk.
     public func append(_ bytes: [UInt8], to name: String, atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
         let fd = openat(self.fd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open for append") }
@@ -228,19 +234,20 @@ public final class SpoolDirectory: Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SystemError("fstat") }
         guard st.st_mode & S_IFMT == S_IFREG else { throw SystemError("append", EINVAL) }
-        return try Self.append(bytes, fd: fd, lengthBefore: Int64(st.st_size), fileID: FileID(st), atime: atime, mtime: mtime)
+        return try append(bytes, fd: fd, name: name, lengthBefore: Int64(st.st_size), mtimeBefore: SpoolInstant(st.st_mtim),
+                          fileID: FileID(st), atime: atime, mtime: mtime)
     }
 
     /// `append` through the descriptor `openCallFile` left open. The length before is what was read: the
     /// file is a regular one read to its end moments ago.
     public func append(_ bytes: [UInt8], to file: OpenCallFile, atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
         guard file.writeErrno == 0 else { throw SystemError("open for append", file.writeErrno) }
-        return try Self.append(bytes, fd: file.fd, lengthBefore: Int64(file.bytes.count), fileID: file.info.fileID,
-                               atime: atime, mtime: mtime)
+        return try append(bytes, fd: file.fd, name: file.name, lengthBefore: Int64(file.bytes.count),
+                          mtimeBefore: file.info.mtime, fileID: file.info.fileID, atime: atime, mtime: mtime)
     }
 
-    private static func append(_ bytes: [UInt8], fd: Int32, lengthBefore: Int64, fileID: FileID,
-                               atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
+    private func append(_ bytes: [UInt8], fd: Int32, name: String, lengthBefore: Int64, mtimeBefore: SpoolInstant,
+                        fileID: FileID, atime: SpoolInstant?, mtime: SpoolInstant?) throws(SystemError) -> AppendResult {
         var written: Int
         repeat {
             written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -252,7 +259,14 @@ public final class SpoolDirectory: Sendable {
         }
         var timesError: SystemError?
         if let mtime {
-            if !setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
+            if !Self.setTimes(fd: fd, atime: atime ?? mtime, mtime: mtime) { timesError = SystemError("set times") }
+        }
+        do {
+            try sync.sync(fd, .file(name, in: path))
+        } catch {
+            _ = ftruncate(fd, off_t(lengthBefore))
+            if mtime != nil, timesError == nil { _ = Self.setTimes(fd: fd, atime: mtimeBefore, mtime: mtimeBefore) }
+            throw error
         }
         return AppendResult(lengthBefore: lengthBefore, fileID: fileID, timesError: timesError)
     }
@@ -264,6 +278,7 @@ public final class SpoolDirectory: Sendable {
         defer { close(fd) }
         guard ftruncate(fd, off_t(length)) == 0 else { throw SystemError("ftruncate") }
         _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime)
+        try sync.sync(fd, .file(name, in: path))
     }
 
     static func setTimes(fd: Int32, atime: SpoolInstant, mtime: SpoolInstant) -> Bool {
@@ -284,7 +299,8 @@ public final class SpoolDirectory: Sendable {
         return n == length ? bytes : nil
     }
 
-    /// Creates `name` (which must not exist) holding `bytes`, with `mode` and `mtime`.
+    /// Creates `name` (which must not exist) holding `bytes`, with `mode` and `mtime`; with `fsync` on, synced
+    /// before it is closed (it is renamed over a call file next, and must not replace it with less).
     func writeNewFile(_ name: String, bytes: [UInt8], mode: UInt32, mtime: SpoolInstant?) throws(SystemError) {
         let fd = openat(self.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw SystemError("create \(name)") }
@@ -296,6 +312,12 @@ public final class SpoolDirectory: Sendable {
             throw error
         }
         if let mtime { _ = Self.setTimes(fd: fd, atime: mtime, mtime: mtime) }
+        do {
+            try sync.sync(fd, .file(name, in: path))
+        } catch {
+            _ = unlinkat(self.fd, name, 0)
+            throw error
+        }
     }
 
     /// Where a symlink points, read without following it; control bytes shown as `?` for log lines.
@@ -326,11 +348,21 @@ public final class SpoolDirectory: Sendable {
     }
 
     /// Renames `name` here to `newName` in `target`; fails rather than replace when `noReplace` is set.
+    /// With `fsync` on, the target directory is then synced, and this one too when it is another: the new
+    /// name first, so that at no point is the file durably in neither.
     func rename(_ name: String, to target: SpoolDirectory, as newName: String, noReplace: Bool) throws(SystemError) {
         let ok = noReplace
             ? Self.renameNoReplace(fd, name, target.fd, newName) == 0
             : renameat(fd, name, target.fd, newName) == 0
         guard ok else { throw SystemError("rename \(name) to \(target.path)/\(newName)") }
+        guard sync.isEnabled else { return }
+        // The rename has happened and cannot be taken back: a failed sync is reported, not thrown.
+        do {
+            try sync.sync(target.fd, .directory(target.path))
+            if target !== self { try sync.sync(fd, .directory(path)) }
+        } catch {
+            sync.unsyncedRename(error)
+        }
     }
 
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32

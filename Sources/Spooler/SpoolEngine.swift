@@ -38,7 +38,7 @@ public actor SpoolEngine {
         self.clock = clock
         self.logger = logger
         self.events = events
-        outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true)
+        outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true, sync: configuration.diskSync)
         archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
         finisher = Finisher(archiver: archiver, inbox: inbox)
         let inbox = self.inbox
@@ -204,7 +204,7 @@ public actor SpoolEngine {
         case .removeLeftover(let name): try? outgoing.unlink(name)
         case .reopenOutgoing:
             // outgoing/ was deleted and made again: the old descriptor points at the deleted directory.
-            let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false)
+            let reopened = try? SpoolDirectory(path: configuration.outgoingPath, create: false, sync: configuration.diskSync)
             if let reopened {
                 outgoing = reopened
                 archiver.outgoing = reopened

@@ -113,7 +113,7 @@ extension SpoolStateMachine {
             return []
         }
         if let rejection = parsed.rejection {
-            return [.log(.error, "[\(name)] refused: \(rejection.detail); a CR or NUL in a value could smuggle headers onto the AMI wire")]
+            return [.log(.error, "[\(name)] refused: \(rejection.detail); \(rejection.consequence)")]
                 + finish(name, .aside(rejection.reason), info: nil, now: now)
         }
         let file = parsed.file

@@ -63,6 +63,7 @@ actor ConfigReloader {
         if old.backend != new.backend { needsRestart.append("backend") }
         if old.poll != new.poll { needsRestart.append("poll") }
         if old.finishAtAnswer != new.finishAtAnswer { needsRestart.append("finish_at_answer") }
+        if old.fsync != new.fsync { needsRestart.append("fsync") }
         if old.amiSelection != new.amiSelection { needsRestart.append("ami_selection") }
         if old.amiServers != new.amiServers || running.secrets != loaded.secrets { needsRestart.append("AMI servers") }
         if old.amiTransport != new.amiTransport { needsRestart.append("ami_transport") }

@@ -52,6 +52,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Finish a call (Completed) when it is answered instead of when it hangs up (finish_at_answer; default no).")
     var finishAtAnswer: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Sync each call file to disk after each record spoold writes (retry records, Status line, a rewritten file) and its directories after each rename, so that they survive a power loss; costs throughput (fsync; default no, as in Asterisk).")
+    var fsync: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).")
     var poll: Bool?
 
@@ -104,6 +107,12 @@ struct RunCommand: AsyncParsableCommand {
 
         var configuration = settings.engineConfiguration
         configuration.shutdownGrace = .milliseconds(Int64(settings.shutdownGrace * 1000))
+        if settings.fsync {
+            configuration.diskSync = .on { error in
+                logger.warning("fsync: \(error); the rename was done, but may not survive a power loss")
+            }
+            logger.info("fsync = yes: each record and each rename is synced to disk")
+        }
         var services: [any Service] = []
         let callBackend: any CallBackend
         var connectionStates: @Sendable () -> [ServerConnection] = { [] }

@@ -282,6 +282,11 @@ struct AMIEndToEndTests {
                     #expect(file.status == "Completed")
                     #expect(file.tags == ["StartRetry", "AbortRetry", "StartRetry"], "archived:\n\(file.text)")
                     #expect(ami.originates(channel: Self.endlessChannel).count == 2)
+                    // Contract §2.13: the dial after the AbortRetry is numbered 2, in its StartRetry and on the
+                    // channel (Asterisk's spool would say 1 in both places).
+                    #expect(file.records("StartRetry").map(\.number) == [1, 2], "archived:\n\(file.text)")
+                    #expect(ami.originates(channel: Self.endlessChannel).map { $0.values("Variable").filter { $0.hasPrefix("AST_OUTGOING_ATTEMPT=") } }
+                            == [["AST_OUTGOING_ATTEMPT=1"], ["AST_OUTGOING_ATTEMPT=2"]])
                 }
             }
         }
