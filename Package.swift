@@ -185,12 +185,13 @@ let package = Package(
             dependencies: [
                 "AMITestServer",
                 "SimulatedCalls",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall"]),
-        .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher"]),
+        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall", "TestSupport"]),
+        .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher", "TestSupport"]),
         .testTarget(
             name: "AMITests",
             dependencies: [
@@ -209,7 +210,12 @@ let package = Package(
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
         // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,
         // SPOOLD_TEST_TIME_SCALE (longer deadlines on waits for slow, sanitized builds).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Also the fault tool's: one waitUntil, one log capture, one seeded generator.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SystemdNotifyTests",
             dependencies: ["SystemdNotify", "TestSupport", .product(name: "Logging", package: "swift-log")]
@@ -234,6 +240,6 @@ let package = Package(
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "TestSupport"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
-        .testTarget(name: "FaultTests"),
+        .testTarget(name: "FaultTests", dependencies: ["TestSupport"]),
     ]
 )

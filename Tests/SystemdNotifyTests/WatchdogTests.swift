@@ -87,7 +87,7 @@ struct WatchdogServiceTests {
         }
         let group = ServiceGroup(services: [service], logger: logger)
         let running = Task { try await group.run() }
-        try await waitUntil { probes.count == 1 }
+        try await waitUntil("the first probe") { probes.count == 1 }
         await group.triggerGracefulShutdown()
         try await running.value
         let datagrams = try receiver.drain()
