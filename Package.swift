@@ -29,7 +29,9 @@ let package = Package(
         // The call-file format: model, parser with diagnostics, writer, retry records. Pure, no I/O.
         // JSON string literals, shared by the check report, the JSON log format and the result log.
         .target(name: "JSONString"),
-        .target(name: "CallFile", dependencies: ["JSONString"]),
+        // Bytes that need not be UTF-8 in a String, losslessly: call-file values on their way to the AMI wire.
+        .target(name: "ByteText"),
+        .target(name: "CallFile", dependencies: ["JSONString", "ByteText"]),
 
         // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
         .systemLibrary(
@@ -49,6 +51,7 @@ let package = Package(
         .target(
             name: "AMI",
             dependencies: [
+                "ByteText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -117,6 +120,7 @@ let package = Package(
         .target(
             name: "SpoolObservability",
             dependencies: [
+                "ByteText",
                 "CallFile",
                 "JSONString",
                 "Spooler",
@@ -190,12 +194,13 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall", "TestSupport"]),
+        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "ByteText", "MakeCall", "TestSupport"]),
         .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher", "TestSupport"]),
         .testTarget(
             name: "AMITests",
             dependencies: [
                 "AMI",
+                "ByteText",
                 "AMITestServer",
                 "SimulatedCalls",
                 "TestSupport",
@@ -238,7 +243,7 @@ let package = Package(
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
-        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "ByteText", "AMITestServer", "TestSupport"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
         .testTarget(name: "FaultTests", dependencies: ["TestSupport"]),
     ]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ByteText
 import Logging
 import ServiceLifecycle
 import Spooler
@@ -144,8 +145,9 @@ public final class OnFinishRunner: Service, Sendable, CustomStringConvertible {
             ("SPOOLD_SPOOL_DIR", configuration.spoolDirectory),
             ("SPOOLD_RESULT_JSON", String(decoding: job.json.dropLast(), as: UTF8.self)),
         ]
-        // A NUL would end the C string early; call files cannot hold one, AMI replies might.
-        return values.map { Array("\($0)=\($1)".utf8.filter { $0 != 0 }) }
+        // Values go out as the bytes they stand for (a Channel that is not UTF-8 stays as it was in the
+        // file). A NUL would end the C string early; call files cannot hold one, AMI replies might.
+        return values.map { name, value in Array(name.utf8) + [UInt8(ascii: "=")] + ByteText.bytes(value).filter { $0 != 0 } }
     }
 
     /// The variables of spoold's own environment that `inheritedEnvironment` keeps by default.

@@ -1,4 +1,5 @@
 import AMITestServer
+import ByteText
 import Foundation
 import TestSupport
 import Testing
@@ -54,6 +55,24 @@ struct AMIEndToEndTests {
             #expect(!spoold.log.contains(ami.server.configuration.secret), "the AMI secret reached the log")
             #expect(Set(originates.compactMap(\.actionID)).count == originates.count, "ActionIDs must be unique")
             #expect(Set(originates.compactMap(\.channelId)).count == originates.count, "ChannelIds must be unique")
+        }
+    }
+
+    @Test("Values that are not UTF-8 reach the PBX as the very bytes of the file (contract §5), never U+FFFD")
+    func bytesThatAreNotUTF8() async throws {
+        let spool = try TemporarySpool()
+        let data: [UInt8] = Array("caf".utf8) + [0xE9, 0xFF]
+        let variable: [UInt8] = Array("GREETING=".utf8) + [0xC3, 0x28, 0xFE]
+        let bytes = Array("Channel: PJSIP/answer\nApplication: Playback\nArchive: yes\nData: ".utf8) + data
+            + Array("\nSet: ".utf8) + variable + [0x0A]
+        try await withAMISpoold(spool: spool) { ami, spoold in
+            try spool.submit("bytes.call", bytes: bytes)
+            let file = try await spool.waitForArchive("bytes.call", by: spoold)
+            #expect(file.status == "Completed")
+            let originate = try #require(ami.originates(channel: "PJSIP/answer").first)
+            #expect(ByteText.bytes(try #require(originate.value("Data"))) == data)
+            #expect(originate.values("Variable").map(ByteText.bytes).contains(variable), "\(originate.values("Variable"))")
+            #expect(!originate.headers.contains { $0.value.unicodeScalars.contains("\u{FFFD}") })
         }
     }
 
