@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -28,7 +28,9 @@ let package = Package(
         // The call-file format: model, parser with diagnostics, writer, retry records. Pure, no I/O.
         // JSON string literals, shared by the check report, the JSON log format and the result log.
         .target(name: "JSONString"),
-        .target(name: "CallFile", dependencies: ["JSONString"]),
+        // Bytes that need not be UTF-8 in a String, losslessly: call-file values on their way to the AMI wire.
+        .target(name: "ByteText"),
+        .target(name: "CallFile", dependencies: ["JSONString", "ByteText"]),
 
         // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
         .systemLibrary(
@@ -48,6 +50,7 @@ let package = Package(
         .target(
             name: "AMI",
             dependencies: [
+                "ByteText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -92,7 +95,6 @@ let package = Package(
                 "SimulatedCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -116,6 +118,7 @@ let package = Package(
         .target(
             name: "SpoolObservability",
             dependencies: [
+                "ByteText",
                 "CallFile",
                 "JSONString",
                 "Spooler",
@@ -127,6 +130,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // spoold.conf: the Asterisk-style parser, the settings model, flags-over-file merging, secrets.
@@ -173,7 +177,6 @@ let package = Package(
                 "SpoolWatcher",
                 "AMI",
                 "AMITestServer",
-                "Spooler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -183,16 +186,18 @@ let package = Package(
             dependencies: [
                 "AMITestServer",
                 "SimulatedCalls",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "MakeCall"]),
-        .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher"]),
+        .testTarget(name: "CallFileTests", dependencies: ["CallFile", "ByteText", "MakeCall", "TestSupport"]),
+        .testTarget(name: "SpoolWatcherTests", dependencies: ["SpoolWatcher", "TestSupport"]),
         .testTarget(
             name: "AMITests",
             dependencies: [
                 "AMI",
+                "ByteText",
                 "AMITestServer",
                 "SimulatedCalls",
                 "TestSupport",
@@ -207,7 +212,12 @@ let package = Package(
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
         // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,
         // SPOOLD_TEST_TIME_SCALE (longer deadlines on waits for slow, sanitized builds).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Also the fault tool's: one waitUntil, one log capture, one seeded generator.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SystemdNotifyTests",
             dependencies: ["SystemdNotify", "TestSupport", .product(name: "Logging", package: "swift-log")]
@@ -230,8 +240,8 @@ let package = Package(
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
-        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "AMITestServer", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "ByteText", "AMITestServer", "TestSupport"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
-        .testTarget(name: "FaultTests"),
+        .testTarget(name: "FaultTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import ByteText
 import NIOCore
 
 /// What arrives from an AMI server: first the one-line banner, then messages.
@@ -90,7 +91,9 @@ public struct AMIFrameParser: Sendable {
         }
         return AMIHeader(
             name: String(decoding: line[line.startIndex..<colon], as: UTF8.self),
-            value: String(decoding: line[valueStart..<line.endIndex], as: UTF8.self)
+            // Lossless, so that what a peer sent (the test server records spoold's Originates) can be
+            // compared byte for byte.
+            value: ByteText.decode(line[valueStart..<line.endIndex])
         )
     }
 }

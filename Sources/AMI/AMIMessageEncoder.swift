@@ -1,3 +1,4 @@
+import ByteText
 import NIOCore
 
 public enum AMIEncodingError: Error, Equatable, CustomStringConvertible {
@@ -42,7 +43,8 @@ public enum AMIMessageWriter {
         for header in message.headers {
             buffer.writeString(header.name)
             buffer.writeStaticString(": ")
-            buffer.writeString(header.value)
+            // A value from a call file may hold bytes that are not UTF-8: they go out as they came in.
+            buffer.writeBytes(ByteText.bytes(header.value))
             buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("\r\n")
@@ -58,13 +60,13 @@ public enum AMIMessageWriter {
             nameBytes += 1
         }
         if nameBytes == 0 { throw AMIEncodingError.invalidName(header.name) }
-        var valueBytes = 0
+        // ByteText never escapes ASCII, so every CR, LF and NUL is seen here.
         for byte in header.value.utf8 {
             if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") || byte == 0 {
                 throw AMIEncodingError.forbiddenCharacter(header: header.name)
             }
-            valueBytes += 1
         }
+        let valueBytes = ByteText.byteCount(header.value)
         if enforceRequestLimits, nameBytes + 2 + valueBytes + 2 > maximumRequestLineLength {
             throw AMIEncodingError.lineTooLong(header: header.name, limit: maximumRequestLineLength)
         }

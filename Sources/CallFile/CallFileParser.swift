@@ -1,3 +1,4 @@
+import ByteText
 /// Reads call-file bytes exactly as Asterisk's spool does (reference §2.1–2.5) and reports every
 /// silent surprise on the way. Never fails: any bytes give a model and diagnostics.
 public enum CallFileParser {
@@ -154,14 +155,14 @@ private struct Parser {
         }
     }
 
-    /// Values become Strings; bytes that are not UTF-8 are replaced, and that is worth saying.
+    /// Values become Strings without losing a byte: bytes that are not UTF-8 are held as `ByteText`
+    /// escapes and reach the AMI wire as they were in the file. Worth a warning all the same.
     private mutating func text(_ bytes: Bytes, line: Int) -> String {
-        let string = String(decoding: bytes, as: UTF8.self)
-        // Decoding repairs invalid input with U+FFFD, which changes the bytes; ASCII never needs a repair.
-        if bytes.contains(where: { $0 >= 0x80 }), !string.utf8.elementsEqual(bytes) {
+        let string = ByteText.decode(bytes)
+        if ByteText.hasEscapes(string) {
             note(
                 line: line, .warning, "bytes that are not valid UTF-8",
-                hint: "Asterisk passes them on as they are; spoold replaces them with U+FFFD")
+                hint: "passed on to Asterisk as they are, as Asterisk itself does")
         }
         return string
     }

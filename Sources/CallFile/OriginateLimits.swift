@@ -1,3 +1,5 @@
+import ByteText
+
 /// The limits of AMI itself on the Originate spoold sends for a call file (contract, "Limits of AMI
 /// itself"). Asterisk's spool reads call-file lines of up to 1022 bytes, but its manager reads a request
 /// line into a 1024-byte buffer, CRLF included: a `Set:` value that fits the one can make a `Variable:`
@@ -22,7 +24,7 @@ public enum OriginateLimits {
         public var line: Int?
 
         /// Bytes on the wire, CRLF included.
-        public var length: Int { name.utf8.count + 2 + value.utf8.count + 2 }
+        public var length: Int { name.utf8.count + 2 + ByteText.byteCount(value) + 2 }
     }
 
     /// The headers spoold sends for `file` that come from it, in the Originate's order, with the line each

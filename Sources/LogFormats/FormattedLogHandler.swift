@@ -1,25 +1,19 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
-import Synchronization
 
-/// A LogHandler writing one formatted line per event to stderr (journald and JSON formats; plain is
-/// spoold's StderrLogHandler). Lines are written whole under a lock, so lines from several threads never
+/// The LogHandler for every format (plain, journald, JSON): it takes the time and merges the metadata
+/// when the event is logged, and hands the record to the process's one `LogWriter`, whose thread makes the
+/// line and writes it. So no format writes on the logging thread, and lines from several threads never
 /// interleave.
 public struct FormattedLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
-    let formatter: LogLineFormatter
-    let output: @Sendable (String) -> Void
+    public let format: LogFormat
+    let writer: LogWriter
 
-    public init(
-        formatter: LogLineFormatter, level: Logger.Level,
-        output: @escaping @Sendable (String) -> Void = StandardError.write
-    ) {
-        self.formatter = formatter
+    public init(format: LogFormat, level: Logger.Level, writer: LogWriter = .standardError) {
+        self.format = format
         self.logLevel = level
-        self.output = output
+        self.writer = writer
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -28,27 +22,11 @@ public struct FormattedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        let time = LogTime.now()
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         if let error = event.error { merged["error"] = .string("\(error)") }
-        output(formatter.line(level: event.level, message: event.message.description, metadata: merged))
-    }
-}
-
-/// Whole lines to file descriptor 2.
-public enum StandardError {
-    private static let lock = Mutex(())
-
-    @Sendable public static func write(_ line: String) {
-        var bytes = Array(line.utf8)
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0, errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        writer.write(LogRecord(format: format, time: time, level: event.level, message: event.message.description,
+                               metadata: merged))
     }
 }

@@ -4,8 +4,8 @@ import Glibc
 #endif
 import Logging
 
-/// Turns one log event into one line of text (newline included) for the formats that are not spoold's
-/// default `plain` one (that is StderrLogHandler in spoold). Pure when the time is given.
+/// Turns one log event into one line of text (newline included) for the journald and JSON formats (plain
+/// is `PlainLineFormatter`, which works in bytes). Pure when the time is given.
 public enum LogLineFormatter: Sendable {
     /// `<5>message key=value`: sd-daemon priority prefix, no timestamp (journald stamps each entry).
     case journald

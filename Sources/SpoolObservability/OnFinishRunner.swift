@@ -1,18 +1,18 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ByteText
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import Spooler
-import Synchronization
 
 /// Runs the administrator's on_finish command once per finished file, with the result in environment
 /// variables only: call-file values never become part of a command line, so they cannot inject shell
 /// syntax (the command string itself comes from spoold's flags or configuration, which the administrator
-/// owns). At most `concurrency` run at once; each gets SIGTERM after `timeout` and SIGKILL `killGrace`
-/// later. A hook's failure is logged and counted; it never changes anything about the file, which is
-/// already archived or deleted when the hook starts.
+/// owns). At most `concurrency` run at once; each runs in a process group of its own, which gets SIGTERM
+/// after `timeout` and SIGKILL `killGrace` later (swift-subprocess's teardown sequence, see HookProcess).
+/// A hook's failure is logged and counted; it never changes anything about the file, which is already
+/// archived or deleted when the hook starts.
 ///
 /// Files waiting for a free worker queue up to `queueCapacity`; beyond that a file's hook is not run,
 /// logged with the file's name and counted (`spoold_on_finish_runs_total{outcome="dropped"}`). At shutdown
@@ -29,10 +29,15 @@ public final class OnFinishRunner: Service, Sendable, CustomStringConvertible {
         public var queueCapacity: Int
         /// Passed to `SPOOLD_SPOOL_DIR`, and the base of `SPOOLD_ARCHIVE`.
         public var spoolDirectory: String
+        /// Where the passed-through variables (`PATH`, `HOME`, `LANG`, ...) come from: spoold's own
+        /// environment, read once here. Only the names in `OnFinishRunner.passedThrough` are used.
+        public var inheritedEnvironment: [String: String]
 
         public init(command: String, spoolDirectory: String, concurrency: Int = defaultConcurrency,
-                    timeout: Duration = defaultTimeout, killGrace: Duration = .seconds(5), queueCapacity: Int = 1000) {
+                    timeout: Duration = defaultTimeout, killGrace: Duration = .seconds(5), queueCapacity: Int = 1000,
+                    inheritedEnvironment: [String: String] = OnFinishRunner.currentEnvironment()) {
             self.command = command
+            self.inheritedEnvironment = inheritedEnvironment
             self.spoolDirectory = spoolDirectory
             self.concurrency = concurrency
             self.timeout = timeout
@@ -76,72 +81,56 @@ public final class OnFinishRunner: Service, Sendable, CustomStringConvertible {
     public func finish() { queue.finish() }
 
     public func run() async throws {
-        let pool = NIOThreadPool(numberOfThreads: configuration.concurrency)
-        pool.start()
         await withDiscardingTaskGroup { group in
             for _ in 0..<configuration.concurrency {
                 group.addTask {
-                    while let job = await self.queue.pop() { await self.execute(job, pool: pool) }
+                    while let job = await self.queue.pop() { await self.execute(job) }
                 }
             }
         }
-        try await pool.shutdownGracefully()
     }
 
-    func execute(_ job: Job, pool: NIOThreadPool) async {
+    func execute(_ job: Job) async {
         let name = job.result.file
-        let process: HookProcess
+        let (timeout, killGrace, logger) = (configuration.timeout, configuration.killGrace, self.logger)
+        let outcome: HookProcess.Outcome
         do {
-            process = try HookProcess.spawn(command: configuration.command, environment: environment(for: job))
+            outcome = try await HookProcess.run(command: configuration.command, environment: environment(for: job),
+                                                timeout: timeout, killGrace: killGrace) { pid in
+                logger.warning("[\(name)] on_finish still runs after \(timeout): sending SIGTERM to its process group (pid \(pid)), SIGKILL \(killGrace) later")
+            }
         } catch {
             metrics?.recordHook(.spawnError)
-            logger.error("[\(name)] on_finish could not be started: \(error)")
+            logger.error("[\(name)] on_finish could not be run: \(error)")
             return
         }
-        let timedOut = Atomic<Bool>(false)
-        let (timeout, killGrace, logger) = (configuration.timeout, configuration.killGrace, self.logger)
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            timedOut.store(true, ordering: .relaxed)
-            logger.warning("[\(name)] on_finish still runs after \(timeout): sending SIGTERM to its process group (pid \(process.pid))")
-            process.signal(SIGTERM)
-            guard (try? await Task.sleep(for: killGrace)) != nil else { return }
-            logger.warning("[\(name)] on_finish ignored SIGTERM for \(killGrace): sending SIGKILL")
-            process.signal(SIGKILL)
-        }
-        let status = await withTaskCancellationHandler {
-            try? await pool.runIfActive { process.waitForExit() }
-        } onCancel: {
-            process.signal(SIGKILL)
-        }
-        timer.cancel()
-        guard let status else {
-            logger.error("[\(name)] on_finish (pid \(process.pid)) could not be waited for")
-            return
-        }
-        switch HookProcess.Exit(waitStatus: status) {
-        case .exited(0) where !timedOut.load(ordering: .relaxed):
+        switch outcome {
+        case .finished(.exited(0)):
             metrics?.recordHook(.ok)
             logger.debug("[\(name)] on_finish done")
-        case let exit where timedOut.load(ordering: .relaxed):
+        case .timedOut(let exit):
             metrics?.recordHook(.timeout)
             logger.error("[\(name)] on_finish timed out after \(timeout) and was stopped (\(exit.description)); the file is not affected")
-        case let exit:
+        case .finished(let exit):
             metrics?.recordHook(.failed)
             logger.error("[\(name)] on_finish failed: \(exit.description); the file is not affected")
+        case .cancelled(let exit):
+            metrics?.recordHook(.failed)
+            logger.error("[\(name)] on_finish was stopped with spoold (\(exit.description)); the file is not affected")
         }
     }
 
-    /// The hook's whole environment: a few variables a shell needs, passed through from spoold's own, and
-    /// the result. Nothing else of spoold's environment (which may hold the AMI secret) is passed on.
-    func environment(for job: Job) -> [String] {
+    /// The hook's whole environment, as `NAME=value` entries: a few variables a shell needs, passed
+    /// through from spoold's own (`Configuration.inheritedEnvironment`), and the result. Nothing else of
+    /// spoold's environment (which may hold the AMI secret) is passed on.
+    func environment(for job: Job) -> [[UInt8]] {
         let result = job.result
         let last = result.attempts.last
         var values: [(String, String)] = []
         for key in Self.passedThrough {
-            if let value = getenv(key) { values.append((key, String(cString: value))) }
+            if let value = configuration.inheritedEnvironment[key] { values.append((key, value)) }
         }
-        if getenv("PATH") == nil { values.append(("PATH", "/usr/local/bin:/usr/bin:/bin")) }
+        if configuration.inheritedEnvironment["PATH"] == nil { values.append(("PATH", "/usr/local/bin:/usr/bin:/bin")) }
         values += [
             ("SPOOLD_FILE", result.file),
             ("SPOOLD_STATUS", result.status.rawValue),
@@ -156,18 +145,19 @@ public final class OnFinishRunner: Service, Sendable, CustomStringConvertible {
             ("SPOOLD_SPOOL_DIR", configuration.spoolDirectory),
             ("SPOOLD_RESULT_JSON", String(decoding: job.json.dropLast(), as: UTF8.self)),
         ]
-        // A NUL would end the C string early; call files cannot hold one, AMI replies might.
-        return values.map { "\($0)=\($1.filter { $0 != "\0" })" }
+        // Values go out as the bytes they stand for (a Channel that is not UTF-8 stays as it was in the
+        // file). A NUL would end the C string early; call files cannot hold one, AMI replies might.
+        return values.map { name, value in Array(name.utf8) + [UInt8(ascii: "=")] + ByteText.bytes(value).filter { $0 != 0 } }
+    }
+
+    /// The variables of spoold's own environment that `inheritedEnvironment` keeps by default.
+    public static func currentEnvironment() -> [String: String] {
+        var values: [String: String] = [:]
+        for key in passedThrough {
+            if let value = getenv(key) { values[key] = String(cString: value) }
+        }
+        return values
     }
 
     static let passedThrough = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "USER", "LOGNAME", "TMPDIR"]
-}
-
-extension HookProcess.Exit: CustomStringConvertible {
-    var description: String {
-        switch self {
-        case .exited(let code): return "exit status \(code)"
-        case .signalled(let number): return "killed by signal \(number)"
-        }
-    }
 }

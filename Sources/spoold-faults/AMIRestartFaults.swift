@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 
 /// The AMI server dies mid-run (its calls die with it, as with an Asterisk restart) and comes back on the
 /// same port: spoold must reconnect, count each interrupted attempt once, and lose or double nothing.
@@ -17,22 +18,21 @@ struct AMIRestartFaults: AsyncParsableCommand {
     static func scenario(_ options: RigOptions, _ result: inout ScenarioResult, files: Int? = nil, restarts: Int? = nil) async throws {
         let fileCount = files ?? (options.size == .full ? 2000 : 200)
         let restartCount = restarts ?? (options.size == .full ? 3 : 1)
-        var random = SeededRandom(seed: options.effectiveSeed &+ 1)
+        var random = SplitMix64(seed: options.effectiveSeed &+ 1)
         let log = DialLog()
         var server = try await startServer(log: log)
         let port = server.port
-        let spool = try FaultSpool.temporary(in: options.tmp, label: "ami")
-        defer { if !options.keep { spool.remove() } }
+        let spool = try TemporarySpool.forFaults(in: options.tmp, label: "ami", keep: options.keep)
         let daemon = Daemon(binary: options.binary, spool: spool, extra: ["--max-concurrent", "100", "--max-cps", "100"])
         let calls = (0..<fileCount).map { FaultCall.mixed(index: $0, prefix: "a") }
         result.add("\(fileCount) mixed files, \(restartCount) server restarts on port \(port)")
         try await daemon.launch(amiPort: port)
-        for call in calls { try spool.submit(call.name, call.bytes) }
+        for call in calls { try spool.submit(call.name, bytes: call.bytes) }
 
         for number in 1...restartCount {
             // Spread the restarts over the run: each waits for its share of the files to be archived.
             let share = fileCount * number / (restartCount + 1)
-            try await waitUntil("\(share) files archived before restart \(number)", timeout: 300) {
+            try await waitUntil("\(share) files archived before restart \(number)", timeout: .seconds(300), every: .milliseconds(100)) {
                 spool.doneNames().count >= share
             }
             try await server.stop()
@@ -44,7 +44,7 @@ struct AMIRestartFaults: AsyncParsableCommand {
                               spool.doneNames().count, fileCount, dialsBefore))
             let restartedServer = server
             do {
-                try await waitUntil("spoold to reconnect after restart \(number)", timeout: 60) {
+                try await waitUntil("spoold to reconnect after restart \(number)", timeout: .seconds(60), every: .milliseconds(100)) {
                     restartedServer.connectionsAccepted > 0
                 }
                 result.add("ok   spoold reconnected after restart \(number)")

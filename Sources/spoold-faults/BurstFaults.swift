@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 
 /// A large burst renamed into `outgoing/` at once with `--max-concurrent`: the test server's count of
 /// channels up at once must never pass the limit, and spoold's peak RSS (VmHWM) must stay bounded.
@@ -22,8 +23,7 @@ struct BurstFaults: AsyncParsableCommand {
         let fileCount = files ?? (options.size == .full ? 100_000 : 2_000)
         let log = DialLog()
         let server = try await startServer(log: log)
-        let spool = try FaultSpool.temporary(in: options.tmp, label: "burst")
-        defer { if !options.keep { spool.remove() } }
+        let spool = try TemporarySpool.forFaults(in: options.tmp, label: "burst", keep: options.keep)
         let daemon = Daemon(binary: options.binary, spool: spool,
                             extra: ["--max-concurrent", String(maxConcurrent), "--max-cps", "0"])
         // 100 ms calls: long enough that the limit, not the dialler's speed, decides how many are up.
@@ -33,7 +33,7 @@ struct BurstFaults: AsyncParsableCommand {
         try await daemon.launch(amiPort: server.port)
         let rssAtReady = daemon.peakRSSKiB() ?? 0
         // Stage everything first, then rename all of them in as fast as possible: the burst.
-        for call in calls { try spool.write(call.bytes, to: spool.staging + "/" + call.name, mode: 0o644) }
+        for call in calls { try FileSystem.write(call.bytes, to: spool.staging + "/" + call.name, mode: 0o644) }
         let burstStart = now()
         for call in calls {
             guard rename(spool.staging + "/" + call.name, spool.outgoing + "/" + call.name) == 0 else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,8 @@ struct DiskFullFaults: AsyncParsableCommand {
 
         let log = DialLog()
         let server = try await startServer(log: log)
-        let spool = try FaultSpool(root: mountPoint + "/spool")
+        // Removed with the mount (below), not by itself.
+        let spool = try TemporarySpool.forFaults(root: mountPoint + "/spool", label: "disk-full", keep: true)
         let logs = options.tmp + "/spoold-faults-disk-logs-\(getpid())"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         defer { if !options.keep { try? FileManager.default.removeItem(atPath: logs) } }
@@ -63,7 +65,7 @@ struct DiskFullFaults: AsyncParsableCommand {
         }
         result.add("\(fileCount) one-page files on a \(sizeKiB) KiB tmpfs, disk kept full for \(holdFull) s")
         try await daemon.launch(amiPort: server.port)
-        for call in calls { try spool.submit(call.name, call.bytes) }
+        for call in calls { try spool.submit(call.name, bytes: call.bytes) }
 
         // Fill every remaining block: big writes first, then single pages, until ENOSPC.
         let filler = mountPoint + "/filler"

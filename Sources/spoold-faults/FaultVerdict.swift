@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A window in which no spoold was watching the calls (from the kill until the next launch).
 struct Downtime {
@@ -30,7 +31,7 @@ struct FaultVerdict {
     /// - Status: Expired for calls that never answer; Completed for answered calls, or Expired only when
     ///   every attempt was used up.
     /// `othersPrefix`: archives and dials of files checked separately by the caller.
-    static func check(_ calls: [FaultCall], spool: FaultSpool, log: DialLog, downtimes: [Downtime] = [],
+    static func check(_ calls: [FaultCall], spool: TemporarySpool, log: DialLog, downtimes: [Downtime] = [],
                       othersPrefix: String? = nil) -> FaultVerdict {
         var verdict = FaultVerdict()
         let dialsByFile = log.byFile()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 
 /// `spoold-faults`: drives the real `spoold` binary through crashes, AMI restarts, a full disk, hostile
 /// input and a large burst, and checks from the spool and the test server's Originate log that nothing was
@@ -120,14 +121,14 @@ struct AllFaults: AsyncParsableCommand {
 extension ScenarioResult {
     /// Waits until `count` files are archived and `outgoing/` is empty. Not getting there is recorded as a
     /// hang (with spoold's last log lines), and the caller still checks what was left behind.
-    mutating func awaitDrain(_ spool: FaultSpool, count: Int, timeout: Double, daemon: Daemon) async throws {
+    mutating func awaitDrain(_ spool: TemporarySpool, count: Int, timeout: Double, daemon: Daemon) async throws {
         do {
-            try await waitUntil("all \(count) files archived", timeout: timeout, interval: 0.25) {
+            try await waitUntil("all \(count) files archived", timeout: .seconds(timeout), every: .milliseconds(250)) {
                 spool.doneNames().filter { !$0.hasPrefix(".") }.count >= count && spool.pendingNames().isEmpty
             }
             add("ok   all \(count) files archived, outgoing/ empty")
-        } catch let hang as Hang {
-            add("FAIL \(hang): \(spool.doneNames().count) in outgoing_done, \(spool.pendingNames().count) in outgoing\n\(daemon.tail())")
+        } catch let hang as TimedOut {
+            add("FAIL HANG: \(hang): \(spool.doneNames().count) in outgoing_done, \(spool.pendingNames().count) in outgoing\n\(daemon.tail())")
             passed = false
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,8 +23,7 @@ struct HostileFaults: AsyncParsableCommand {
         let batchCount = sameMtime ?? (options.size == .full ? 10_000 : 1_000)
         let log = DialLog()
         let server = try await startServer(log: log)
-        let spool = try FaultSpool.temporary(in: options.tmp, label: "hostile")
-        defer { if !options.keep { spool.remove() } }
+        let spool = try TemporarySpool.forFaults(in: options.tmp, label: "hostile", keep: options.keep)
         let daemon = Daemon(binary: options.binary, spool: spool, extra: ["--max-concurrent", "100", "--max-cps", "0"])
         result.add("covered elsewhere: symlink, FIFO/socket/directory, > 1 MiB, CR/NUL, binary, unreadable (setpriv), "
                    + "foreign owner (setpriv) -> EndToEndTests HostileInputTests, PermissionTests")
@@ -32,15 +32,15 @@ struct HostileFaults: AsyncParsableCommand {
         // A directory with a call-file name: skipped with a warning, never opened, never blocks the rest.
         let directory = spool.outgoing + "/x.call"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-        try spool.write(Array("not a call file\n".utf8), to: directory + "/inside", mode: 0o644)
+        try FileSystem.write(Array("not a call file\n".utf8), to: directory + "/inside", mode: 0o644)
 
         // A file replaced by rename while its call is up: the replacement is a new call and must be dialled
         // and archived with its own Status, not archived on the strength of the old file's call.
         let original = FaultCall(name: "swap.call", channel: "Local/answer/0/4000", maxRetries: 0)
-        try spool.submit(original.name, original.bytes)
-        try await waitUntil("swap.call to be dialled", timeout: 60) { log.byFile()["swap.call"] != nil }
+        try spool.submit(original.name, bytes: original.bytes)
+        try await waitUntil("swap.call to be dialled", timeout: .seconds(60), every: .milliseconds(100)) { log.byFile()["swap.call"] != nil }
         let replacementText = "Channel: Local/answer/0/0\nApplication: Wait\nData: 1\nArchive: yes\nSet: FAULTFILE=swap-replacement\n"
-        try spool.submit("swap.call", Array(replacementText.utf8))
+        try spool.submit("swap.call", bytes: Array(replacementText.utf8))
         result.add("swap.call replaced by rename while its first call was up")
 
         // Many files with exactly the same mtime (due now): each dialled once, none skipped or repeated.
@@ -48,11 +48,11 @@ struct HostileFaults: AsyncParsableCommand {
             FaultCall(name: "m-\(String(index + 100_000).dropFirst()).call", channel: "Local/answer", maxRetries: 0)
         }
         let mtime = (now() - 5).rounded(.down)
-        for call in batch { try spool.submit(call.name, call.bytes, mtime: mtime) }
+        for call in batch { try spool.submit(call.name, bytes: call.bytes, due: mtime) }
         result.add("\(batchCount) files submitted with mtime \(Int(mtime))")
 
         do {
-            try await waitUntil("a log line naming x.call", timeout: 60) {
+            try await waitUntil("a log line naming x.call", timeout: .seconds(60), every: .milliseconds(100)) {
                 daemon.allLogLines().contains { $0.contains("x.call") }
             }
             result.add("ok   x.call logged: \(daemon.allLogLines().first { $0.contains("x.call") } ?? "")")

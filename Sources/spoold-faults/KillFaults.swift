@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 
 /// kill -9 at random moments during a run of mixed calls, then a final spoold lets it finish.
 struct KillFaults: AsyncParsableCommand {
@@ -16,17 +17,16 @@ struct KillFaults: AsyncParsableCommand {
     static func scenario(_ options: RigOptions, _ result: inout ScenarioResult, files: Int? = nil, kills: Int? = nil) async throws {
         let fileCount = files ?? (options.size == .full ? 2000 : 200)
         let killCount = kills ?? (options.size == .full ? 20 : 4)
-        var random = SeededRandom(seed: options.effectiveSeed)
+        var random = SplitMix64(seed: options.effectiveSeed)
         let log = DialLog()
         let server = try await startServer(log: log)
-        let spool = try FaultSpool.temporary(in: options.tmp, label: "kill")
-        defer { if !options.keep { spool.remove() } }
+        let spool = try TemporarySpool.forFaults(in: options.tmp, label: "kill", keep: options.keep)
         // 100 new calls per second keeps the run long enough for every kill to land mid-run.
         let daemon = Daemon(binary: options.binary, spool: spool, extra: ["--max-concurrent", "100", "--max-cps", "100"])
         let calls = (0..<fileCount).map { FaultCall.mixed(index: $0, prefix: "k") }
         result.add("\(fileCount) files (answer with talk time, answer after ringing, busy ×3, congestion ×1, no answer ×2), \(killCount) kills, server port \(server.port)")
         try await daemon.launch(amiPort: server.port)
-        for call in calls { try spool.submit(call.name, call.bytes) }
+        for call in calls { try spool.submit(call.name, bytes: call.bytes) }
 
         var downtimes: [Downtime] = []
         var landed = 0

@@ -4,6 +4,7 @@ import Glibc
 import AMI
 import ArgumentParser
 import CallFile
+import LogFormats
 import Logging
 import MakeCall
 import Spooler
@@ -60,7 +61,7 @@ struct OriginateCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let level: Logger.Level = debug ? .trace : .error
-        let logger = Logger(label: "spoold-originate", factory: { _ in StderrLogHandler(level: level) })
+        let logger = Logger(label: "spoold-originate", factory: { _ in FormattedLogHandler(format: .plain, level: level) })
         let answered: Bool
         do {
             answered = try await Self.place(originate, configuration: configuration, finishAtAnswer: finishAtAnswer, logger: logger)

@@ -185,7 +185,7 @@ struct AMIClientService: Service, CustomStringConvertible {
 }
 
 func printError(_ message: String) {
-    StderrLogHandler.flush()  // after the log lines already logged, not before them
+    LogWriter.standardError.flush()  // after the log lines already logged, not before them
     var line = Array((message + "\n").utf8)
     _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CallFile
 
 /// Odd and hostile bytes: every one parses, none crashes, and the result says what happened.

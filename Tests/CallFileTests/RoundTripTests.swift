@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CallFile
 
 /// parse(write(x)) == x for every x the writer accepts, over seeded random values built to hit the
@@ -26,20 +27,8 @@ import Testing
     }
 }
 
-/// A small, seeded generator (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Call-file-shaped values from the shared seeded generator, built to hit the format's traps.
+extension SplitMix64 {
     static let pieces: [String] = [
         "a", "Z", "0", "9", "_", "-", ".", "@", "/", ":", "=", ",", "|", "(", ")", "[", "]", "<", ">", "\"",
         "\\", ";", "\\;", "#", "x#", " ", "\t", "é", "漢", "${X}", "!", "*", "+", "?",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §2.6 (atomic archive that loses nothing) and §2.9 (Status always on a line of its own).
 @Suite("Archiving")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §5: hostile and broken input. Each case gets a log line naming the file and the cause, no file
 /// is lost, nothing blocks, nothing is followed, nothing crashes.
@@ -137,18 +138,5 @@ struct HostileInputTests {
             #expect(file.bytes.starts(with: bytes))
             #expect(spoold.isRunning)
         }
-    }
-}
-
-/// A small deterministic generator, so the "random" bytes are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The `spoold run` contract: ready line, outgoing created, the lock (§5), SIGTERM, dotfiles (§2.10).
 @Suite("spoold run lifecycle")

@@ -1,6 +1,7 @@
 import AMITestServer
 import Foundation
 import Testing
+import TestSupport
 
 /// `spoold originate` (issue 8): the built binary places one call through the in-process test AMI server
 /// and reports it; the server's Originate log shows what reached "Asterisk".

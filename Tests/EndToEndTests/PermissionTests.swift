@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §2.7 (unreadable files are moved aside, not deleted, and the error names owner and mode) and
 /// §2.8 (a file whose records cannot be written does not retry for ever).

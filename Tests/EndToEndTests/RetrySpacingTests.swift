@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §1 (records, StartRetry's epoch and mtime) and §2.1 (the next attempt starts RetryTime after the
 /// previous attempt *ended*, where Asterisk's inotify build starts it RetryTime after the previous start).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §1: the same Status, the same number of attempts and the same records as Asterisk, for every
 /// outcome of the simulated PBX.

@@ -79,6 +79,17 @@ struct SystemdEndToEndTests {
         #expect(lines.contains { $0.contains(#""level":"notice","message":"spoold ready"#) })
     }
 
+    @Test("Every format goes through the log writer, which is flushed at exit: the last line before exit is there",
+          arguments: ["plain", "journald", "json"])
+    func lastLineBeforeExit(format: String) async throws {
+        let spool = try TemporarySpool()
+        let spoold = try await SpooldProcess.started(spool: spool, arguments: ["--log-format", format])
+        #expect(try await spoold.terminate() == 0, "\(spoold.tail)")
+        // service-lifecycle's last word (debug), logged as the group ends, a moment before spoold exits:
+        // only the flush at exit writes it.
+        #expect(spoold.logLines.contains { $0.contains("Service lifecycle ended") }, "\(spoold.tail)")
+    }
+
     @Test("Under systemd's journal stream (JOURNAL_STREAM = stderr's device:inode) lines carry <N> and no timestamp")
     func journaldDetected() async throws {
         let spool = try TemporarySpool()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Contract §2.5: the watch survives a deleted and re-created `outgoing` and an inotify queue overflow.
 @Suite("The directory watch survives")

@@ -1,24 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The fault suite at its reduced (CI) size: each scenario runs the real `spoold-faults` executable, which
 /// drives the real `spoold` and exits non-zero when a check fails. `scripts/fault-suite` runs the full size.
 /// Serialized: every scenario loads both cores on its own.
 @Suite(.serialized)
 struct ReducedFaultSuiteTests {
-    /// The build directory holding `spoold-faults` and `spoold`, found from the running test binary
-    /// (the scratch path is shared between checkouts, so no fixed path).
-    static let products: URL = {
-        var candidate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            if FileManager.default.isExecutableFile(atPath: candidate.appendingPathComponent("spoold-faults").path) {
-                return candidate
-            }
-            candidate.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug")
-    }()
-
     @Test("Fault scenario at reduced size", arguments: ["kill", "ami-restart", "disk-full", "hostile", "burst"])
     func scenario(_ name: String) async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("spoold-faults-\(name)-\(getpid()).log")
@@ -26,7 +14,8 @@ struct ReducedFaultSuiteTests {
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
-        process.executableURL = Self.products.appendingPathComponent("spoold-faults")
+        // Beside spoold in the build directory, found from the running test binary.
+        process.executableURL = BuiltProducts.directory.appendingPathComponent("spoold-faults")
         process.arguments = [name, "--size", "reduced"]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = handle

@@ -83,15 +83,119 @@ struct SecretLoggingTests {
     }
 
     @Test("The handler writes what the formatter makes, handler metadata merged with the event's")
-    func handler() {
-        let lines = Lines()
-        var logger = Logger(label: "t") { _ in
-            FormattedLogHandler(formatter: .journald, level: .info, output: { lines.append($0) })
-        }
+    func handler() throws {
+        let file = try LogFile()
+        var logger = Logger(label: "t") { _ in FormattedLogHandler(format: .journald, level: .info, writer: file.writer) }
         logger[metadataKey: "server"] = "pbx1"
         logger.debug("hidden")
         logger.warning("dropped", metadata: ["file": "a.call"])
-        #expect(lines.all == ["<4>dropped file=a.call server=pbx1\n"])
+        file.writer.flush()
+        #expect(file.lines == ["<4>dropped file=a.call server=pbx1"])
+    }
+}
+
+@Suite("One log writer for every format")
+struct LogWriterTests {
+    @Test("Each format's line is queued on the logging thread and written by the writer", arguments: LogFormat.allCases)
+    func throughTheWriter(format: LogFormat) throws {
+        let file = try LogFile()
+        let logger = Logger(label: "t") { _ in FormattedLogHandler(format: format, level: .trace, writer: file.writer) }
+        logger.notice("spoold ready", metadata: ["pid": "42"])
+        // The handler's only way out is the writer's queue.
+        #expect(file.writer.counts.queued == 1)
+        file.writer.flush()
+        #expect(file.writer.counts.written == 1)
+        let line = try #require(file.lines.first)
+        #expect(file.lines.count == 1)
+        switch format {
+        case .plain:
+            #expect(line.hasSuffix("Z notice spoold ready pid=42"), "\(line)")
+            #expect(line.count == "2026-11-22T12:00:05.123Z notice spoold ready pid=42".count, "\(line)")
+        case .journald:
+            #expect(line == "<5>spoold ready pid=42")
+        case .json:
+            #expect(line.hasPrefix(#"{"time":""#) && line.hasSuffix(#""level":"notice","message":"spoold ready","metadata":{"pid":"42"}}"#), "\(line)")
+        }
+    }
+
+    @Test("The plain line: UTC time to the millisecond, level, message, sorted metadata")
+    func plainLine() {
+        var formatter = PlainLineFormatter()
+        var bytes: [UInt8] = []
+        let record = LogRecord(format: .plain, time: timespec(tv_sec: 1_795_348_805, tv_nsec: 7_456_789), level: .warning,
+                               message: "AMI lost", metadata: ["b": "2", "a": "1"])
+        formatter.append(record, to: &bytes)
+        formatter.append(record, to: &bytes)
+        let line = "2026-11-22T12:00:05.007Z warning AMI lost a=1 b=2\n"
+        #expect(String(decoding: bytes, as: UTF8.self) == line + line)
+    }
+
+    @Test("Many concurrent loggers in all three formats through a small queue: every line, whole, in each logger's order")
+    func nothingLost() async throws {
+        let file = try LogFile(capacity: 8)
+        let loggers = 12
+        let linesEach = 1_500
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<loggers {
+                let format = LogFormat.allCases[index % LogFormat.allCases.count]
+                group.addTask {
+                    let logger = Logger(label: "t") { _ in FormattedLogHandler(format: format, level: .trace, writer: file.writer) }
+                    for line in 0..<linesEach { logger.info("logger \(index) line \(line) end") }
+                }
+            }
+        }
+        file.writer.flush()
+        let lines = file.lines
+        #expect(lines.count == loggers * linesEach)
+        var next = [Int](repeating: 0, count: loggers)
+        var outOfOrder = 0
+        for line in lines {
+            // Whole lines only: each carries its own start and end.
+            guard let range = line.range(of: "logger "), line.contains(" end") else {
+                Issue.record("broken line: \(line)")
+                continue
+            }
+            let words = line[range.upperBound...].split(separator: " ")
+            guard let logger = Int(words[0]), let number = Int(words[2]) else {
+                Issue.record("broken line: \(line)")
+                continue
+            }
+            if number != next[logger] { outOfOrder += 1 }
+            next[logger] = number + 1
+        }
+        #expect(outOfOrder == 0)
+        #expect(next == [Int](repeating: linesEach, count: loggers))
+    }
+
+    @Test("flush() returns only once everything logged before it is written")
+    func flushWaits() throws {
+        let file = try LogFile()
+        let logger = Logger(label: "t") { _ in FormattedLogHandler(format: .json, level: .trace, writer: file.writer) }
+        for index in 0..<10_000 { logger.debug("line \(index)") }
+        file.writer.flush()
+        #expect(file.lines.count == 10_000)
+        #expect(file.writer.counts.queued == 10_000 && file.writer.counts.written == 10_000)
+    }
+}
+
+/// A log writer on a temporary file, and the file's lines.
+final class LogFile: Sendable {
+    let path: String
+    let descriptor: Int32
+    let writer: LogWriter
+
+    init(capacity: Int = 65_536) throws {
+        path = NSTemporaryDirectory() + "/spoold-log-\(UUID().uuidString)"
+        descriptor = open(path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        writer = LogWriter(descriptor: descriptor, capacity: capacity)
+    }
+
+    // The writer's thread lives on (writers are never torn down), idle; the descriptor stays open for it.
+    deinit { unlink(path) }
+
+    var lines: [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 }
 
@@ -116,10 +220,4 @@ struct FormatChoiceTests {
     func plainByDefault() {
         #expect(LogFormat.automatic(environment: { _ in nil }) == .plain)
     }
-}
-
-final class Lines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
 }

@@ -17,10 +17,23 @@ struct OnFinishTests {
     }
 
     static func runner(_ command: String, in directory: TemporaryDirectory, concurrency: Int = 4,
-                       timeout: Duration = .seconds(30), metrics: SpoolMetrics? = nil, log: LogCapture = LogCapture()) -> OnFinishRunner {
+                       timeout: Duration = .seconds(30), killGrace: Duration = .seconds(5),
+                       inheritedEnvironment: [String: String] = OnFinishRunner.currentEnvironment(),
+                       metrics: SpoolMetrics? = nil, log: LogCapture = LogCapture()) -> OnFinishRunner {
         OnFinishRunner(configuration: .init(command: command, spoolDirectory: directory.path + "/spool",
-                                            concurrency: concurrency, timeout: timeout, killGrace: .seconds(5)),
+                                            concurrency: concurrency, timeout: timeout, killGrace: killGrace,
+                                            inheritedEnvironment: inheritedEnvironment),
                        metrics: metrics, logger: log.logger)
+    }
+
+    /// `NAME=value` lines of `env` output -> dictionary.
+    static func environment(_ text: String) -> [String: String] {
+        var environment: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            environment[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return environment
     }
 
     @Test func theResultArrivesInEnvironmentVariablesOnly() async throws {
@@ -34,12 +47,7 @@ struct OnFinishTests {
         runner.submit(result, json: result.jsonLine)
         runner.finish()
         try await running.value
-        let text = try #require(directory.read("env"))
-        var environment: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            environment[String(line[..<equals])] = String(line[line.index(after: equals)...])
-        }
+        let environment = Self.environment(try #require(directory.read("env")))
         #expect(environment["SPOOLD_FILE"] == "a.call")
         #expect(environment["SPOOLD_STATUS"] == "Expired")
         #expect(environment["SPOOLD_CHANNEL"] == "PJSIP/100;x=$(touch /tmp/pwned)")
@@ -58,16 +66,38 @@ struct OnFinishTests {
 
     @Test func theHookDoesNotInheritSpooldsEnvironment() async throws {
         let directory = try TemporaryDirectory()
-        setenv("SPOOLD_TEST_AMI_SECRET", "hunter2", 1)
-        defer { unsetenv("SPOOLD_TEST_AMI_SECRET") }
-        let runner = Self.runner("env > \"\(directory.path)/env.tmp\"; mv \"\(directory.path)/env.tmp\" \"\(directory.path)/env\"", in: directory)
+        // spoold's environment as the runner sees it, injected (a setenv here would leak into the tests
+        // running in parallel): a secret and an unrelated variable must stay behind, PATH and HOME pass.
+        let spooldEnvironment = ["PATH": "/usr/bin:/bin", "HOME": "/var/lib/spoold",
+                                 "SPOOLD_TEST_AMI_SECRET": "hunter2", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"]
+        let runner = Self.runner("env > \"\(directory.path)/env.tmp\"; mv \"\(directory.path)/env.tmp\" \"\(directory.path)/env\"",
+                                 in: directory, inheritedEnvironment: spooldEnvironment)
         let running = Task { try await runner.run() }
         runner.submit(Self.result("a.call"), json: Self.result("a.call").jsonLine)
         runner.finish()
         try await running.value
         let text = try #require(directory.read("env"))
         #expect(!text.contains("hunter2"))
-        #expect(text.contains("PATH="))
+        let environment = Self.environment(text)
+        #expect(environment["PATH"] == "/usr/bin:/bin")
+        #expect(environment["HOME"] == "/var/lib/spoold")
+        // Nothing of the test process's own environment either: only the passed-through names, the
+        // result's SPOOLD_* and what the shell sets itself.
+        let strangers = environment.keys.filter {
+            !$0.hasPrefix("SPOOLD_") && !OnFinishRunner.passedThrough.contains($0) && !["PWD", "SHLVL", "_", "OLDPWD"].contains($0)
+        }
+        #expect(strangers.isEmpty, "\(strangers.sorted())")
+    }
+
+    @Test func withoutPATHTheHookGetsASafeDefault() async throws {
+        let directory = try TemporaryDirectory()
+        let runner = Self.runner("env > \"\(directory.path)/env.tmp\"; mv \"\(directory.path)/env.tmp\" \"\(directory.path)/env\"",
+                                 in: directory, inheritedEnvironment: [:])
+        let running = Task { try await runner.run() }
+        runner.submit(Self.result("a.call"), json: [])
+        runner.finish()
+        try await running.value
+        #expect(Self.environment(try #require(directory.read("env")))["PATH"] == "/usr/local/bin:/usr/bin:/bin")
     }
 
     @Test func aFailingHookIsLoggedAndCounted() async throws {
@@ -98,6 +128,25 @@ struct OnFinishTests {
         #expect(PrometheusText(metrics.render())[#"spoold_on_finish_runs_total{outcome="timeout"}"#] == 1)
         let child = try #require(directory.read("child").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         try await waitUntil("the hook's child to be gone") { kill(child, 0) != 0 }
+    }
+
+    @Test func aHookIgnoringSIGTERMIsKilledWithItsChildrenAfterTheGrace() async throws {
+        let directory = try TemporaryDirectory()
+        let log = LogCapture()
+        let metrics = SpoolMetrics(started: Self.t0)
+        // The shell and its child (ignored signals are inherited) both ignore SIGTERM: only the SIGKILL
+        // that follows after the grace, sent to the whole group, ends them.
+        let runner = Self.runner("trap '' TERM; sleep 120 & echo $! > \"\(directory.path)/child\"; wait; wait", in: directory,
+                                 timeout: .milliseconds(300), killGrace: .milliseconds(300), metrics: metrics, log: log)
+        let running = Task { try await runner.run() }
+        runner.submit(Self.result("stubborn.call"), json: [])
+        runner.finish()
+        try await running.value
+        #expect(log.messages.contains { $0.contains("[stubborn.call] on_finish timed out") && $0.contains("killed by signal \(SIGKILL)") },
+                "\(log.messages)")
+        #expect(PrometheusText(metrics.render())[#"spoold_on_finish_runs_total{outcome="timeout"}"#] == 1)
+        let child = try #require(directory.read("child").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        try await waitUntil("the stubborn hook's child to be gone") { kill(child, 0) != 0 }
     }
 
     @Test func atMostConcurrencyHooksRunAtOnce() async throws {

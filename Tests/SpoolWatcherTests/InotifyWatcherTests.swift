@@ -133,7 +133,7 @@ struct InotifyWatcherTests {
         try spool.shell("rm -rf asterisk && mkdir -p asterisk/outgoing")
         try spool.write("staging/back.call")
         try spool.shell("mv staging/back.call asterisk/outgoing/")
-        #expect(await recorder.waitUntil { changes in
+        #expect(await recorder.waitForChanges("back.call to be seen") { changes in
             changes.contains(.appeared("back.call"))
                 || changes.contains(.rescan(["back.call"], reason: .directoryRecreated))
         })
@@ -149,7 +149,7 @@ struct InotifyWatcherTests {
         let recorder = Recorder(SpoolWatcher(directory: spool.outgoing))
         #expect(await recorder.waitForRescan(reason: .initial) == [])
         try spool.shell("mkdir outgoing && touch outgoing/first.call")
-        #expect(await recorder.waitUntil { changes in
+        #expect(await recorder.waitForChanges("first.call to be seen") { changes in
             changes.contains(.appeared("first.call"))
                 || changes.contains(.rescan(["first.call"], reason: .directoryRecreated))
         })

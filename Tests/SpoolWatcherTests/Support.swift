@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import SpoolWatcher
 
 /// A fresh `root/outgoing` plus `root/staging` on the same file system, removed afterwards.
@@ -61,26 +62,31 @@ final class Recorder: Sendable {
 
     var changes: [SpoolChange] { log.changes.withLock { $0 } }
 
-    /// Waits (polling the record, with a deadline) until `condition` holds; false on timeout.
-    func waitUntil(timeout: Duration = .seconds(30),
-                   _ condition: ([SpoolChange]) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if log.changes.withLock({ condition($0) }) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
+    /// Waits until the changes seen so far satisfy `condition`; on timeout records an issue naming `what`
+    /// (with the changes seen) and returns false.
+    func waitForChanges(_ what: String, timeout: Duration = .seconds(30),
+                        where condition: ([SpoolChange]) -> Bool) async -> Bool {
+        do {
+            try await TestSupport.waitUntil(what, timeout: timeout, every: .milliseconds(10),
+                                            details: { "changes seen: \(self.changes)" }) {
+                log.changes.withLock { condition($0) }
+            }
+            return true
+        } catch {
+            Issue.record(error)
+            return false
         }
-        return log.changes.withLock { condition($0) }
     }
 
     func waitFor(_ change: SpoolChange, timeout: Duration = .seconds(30)) async -> Bool {
-        await waitUntil(timeout: timeout) { $0.contains(change) }
+        await waitForChanges("\(change)", timeout: timeout) { $0.contains(change) }
     }
 
     /// Waits for a complete listing for which `condition` holds.
     func waitForRescan(reason: RescanReason, timeout: Duration = .seconds(30),
                        where condition: @escaping ([String]) -> Bool = { _ in true }) async -> [String]? {
         var found: [String]?
-        _ = await waitUntil(timeout: timeout) { changes in
+        _ = await waitForChanges("a \(reason) rescan", timeout: timeout) { changes in
             for case .rescan(let names, let why) in changes.reversed() where why == reason && condition(names) {
                 found = names
                 return true

@@ -3,6 +3,7 @@ import AMITestServer
 import CallFile
 import Logging
 import Testing
+import TestSupport
 @testable import Spooler
 
 @Suite("AMI backend")
@@ -141,7 +142,8 @@ struct AMIAdoptionTests {
     @Test("Seen Up by the recovery check, hung up before the follower's first look: still answered")
     func answeredThenGoneAtOnce() async throws {
         try await Self.withAdoptableCall("PJSIP/answer/0/600000") { backend, server, id in
-            try await waitUntil {
+            // The test server answers the call on its own loop.
+            try await waitUntilAsync("the adopted call to be up", timeout: .seconds(10)) {
                 if case .present(let status) = await backend.channelStatus(id) { status.isUp } else { false }
             }
             #expect(await backend.channelExists(id) == true)
@@ -157,15 +159,5 @@ struct AMIAdoptionTests {
             #expect(await server.hangUp(id))
             #expect(await Self.stages(backend.awaitHangup(of: id)) == [.hungUp])
         }
-    }
-}
-
-/// Polls `condition` until it holds (10 s at most): the test server answers the call on its own loop.
-private func waitUntil(_ condition: () async -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .seconds(10))
-    while await !condition() {
-        guard clock.now < deadline else { throw CancellationError() }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

@@ -85,14 +85,14 @@ struct NotifierSocketTests {
 
     @Test("A socket nobody listens on: the send fails quietly, warned once, then at debug level")
     func deadSocket() throws {
-        let records = LogRecords()
-        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(records: records) })
+        let log = LogCapture()
+        let logger = log.logger
         let notifier = try SystemdNotifier(address: NotifySocketAddress("/nonexistent-dir/notify"), logger: logger)
         notifier.ready(status: "ready")
         notifier.watchdog(status: "1 scheduled, 0 in flight")
-        let levels = records.all.map(\.level)
+        let levels = log.records.map(\.level)
         #expect(levels == [.warning, .debug])
-        #expect(records.all.first?.message.contains("cannot notify systemd") == true)
+        #expect(log.records.first?.message.contains("cannot notify systemd") == true)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A short-lived command (mkcall, a second spoold) run to completion with its output captured.
 struct ToolRun: CustomStringConvertible {

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 
 extension TemporarySpool {
+    /// The archived file, once it carries its Status line.
+    func archived(_ name: String) -> ArchivedCallFile? {
+        guard let bytes = FileSystem.read(donePath(name)) else { return nil }
+        let file = ArchivedCallFile(bytes: bytes)
+        return file.status == nil ? nil : file
+    }
+
     /// Waits until `outgoing_done/<name>` carries its Status line and returns it.
     func waitForArchive(
         _ name: String, by spoold: SpooldProcess, timeout: Duration = .seconds(30)

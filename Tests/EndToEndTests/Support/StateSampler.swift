@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Watches one queued call file from its own thread (not the shared test executor, which other tests can
 /// keep busy) and keeps, for each state of the file (the record tags so far), the last mtime seen in it.

@@ -5,8 +5,8 @@ import Foundation
 /// SwiftPM puts the test bundle and the package's executables in the same build directory, and the
 /// scratch path is shared between worktrees, so the directory is found from the running test binary
 /// rather than from a fixed path.
-enum BuiltProducts {
-    static let directory: URL = {
+public enum BuiltProducts {
+    public static let directory: URL = {
         var candidate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
         // Walk up until a directory holds a `spoold` executable (the test binary may sit inside a bundle).
@@ -18,10 +18,10 @@ enum BuiltProducts {
         }
         // Last resort for unusual runners: the package's own debug directory.
         var packageRoot = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { packageRoot.deleteLastPathComponent() }
+        for _ in 0..<3 { packageRoot.deleteLastPathComponent() }
         return packageRoot.appendingPathComponent(".build/debug")
     }()
 
-    static var spoold: URL { directory.appendingPathComponent("spoold") }
-    static var mkcall: URL { directory.appendingPathComponent("mkcall") }
+    public static var spoold: URL { directory.appendingPathComponent("spoold") }
+    public static var mkcall: URL { directory.appendingPathComponent("mkcall") }
 }

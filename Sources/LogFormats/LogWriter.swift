@@ -3,29 +3,48 @@ import Glibc
 #endif
 import Logging
 
-/// Writes log lines to stderr from one thread of its own, so that logging costs the engine a queue append
-/// instead of a formatted timestamp and a write(2) per line (two lines per call file: 20,000 files a burst
-/// made 40,000 synchronous writes on the engine's path).
+/// One log event as it was logged: its time, taken when the event happened, and everything its line is
+/// made of. The line is made on the writer's thread, not on the logging one.
+public struct LogRecord: Sendable {
+    public var format: LogFormat
+    public var time: timespec
+    public var level: Logger.Level
+    public var message: String
+    public var metadata: Logger.Metadata
+
+    public init(format: LogFormat, time: timespec, level: Logger.Level, message: String, metadata: Logger.Metadata) {
+        self.format = format
+        self.time = time
+        self.level = level
+        self.message = message
+        self.metadata = metadata
+    }
+}
+
+/// Writes every log line of the process, in every format, from one thread of its own, so that logging
+/// costs the engine a queue append instead of formatting and a write(2) per line (two lines per call
+/// file: 20,000 files a burst made 40,000 synchronous writes on the engine's path).
 ///
 /// Nothing is dropped: a line waits in the queue until it is written, a full queue makes the logging
-/// thread wait, and `flush()` (also run at exit) returns once every line logged before it is written.
-/// Lines keep the order in which they were logged. The writer wakes for the first line of an empty queue
-/// and writes about a millisecond later, with whatever lines joined it by then; while lines keep coming
-/// it writes them as fast as stderr takes them, many per write.
-final class StderrWriter: @unchecked Sendable {
+/// thread wait, and `flush()` (also run at exit, for `standardError`) returns once every line logged
+/// before it is written. Lines keep the order in which they were logged. The writer wakes for the first
+/// line of an empty queue and writes about a millisecond later, with whatever lines joined it by then;
+/// while lines keep coming it writes them as fast as the descriptor takes them, many per write.
+public final class LogWriter: @unchecked Sendable {
     // @unchecked: every mutable field is only touched with `mutex` held; the pthread objects are
-    // allocated once and live as long as the process (the writer is never torn down).
-    static let shared = StderrWriter(descriptor: 2)
+    // allocated once and live as long as the writer, whose thread keeps it alive (writers are never
+    // torn down: the process's one writer lives until exit, a test's until the test process ends).
 
-    struct Line {
-        var seconds: Int
-        var milliseconds: Int
-        var level: Logger.Level
-        var text: String
-    }
+    /// The process's writer: file descriptor 2, flushed at exit.
+    public static let standardError: LogWriter = {
+        let writer = LogWriter(descriptor: STDERR_FILENO)
+        // Lines logged just before the process exits still reach stderr.
+        atexit { LogWriter.standardError.flush() }
+        return writer
+    }()
 
     /// Lines waiting before a logging thread has to wait for the writer.
-    static let capacity = 65_536
+    public let capacity: Int
     /// How long the writer lets lines gather after a quiet spell: the delay a single line may see.
     static let gatherMicroseconds: UInt32 = 1_000
 
@@ -35,32 +54,36 @@ final class StderrWriter: @unchecked Sendable {
     private let linesQueued = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Broadcast after each write: for `flush()` and for loggers waiting on a full queue.
     private let linesWritten = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var pending: [Line] = []
+    private var pending: [LogRecord] = []
     private var queuedCount: UInt64 = 0
     private var writtenCount: UInt64 = 0
     private var writerWaiting = false
 
-    private init(descriptor: Int32) {
+    /// A writer to `descriptor`, which it never closes. One per process is the rule (`standardError`);
+    /// tests make their own on a file.
+    public init(descriptor: Int32, capacity: Int = 65_536) {
+        precondition(capacity > 0)
         self.descriptor = descriptor
+        self.capacity = capacity
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(linesQueued, nil)
         pthread_cond_init(linesWritten, nil)
         pending.reserveCapacity(1024)
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { context in
-            Unmanaged<StderrWriter>.fromOpaque(context!).takeUnretainedValue().writeForever()
+            // The thread holds the writer for as long as it runs, which is as long as the process.
+            Unmanaged<LogWriter>.fromOpaque(context!).takeRetainedValue().writeForever()
             return nil
-        }, Unmanaged.passUnretained(self).toOpaque())
+        }, Unmanaged.passRetained(self).toOpaque())
         precondition(started == 0, "cannot start the log writer thread (error \(started))")
         pthread_detach(thread)
-        // Lines logged just before the process exits still reach stderr.
-        atexit { StderrWriter.shared.flush() }
     }
 
-    func write(_ line: Line) {
+    /// Queues one line; waits only while `capacity` lines are already waiting.
+    public func write(_ record: LogRecord) {
         pthread_mutex_lock(mutex)
-        while pending.count >= Self.capacity { pthread_cond_wait(linesWritten, mutex) }
-        pending.append(line)
+        while pending.count >= capacity { pthread_cond_wait(linesWritten, mutex) }
+        pending.append(record)
         queuedCount += 1
         let wake = writerWaiting
         writerWaiting = false
@@ -69,16 +92,23 @@ final class StderrWriter: @unchecked Sendable {
     }
 
     /// Returns once every line queued before the call has been written.
-    func flush() {
+    public func flush() {
         pthread_mutex_lock(mutex)
         let target = queuedCount
         while writtenCount < target { pthread_cond_wait(linesWritten, mutex) }
         pthread_mutex_unlock(mutex)
     }
 
-    private func writeForever() {
-        var formatter = LineFormatter()
-        var batch: [Line] = []
+    /// Lines queued and lines written so far (for tests and benchmarks).
+    public var counts: (queued: UInt64, written: UInt64) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return (queuedCount, writtenCount)
+    }
+
+    private func writeForever() -> Never {
+        var plain = PlainLineFormatter()
+        var batch: [LogRecord] = []
         batch.reserveCapacity(1024)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 * 1024)
@@ -99,7 +129,17 @@ final class StderrWriter: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
 
             bytes.removeAll(keepingCapacity: true)
-            for line in batch { formatter.append(line, to: &bytes) }
+            for record in batch {
+                switch record.format {
+                case .plain:
+                    plain.append(record, to: &bytes)
+                case .journald:
+                    bytes += LogLineFormatter.journald.line(level: record.level, message: record.message, metadata: record.metadata).utf8
+                case .json:
+                    bytes += LogLineFormatter.json.line(level: record.level, message: record.message, metadata: record.metadata,
+                                                        time: record.time).utf8
+                }
+            }
             writeAll(bytes)
 
             pthread_mutex_lock(mutex)
@@ -113,35 +153,43 @@ final class StderrWriter: @unchecked Sendable {
     /// A failed write (stderr closed) loses only what could not be written; spoold goes on.
     private func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            guard var address = buffer.baseAddress else { return }
+            var left = buffer.count
+            while left > 0 {
+                let n = Glibc.write(descriptor, address, left)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
-                offset += n
+                address += n
+                left -= n
             }
         }
     }
 }
 
-/// `2026-11-22T12:00:05.123Z notice <text>\n`. The date and time to the second are formatted once per
-/// second, not once per line.
-struct LineFormatter {
+/// `2026-11-22T12:00:05.123Z notice <message> key=value…\n`. The date and time to the second are
+/// formatted once per second, not once per line.
+struct PlainLineFormatter {
     private var second = Int.min
     private var secondText: [UInt8] = []
 
-    mutating func append(_ line: StderrWriter.Line, to bytes: inout [UInt8]) {
-        if line.seconds != second {
-            second = line.seconds
-            secondText = Self.format(second: line.seconds)
+    mutating func append(_ record: LogRecord, to bytes: inout [UInt8]) {
+        if record.time.tv_sec != second {
+            second = record.time.tv_sec
+            secondText = Self.format(second: record.time.tv_sec)
         }
         bytes += secondText
         bytes.append(UInt8(ascii: "."))
-        Self.appendDigits(line.milliseconds, width: 3, to: &bytes)
+        Self.appendDigits(record.time.tv_nsec / 1_000_000, width: 3, to: &bytes)
         bytes += "Z ".utf8
-        bytes += line.level.rawValue.utf8
+        bytes += record.level.rawValue.utf8
         bytes.append(UInt8(ascii: " "))
-        bytes += line.text.utf8
+        bytes += record.message.utf8
+        for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) {
+            bytes.append(UInt8(ascii: " "))
+            bytes += key.utf8
+            bytes.append(UInt8(ascii: "="))
+            bytes += value.description.utf8
+        }
         bytes.append(UInt8(ascii: "\n"))
     }
 

@@ -3,31 +3,38 @@ import Foundation
 import Glibc
 #endif
 
-/// Thin wrappers over the POSIX calls the tests need with exact semantics (no symlink following,
+/// Thin wrappers over the POSIX calls the tests (and the fault tool) need with exact semantics (no symlink following,
 /// nanosecond times), which Foundation either hides or rounds.
-enum FileSystem {
-    struct Failure: Error, CustomStringConvertible {
-        let call: String
-        let path: String
-        let code: Int32
-        var description: String { "\(call)(\(path)): \(String(cString: strerror(code)))" }
+public enum FileSystem {
+    public struct Failure: Error, CustomStringConvertible {
+        public let call: String
+        public let path: String
+        public let code: Int32
+
+        public init(call: String, path: String, code: Int32) {
+            self.call = call
+            self.path = path
+            self.code = code
+        }
+
+        public var description: String { "\(call)(\(path)): \(String(cString: strerror(code)))" }
     }
 
     /// The file's metadata without following a symlink, or nil when nothing is there.
-    static func lstatus(_ path: String) -> stat? {
+    public static func lstatus(_ path: String) -> stat? {
         var info = stat()
         return lstat(path, &info) == 0 ? info : nil
     }
 
-    static func exists(_ path: String) -> Bool { lstatus(path) != nil }
+    public static func exists(_ path: String) -> Bool { lstatus(path) != nil }
 
     /// Modification time in seconds since the epoch, with the fraction.
-    static func mtime(_ path: String) -> Double? {
+    public static func mtime(_ path: String) -> Double? {
         guard let info = lstatus(path) else { return nil }
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
-    static func setMtime(_ path: String, to epoch: Double) throws {
+    public static func setMtime(_ path: String, to epoch: Double) throws {
         let whole = epoch.rounded(.down)
         let stamp = timespec(tv_sec: Int(whole), tv_nsec: Int((epoch - whole) * 1e9))
         var times = [stamp, stamp]
@@ -36,9 +43,9 @@ enum FileSystem {
         }
     }
 
-    static func now() -> Double { Date().timeIntervalSince1970 }
+    public static func now() -> Double { Date().timeIntervalSince1970 }
 
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure(call: "open", path: path, code: errno) }
         defer { close(fd) }
@@ -50,29 +57,29 @@ enum FileSystem {
         }
     }
 
-    static func read(_ path: String) -> [UInt8]? {
+    public static func read(_ path: String) -> [UInt8]? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return [UInt8](data)
     }
 
-    static func rename(_ from: String, _ to: String) throws {
+    public static func rename(_ from: String, _ to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw Failure(call: "rename", path: "\(from) -> \(to)", code: errno) }
     }
 
-    static func makeFIFO(_ path: String) throws {
+    public static func makeFIFO(_ path: String) throws {
         guard mkfifo(path, 0o644) == 0 else { throw Failure(call: "mkfifo", path: path, code: errno) }
     }
 
-    static func symlink(_ target: String, at path: String) throws {
+    public static func symlink(_ target: String, at path: String) throws {
         guard Glibc.symlink(target, path) == 0 else { throw Failure(call: "symlink", path: path, code: errno) }
     }
 
-    static func chmod(_ path: String, _ mode: mode_t) throws {
+    public static func chmod(_ path: String, _ mode: mode_t) throws {
         guard Glibc.chmod(path, mode) == 0 else { throw Failure(call: "chmod", path: path, code: errno) }
     }
 
     /// A listening Unix socket bound at `path`; the descriptor is closed again at once, the inode stays.
-    static func makeSocket(_ path: String) throws {
+    public static func makeSocket(_ path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(call: "socket", path: path, code: errno) }
         defer { close(fd) }
