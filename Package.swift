@@ -29,6 +29,9 @@ let package = Package(
         // JSON string literals, shared by the check report, the JSON log format and the result log.
         .target(name: "JSONString"),
         .target(name: "CallFile", dependencies: ["JSONString"]),
+        // The version (written once, in BuildInfo.swift) and the commit scripts/package passes in.
+        .target(name: "CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
         .systemLibrary(
@@ -139,6 +142,7 @@ let package = Package(
         .target(
             name: "MakeCall",
             dependencies: [
+                "BuildInfo",
                 "CallFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -147,6 +151,7 @@ let package = Package(
         .executableTarget(
             name: "spoold",
             dependencies: [
+                "BuildInfo",
                 "CallFile",
                 "Spooler",
                 "AMI",
