@@ -102,6 +102,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var maxCps: Double?
     public var finishAtAnswer: Bool?
     public var poll: Bool?
+    /// Wait for the spool lock instead of exiting when another spoold holds it.
+    public var standby: Bool?
     public var logLevel: Logger.Level?
     public var amiSelection: AMISelection?
     public var amiTransport: AMITransportKind?

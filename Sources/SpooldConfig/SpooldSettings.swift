@@ -42,6 +42,8 @@ public struct SpooldSettings: Sendable, Equatable {
     public var maxCps: Double
     public var finishAtAnswer: Bool
     public var poll: Bool
+    /// Wait for the spool lock (another spoold holds it) instead of exiting.
+    public var standby: Bool = false
     public var logLevel: Logger.Level
     public var amiSelection: AMISelection
     /// In the order of the file: the failover order. Empty only with the simulate backend.
@@ -104,6 +106,7 @@ public struct SpooldSettings: Sendable, Equatable {
             maxCps: commandLine.maxCps ?? file.maxCps ?? Defaults.maxCps,
             finishAtAnswer: commandLine.finishAtAnswer ?? file.finishAtAnswer ?? false,
             poll: commandLine.poll ?? file.poll ?? false,
+            standby: commandLine.standby ?? file.standby ?? false,
             logLevel: commandLine.logLevel ?? file.logLevel ?? Defaults.logLevel,
             amiSelection: commandLine.amiSelection ?? file.amiSelection ?? Defaults.amiSelection,
             amiServers: [],
