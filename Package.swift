@@ -31,6 +31,9 @@ let package = Package(
         // Bytes that need not be UTF-8 in a String, losslessly: call-file values on their way to the AMI wire.
         .target(name: "ByteText"),
         .target(name: "CallFile", dependencies: ["JSONString", "ByteText"]),
+        // The version (written once, in BuildInfo.swift) and the commit scripts/package passes in.
+        .target(name: "CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // libinotifytools (Debian: libinotifytools0-dev), as the user asked.
         .systemLibrary(
@@ -143,6 +146,7 @@ let package = Package(
         .target(
             name: "MakeCall",
             dependencies: [
+                "BuildInfo",
                 "CallFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -151,6 +155,7 @@ let package = Package(
         .executableTarget(
             name: "spoold",
             dependencies: [
+                "BuildInfo",
                 "CallFile",
                 "Spooler",
                 "AMI",

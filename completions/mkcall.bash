@@ -163,7 +163,7 @@ _mkcall() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--early-media --archive --no-always-delete --print -h --help)
+    local -a non_repeating_flags=(--early-media --archive --no-always-delete --print --version -h --help)
     local -a repeating_options=(--set --codecs)
     local -a non_repeating_options=(--channel --app --data --context --exten --priority --callerid --wait-time --max-retries --retry-time --account --at --in --spool-dir --name --owner --mode)
     __mkcall_offer_flags_options 0
@@ -246,7 +246,11 @@ _mkcall() {
 }
 
 _mkcall_help() {
-    :
+    repeating_flags=()
+    non_repeating_flags=(--version)
+    repeating_options=()
+    non_repeating_options=()
+    __mkcall_offer_flags_options -1
 }
 
 complete -o filenames -F _mkcall mkcall

@@ -20,10 +20,10 @@ function __mkcall_parse_tokens -S
     set -l unparsed_tokens (__mkcall_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mkcall'
-        __mkcall_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'at=' 'in=' 'spool-dir=' 'name=' 'owner=' 'mode=' 'print' 'h/help'
+        __mkcall_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'at=' 'in=' 'spool-dir=' 'name=' 'owner=' 'mode=' 'print' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __mkcall_parse_subcommand -r 1 
+            __mkcall_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -100,5 +100,7 @@ complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options 
 complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall" owner' -l 'owner' -d 'Owner of the file as USER[:GROUP], names or numeric ids (needs the right to chown).' -rfka ''
 complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall" mode' -l 'mode' -d 'Permission bits of the file in octal, e.g. 0660.' -rfka ''
 complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall" print' -l 'print' -d 'Write the call file to standard output instead of the spool.'
+complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall" version' -l 'version' -d 'Show the version.'
 complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_positional "mkcall" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'mkcall' -n '__mkcall_should_offer_completions_for_flags_or_options "mkcall help" version' -l 'version' -d 'Show the version.'

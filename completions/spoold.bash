@@ -163,7 +163,7 @@ _spoold() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(-h --help)
+    local -a non_repeating_flags=(--version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=()
     __spoold_offer_flags_options 0
@@ -186,7 +186,7 @@ _spoold() {
 
 _spoold_run() {
     repeating_flags=()
-    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --fsync --no-fsync --poll --no-poll --metrics-allow-remote --no-metrics-allow-remote -h --help)
+    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --poll --no-poll --standby --no-standby --metrics-allow-remote --no-metrics-allow-remote --version -h --help)
     repeating_options=(--limit)
     non_repeating_options=(--config --spool-dir --backend --ami-host --ami-port --ami-user --ami-secret-file --ami-transport --ami-http-prefix --ami-selection --max-concurrent --max-cps --log-level --log-format --shutdown-grace --metrics-listen --result-log --on-finish --on-finish-concurrency --on-finish-timeout)
     __spoold_offer_flags_options 0
@@ -266,7 +266,7 @@ _spoold_run() {
 
 _spoold_check() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=()
     __spoold_offer_flags_options -1
@@ -274,7 +274,7 @@ _spoold_check() {
 
 _spoold_status() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=(--spool-dir --metrics-listen)
     __spoold_offer_flags_options 0
@@ -292,7 +292,7 @@ _spoold_status() {
 
 _spoold_ami-ping() {
     repeating_flags=()
-    non_repeating_flags=(--tls --md5 -h --help)
+    non_repeating_flags=(--tls --md5 --version -h --help)
     repeating_options=()
     non_repeating_options=(--host --port --user --secret-file --ca-file --timeout)
     __spoold_offer_flags_options 0
@@ -322,7 +322,7 @@ _spoold_ami-ping() {
 
 _spoold_originate() {
     repeating_flags=()
-    non_repeating_flags=(--early-media --archive --no-always-delete --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --debug -h --help)
+    non_repeating_flags=(--early-media --archive --no-always-delete --ami-tls --no-ami-tls --ami-md5 --no-ami-md5 --finish-at-answer --debug --version -h --help)
     repeating_options=(--set --codecs)
     non_repeating_options=(--channel --app --data --context --exten --priority --callerid --wait-time --max-retries --retry-time --account --ami-host --ami-port --ami-user --ami-secret-file --ami-transport --ami-http-prefix)
     __spoold_offer_flags_options 0
@@ -391,7 +391,11 @@ _spoold_originate() {
 }
 
 _spoold_help() {
-    :
+    repeating_flags=()
+    non_repeating_flags=(--version)
+    repeating_options=()
+    non_repeating_options=()
+    __spoold_offer_flags_options -1
 }
 
 complete -o filenames -F _spoold spoold

@@ -20,20 +20,20 @@ function __spoold_parse_tokens -S
     set -l unparsed_tokens (__spoold_tokens -pc)
     switch $unparsed_tokens[1]
     case 'spoold'
-        __spoold_parse_subcommand 0 'h/help'
+        __spoold_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'run'
-            __spoold_parse_subcommand 0 'config=' 'check-config' 'spool-dir=' 'backend=' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'ami-selection=' 'max-concurrent=' 'max-cps=' 'limit=+' 'finish-at-answer' 'no-finish-at-answer' 'fsync' 'no-fsync' 'poll' 'no-poll' 'log-level=' 'log-format=' 'shutdown-grace=' 'metrics-listen=' 'metrics-allow-remote' 'no-metrics-allow-remote' 'result-log=' 'on-finish=' 'on-finish-concurrency=' 'on-finish-timeout=' 'h/help'
+            __spoold_parse_subcommand 0 'config=' 'check-config' 'spool-dir=' 'backend=' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'ami-selection=' 'max-concurrent=' 'max-cps=' 'limit=+' 'finish-at-answer' 'no-finish-at-answer' 'poll' 'no-poll' 'standby' 'no-standby' 'log-level=' 'log-format=' 'shutdown-grace=' 'metrics-listen=' 'metrics-allow-remote' 'no-metrics-allow-remote' 'result-log=' 'on-finish=' 'on-finish-concurrency=' 'on-finish-timeout=' 'version' 'h/help'
         case 'check'
-            __spoold_parse_subcommand -r 1 'json' 'h/help'
+            __spoold_parse_subcommand -r 1 'json' 'version' 'h/help'
         case 'status'
-            __spoold_parse_subcommand 0 'spool-dir=' 'metrics-listen=' 'json' 'h/help'
+            __spoold_parse_subcommand 0 'spool-dir=' 'metrics-listen=' 'json' 'version' 'h/help'
         case 'ami-ping'
-            __spoold_parse_subcommand 0 'host=' 'port=' 'user=' 'secret-file=' 'tls' 'ca-file=' 'md5' 'timeout=' 'h/help'
+            __spoold_parse_subcommand 0 'host=' 'port=' 'user=' 'secret-file=' 'tls' 'ca-file=' 'md5' 'timeout=' 'version' 'h/help'
         case 'originate'
-            __spoold_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'finish-at-answer' 'debug' 'h/help'
+            __spoold_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'finish-at-answer' 'debug' 'version' 'h/help'
         case 'help'
-            __spoold_parse_subcommand -r 1 
+            __spoold_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -87,6 +87,7 @@ function __spoold_custom_completion
 end
 
 complete -c 'spoold' -f
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_positional "spoold" -eq 1' -fa 'run' -d 'Processes the call files in <spool-dir>/outgoing, as Asterisk\'s spool would.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_positional "spoold" -eq 1' -fa 'check' -d 'Reads call files exactly as Asterisk would and reports every silent surprise.'
@@ -118,6 +119,8 @@ complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options 
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" no-fsync' -l 'no-fsync' -d 'Sync each call file to disk after each record spoold writes (retry records, Status line, a rewritten file) and its directories after each rename, so that they survive a power loss; costs throughput (fsync; default no, as in Asterisk).'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" poll' -l 'poll' -d 'Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" no-poll' -l 'no-poll' -d 'Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" standby' -l 'standby' -d 'When another spoold holds the spool, wait and take over as soon as it ends or dies (calls in flight recovered as after a crash) instead of exiting (standby; default no).'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" no-standby' -l 'no-standby' -d 'When another spoold holds the spool, wait and take over as soon as it ends or dies (calls in flight recovered as after a crash) instead of exiting (standby; default no).'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" log-level' -l 'log-level' -d 'trace, debug, info, notice, warning or error (default info; log_level).' -rfka 'trace debug info notice warning error critical'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" log-format' -l 'log-format' -d 'plain (timestamped lines), journald (<N> priority prefixes, no timestamp) or json (one object per line). Default: journald when stderr is systemd\'s journal stream, else plain.' -rfka 'plain journald json'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" shutdown-grace' -l 'shutdown-grace' -d 'On SIGTERM, seconds that calls in flight get to end before spoold exits anyway (they are recovered at the next start; default 10; shutdown_grace).' -rfka ''
@@ -128,12 +131,15 @@ complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options 
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" on-finish' -l 'on-finish' -d 'Run this command with /bin/sh -c for each finished call file.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" on-finish-concurrency' -l 'on-finish-concurrency' -d 'At most this many on_finish commands run at once (default 4).' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" on-finish-timeout' -l 'on-finish-timeout' -d 'Seconds an on_finish command may run before it gets SIGTERM (SIGKILL 5 s later; default 30).' -rfka ''
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold run" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold check" json' -l 'json' -d 'Print one JSON object per file (one per line) instead of text.'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold check" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold check" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold status" spool-dir' -l 'spool-dir' -d 'The spool root the daemon runs on.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold status" metrics-listen' -l 'metrics-listen' -d 'Ask the daemon\'s metrics endpoint (its --metrics-listen address) instead.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold status" json' -l 'json' -d 'Print the status as JSON (the daemon\'s snapshot; times in epoch seconds).'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold status" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold status" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" host' -l 'host' -d 'AMI host.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" port' -l 'port' -d 'AMI port (5038 plain, 5039 TLS by Asterisk\'s defaults).' -rfka ''
@@ -143,6 +149,7 @@ complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options 
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" ca-file' -l 'ca-file' -d 'PEM file of the CA to trust for --tls.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" md5' -l 'md5' -d 'Log in by MD5 challenge, so the secret never crosses the wire.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" timeout' -l 'timeout' -d 'Seconds allowed for connecting, logging in and the Ping.' -rfka ''
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold ami-ping" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" channel' -l 'channel' -d 'Outbound channel as Tech/Resource, e.g. PJSIP/100 or Local/s@wakeup.' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" app' -l 'app' -d 'Application to run once answered (application mode), e.g. Playback.' -rfka ''
@@ -172,4 +179,6 @@ complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options 
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" ami-http-prefix' -l 'ami-http-prefix' -d 'Path of AMI\'s raw encoding on the HTTP server (with --ami-transport http).' -rfka ''
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" finish-at-answer' -l 'finish-at-answer' -d 'Stop following the call once it is answered instead of waiting for its hangup.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" debug' -l 'debug' -d 'Print the AMI messages sent and received to stderr (Secret and Key values masked).'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" version' -l 'version' -d 'Show the version.'
 complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold originate" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'spoold' -n '__spoold_should_offer_completions_for_flags_or_options "spoold help" version' -l 'version' -d 'Show the version.'

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ public struct MakeCallCommand: ParsableCommand {
             Values that Asterisk would cut or misread are refused with an error naming the flag. The file is \
             written and synced outside outgoing/, then renamed into it under a unique name, so neither \
             Asterisk nor spoold ever reads it half-written. Prints the path it created.
-            """)
+            """,
+        version: BuildInfo.versionLine(command: "mkcall"))
 
     @OptionGroup(title: "Call")
     public var call: CallOptions

@@ -103,6 +103,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var finishAtAnswer: Bool?
     public var fsync: Bool?
     public var poll: Bool?
+    /// Wait for the spool lock instead of exiting when another spoold holds it.
+    public var standby: Bool?
     public var logLevel: Logger.Level?
     public var amiSelection: AMISelection?
     public var amiTransport: AMITransportKind?

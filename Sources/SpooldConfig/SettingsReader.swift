@@ -3,7 +3,7 @@
 /// stopping at the first.
 public enum SettingsReader {
     static let generalKeys = [
-        "spool_dir", "backend", "max_concurrent", "max_cps", "finish_at_answer", "fsync", "poll", "log_level",
+        "spool_dir", "backend", "max_concurrent", "max_cps", "finish_at_answer", "fsync", "poll", "standby", "log_level",
         "log_format", "shutdown_grace", "metrics_listen", "metrics_allow_remote", "result_log", "on_finish",
         "on_finish_concurrency", "on_finish_timeout",
         "ami_selection", "ami_transport", "ami_http_prefix", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
@@ -140,6 +140,7 @@ public enum SettingsReader {
                 case "finish_at_answer": layer.finishAtAnswer = typed(entry, ValueParser.boolean(value))
                 case "fsync": layer.fsync = typed(entry, ValueParser.boolean(value))
                 case "poll": layer.poll = typed(entry, ValueParser.boolean(value))
+                case "standby": layer.standby = typed(entry, ValueParser.boolean(value))
                 case "log_level": layer.logLevel = typed(entry, ValueParser.logLevel(value))
                 case "ami_selection": layer.amiSelection = typed(entry, ValueParser.choice(value, AMISelection.self))
                 case "log_format": layer.logFormat = typed(entry, ValueParser.choice(value, LogFormatKind.self))

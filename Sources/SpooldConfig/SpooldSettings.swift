@@ -44,6 +44,8 @@ public struct SpooldSettings: Sendable, Equatable {
     /// Sync records and renames to disk (`fsync`); off by default, as in Asterisk.
     public var fsync: Bool = false
     public var poll: Bool
+    /// Wait for the spool lock (another spoold holds it) instead of exiting.
+    public var standby: Bool = false
     public var logLevel: Logger.Level
     public var amiSelection: AMISelection
     /// In the order of the file: the failover order. Empty only with the simulate backend.
@@ -107,6 +109,7 @@ public struct SpooldSettings: Sendable, Equatable {
             finishAtAnswer: commandLine.finishAtAnswer ?? file.finishAtAnswer ?? false,
             fsync: commandLine.fsync ?? file.fsync ?? false,
             poll: commandLine.poll ?? file.poll ?? false,
+            standby: commandLine.standby ?? file.standby ?? false,
             logLevel: commandLine.logLevel ?? file.logLevel ?? Defaults.logLevel,
             amiSelection: commandLine.amiSelection ?? file.amiSelection ?? Defaults.amiSelection,
             amiServers: [],

@@ -10,13 +10,20 @@ public struct QueueSnapshot: Sendable, Equatable {
     public var inFlight: Int
     /// Whether the backend takes calls (false while the AMI connection is down).
     public var backendReady: Bool
+    /// Of `due`, the files held back because their trunk ([limit:PATTERN]) is at its limit.
+    public var parked: Int
+    /// The global limit on calls in flight in force (it changes on reload); 0 = no limit.
+    public var maxConcurrent: Int
 
-    public init(due: Int, scheduled: Int, nextDue: SpoolInstant?, inFlight: Int, backendReady: Bool) {
+    public init(due: Int, scheduled: Int, nextDue: SpoolInstant?, inFlight: Int, backendReady: Bool,
+                parked: Int = 0, maxConcurrent: Int = 0) {
         self.due = due
         self.scheduled = scheduled
         self.nextDue = nextDue
         self.inFlight = inFlight
         self.backendReady = backendReady
+        self.parked = parked
+        self.maxConcurrent = maxConcurrent
     }
 }
 

@@ -86,7 +86,8 @@ public actor SpoolEngine {
         let census = core.scheduler.census(now: clock.now())
         // Files parked behind a full trunk left the schedule but are due all the same.
         return QueueSnapshot(due: census.due + core.trunks.parkedCount, scheduled: census.later, nextDue: census.nextLater,
-                             inFlight: core.inFlight, backendReady: backend.isReady)
+                             inFlight: core.inFlight, backendReady: backend.isReady,
+                             parked: core.trunks.parkedCount, maxConcurrent: core.limiter.maxConcurrent)
     }
 
     // MARK: - The loop

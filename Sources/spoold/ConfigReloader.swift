@@ -62,6 +62,7 @@ actor ConfigReloader {
         if old.spoolDir != new.spoolDir { needsRestart.append("spool_dir") }
         if old.backend != new.backend { needsRestart.append("backend") }
         if old.poll != new.poll { needsRestart.append("poll") }
+        if old.standby != new.standby { needsRestart.append("standby") }
         if old.finishAtAnswer != new.finishAtAnswer { needsRestart.append("finish_at_answer") }
         if old.fsync != new.fsync { needsRestart.append("fsync") }
         if old.amiSelection != new.amiSelection { needsRestart.append("ami_selection") }

@@ -18,6 +18,7 @@ extension RunCommand {
         layer.finishAtAnswer = finishAtAnswer
         layer.fsync = fsync
         layer.poll = poll
+        layer.standby = standby
         layer.logLevel = logLevel
         layer.amiSelection = amiSelection
         layer.amiTransport = ami.amiTransport.flatMap { AMITransportKind(rawValue: $0.rawValue) }
@@ -125,7 +126,7 @@ enum ConfigSummary {
         func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
         func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
         var lines = ["\(loaded.configPath ?? "no configuration file (flags and defaults)"): valid"]
-        lines.append("spool_dir \(s.spoolDir), backend \(s.backend.rawValue), max_concurrent \(s.maxConcurrent), max_cps \(number(s.maxCps)), finish_at_answer \(yesNo(s.finishAtAnswer)), fsync \(yesNo(s.fsync)), poll \(yesNo(s.poll)), log_level \(s.logLevel.rawValue)")
+        lines.append("spool_dir \(s.spoolDir), backend \(s.backend.rawValue), max_concurrent \(s.maxConcurrent), max_cps \(number(s.maxCps)), finish_at_answer \(yesNo(s.finishAtAnswer)), fsync \(yesNo(s.fsync)), poll \(yesNo(s.poll)), standby \(yesNo(s.standby)), log_level \(s.logLevel.rawValue)")
         if !s.amiServers.isEmpty {
             lines.append("AMI servers (\(s.amiSelection.rawValue)):")
             for server in s.amiServers {

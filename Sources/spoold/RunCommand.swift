@@ -58,6 +58,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Poll outgoing/ every second instead of using inotify, for spools on NFS (poll; default no).")
     var poll: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "When another spoold holds the spool, wait and take over as soon as it ends or dies (calls in flight recovered as after a crash) instead of exiting (standby; default no).")
+    var standby: Bool?
+
     @Option(help: "trace, debug, info, notice, warning or error (default info; log_level).")
     var logLevel: Logger.Level?
 
@@ -96,12 +99,11 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "spoold")
         for warning in loaded.warnings { logger.warning("\(warning)") }
 
-        let lock: SpoolLock
-        do {
-            lock = try SpoolLock(spoolDirectory: settings.spoolDir)
-        } catch {
-            printError("spoold: \(error)")
-            throw ExitCode.failure
+        // Trapped before anything waits or starts (the standby included), so that a SIGHUP reloads rather
+        // than kills; one that comes during a standby is answered after the takeover.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        guard let lock = try await acquireSpoolLock(spoolDirectory: settings.spoolDir, standby: settings.standby, logger: logger) else {
+            return  // SIGTERM or SIGINT while in standby: nothing was taken over
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -143,8 +145,6 @@ struct RunCommand: AsyncParsableCommand {
             of: [EngineEvent].self, bufferingPolicy: .bufferingNewest(256))
         let (observedEvents, observedInput) = AsyncStream.makeStream(of: [EngineEvent].self)
         let fanOut = EventFanOut(source: events, sinks: [systemdInput, observedInput])
-        // Trapped before the group starts, so that a SIGHUP right after "spoold ready" reloads rather than kills.
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let spool: SpoolService
         do {
             spool = try SpoolService(

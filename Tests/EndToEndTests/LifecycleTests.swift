@@ -29,13 +29,13 @@ struct LifecycleTests {
         }
     }
 
-    @Test("A second spoold on the same spool exits 1 naming the holder's pid; the lock is free after the first stops")
+    @Test("A second spoold on the same spool exits 1 naming the holder's pid and host; the lock is free after the first stops")
     func secondInstanceRefused() async throws {
         let spool = try TemporarySpool()
         let first = try await SpooldProcess.started(spool: spool)
         let second = try await ToolRun.run(BuiltProducts.spoold, ["run", "--spool-dir", spool.root, "--backend", "simulate"])
         #expect(second.status == 1, "\(second)")
-        #expect(second.stderr.contains("another spoold (pid \(first.pid)) holds"), "\(second)")
+        #expect(second.stderr.contains("another spoold (pid \(first.pid) on \(thisHostName())) holds \(spool.root)/.spoold.lock"), "\(second)")
         #expect(first.isRunning)
 
         // The refused instance must not have disturbed the first one's work.

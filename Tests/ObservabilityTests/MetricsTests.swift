@@ -33,7 +33,8 @@ struct MetricsTests {
             .stepFailed(file: "e.call", step: "archive"),
         ]
         for event in events { metrics.record(event) }
-        metrics.record(QueueSnapshot(due: 3, scheduled: 7, nextDue: Self.t0, inFlight: 2, backendReady: false))
+        metrics.record(QueueSnapshot(due: 3, scheduled: 7, nextDue: Self.t0, inFlight: 2, backendReady: false,
+                                     parked: 1, maxConcurrent: 30))
         metrics.record([ServerConnection(name: "127.0.0.1:5038", connected: true),
                         ServerConnection(name: "pbx-b:5038", connected: false)])
 
@@ -49,6 +50,8 @@ struct MetricsTests {
         #expect(text["spoold_queue_scheduled_files"] == 7)
         #expect(text["spoold_calls_in_flight"] == 2)
         #expect(text["spoold_backend_ready"] == 0)
+        #expect(text["spoold_queue_parked_files"] == 1)
+        #expect(text["spoold_max_concurrent"] == 30)
         #expect(text[#"spoold_ami_connected{server="127.0.0.1:5038"}"#] == 1)
         #expect(text[#"spoold_ami_connected{server="pbx-b:5038"}"#] == 0)
         #expect(text["spoold_not_placed_total"] == 1)
