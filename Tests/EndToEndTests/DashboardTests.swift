@@ -60,27 +60,25 @@ struct DashboardTests {
             #expect(used.contains(required), "the dashboard shows no \(required)")
         }
 
-        try await knownIssueWithoutAMIBackend {
-            let spool = try TemporarySpool()
-            let arguments = ["--metrics-listen", "127.0.0.1:0", "--on-finish", "true", "--limit", "PJSIP/*=5"]
-            try await withAMISpoold(spool: spool, arguments: arguments) { _, spoold in
-                try spool.submit("one.call", callFile(["Channel": "PJSIP/answer", "Application": "Playback", "Data": "x",
-                                                       "Archive": "yes"]))
-                _ = try await spool.waitForArchive("one.call", by: spoold)
-                var metrics = ""
-                try await waitUntilAsync("/metrics to show the call, the server and the hook", every: .milliseconds(200)) {
-                    let status = try await ObservabilityEndToEndTests.status(["--spool-dir", spool.root, "--json"])
-                    guard status.status == 0,
-                          let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
-                          let address = object["metrics_listen"] as? String,
-                          let (host, port) = ObservabilityEndToEndTests.split(address) else { return false }
-                    metrics = try ObservabilityEndToEndTests.httpGet(host: host, port: port, path: "/metrics")
-                    return metrics.contains("spoold_on_finish_runs_total{") && metrics.contains("spoold_attempts_total{")
-                }
-                let exported = Self.exportedNames(metrics)
-                for name in used.sorted() {
-                    #expect(exported.contains(name), "the dashboard queries \(name), which spoold does not export:\n\(metrics)")
-                }
+        let spool = try TemporarySpool()
+        let arguments = ["--metrics-listen", "127.0.0.1:0", "--on-finish", "true", "--limit", "PJSIP/*=5"]
+        try await withAMISpoold(spool: spool, arguments: arguments) { _, spoold in
+            try spool.submit("one.call", callFile(["Channel": "PJSIP/answer", "Application": "Playback", "Data": "x",
+                                                   "Archive": "yes"]))
+            _ = try await spool.waitForArchive("one.call", by: spoold)
+            var metrics = ""
+            try await waitUntilAsync("/metrics to show the call, the server and the hook", every: .milliseconds(200)) {
+                let status = try await ObservabilityEndToEndTests.status(["--spool-dir", spool.root, "--json"])
+                guard status.status == 0,
+                      let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
+                      let address = object["metrics_listen"] as? String,
+                      let (host, port) = ObservabilityEndToEndTests.split(address) else { return false }
+                metrics = try ObservabilityEndToEndTests.httpGet(host: host, port: port, path: "/metrics")
+                return metrics.contains("spoold_on_finish_runs_total{") && metrics.contains("spoold_attempts_total{")
+            }
+            let exported = Self.exportedNames(metrics)
+            for name in used.sorted() {
+                #expect(exported.contains(name), "the dashboard queries \(name), which spoold does not export:\n\(metrics)")
             }
         }
     }

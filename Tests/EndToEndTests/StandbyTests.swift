@@ -8,16 +8,14 @@ import Testing
 struct StandbyTests {
     @Test("kill -9 the active spoold mid-burst: the standby takes over within 2 s; every file archived once, none dialled beyond its attempts")
     func standbyTakesOverMidBurst() async throws {
-        try await knownIssueWithoutAMIBackend {
-            let spool = try TemporarySpool()
-            let ami = try await AMIHarness.start(spool: spool)
-            do {
-                try await burstWithKill(spool: spool, ami: ami)
-                try await ami.server.stop()
-            } catch {
-                try? await ami.server.stop()
-                throw error
-            }
+        let spool = try TemporarySpool()
+        let ami = try await AMIHarness.start(spool: spool)
+        do {
+            try await burstWithKill(spool: spool, ami: ami)
+            try await ami.server.stop()
+        } catch {
+            try? await ami.server.stop()
+            throw error
         }
     }
 
