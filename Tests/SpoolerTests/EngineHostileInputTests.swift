@@ -69,7 +69,7 @@ struct EngineHostileInputTests {
         kit.completeMoves()
         #expect(kit.finished("smuggle.call")! == (.failed, .archived("smuggle.call")))
         #expect(kit.done["smuggle.call"] == text + "Status: Failed\n")
-        #expect(kit.logged("[smuggle.call] refused: a ", "byte inside the value in line 3"))
+        #expect(kit.logged("[smuggle.call] refused: a ", "byte ", "in line 3"))
         #expect(kit.logged("[smuggle.call] finished: Failed (control character)"))
         #expect(kit.placed.isEmpty)
     }
