@@ -140,8 +140,7 @@ extension SpoolStateMachine {
             set(name, .parked)
             return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
         }
-        let retry = file.retryTime
-        let startEpoch = now.seconds + Int64(retry)
+        let (retry, startEpoch) = (file.retryTime, now.seconds + Int64(file.retryTime))
         nextToken += 1
         let attempt = Attempt(file: file, number: finished + 1,
                               channelId: ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: finished + 1),
@@ -188,17 +187,15 @@ extension SpoolStateMachine {
             return actions
         }
         var attempt = attempt
-        attempt.lengthBefore = appended.lengthBefore
-        attempt.fileID = appended.fileID
+        (attempt.lengthBefore, attempt.fileID) = (appended.lengthBefore, appended.fileID)
         limiter.start(now: now)
         trunks.start(name, channel: request.channel, now: now)
         set(name, .dialling(attempt))
         inFlight += 1
-        actions.append(.debug(.dialling(name: name, attempt: "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(request.channel)", channelId: attempt.channelId)))
-        actions.append(.emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)))
-        actions.append(.emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))))
-        actions.append(.place(name, request, token: attempt.token))
-        return actions
+        return actions + [.debug(.dialling(name: name, attempt: Self.describe(attempt), channelId: attempt.channelId)),
+                          .emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)),
+                          .emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))),
+                          .place(name, request, token: attempt.token)]
     }
 
     mutating func noteStuckTimes(_ name: String, _ failure: StepFailure, info: EntryInfo?, mtime: SpoolInstant) -> [Action] {
@@ -229,10 +226,7 @@ extension SpoolStateMachine {
         case .placed?: return []
         case .answered?:
             attempt.answered = true
-            guard settings.finishAtAnswer else {
-                set(name, .dialling(attempt))
-                return []
-            }
+            guard settings.finishAtAnswer else { set(name, .dialling(attempt)); return [] }
             outcome = .completed
         case .hungUp?: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "hung up before answer")
         case .failed(let reason, let text)?: outcome = .failed(reason: reason, text: text)
@@ -243,27 +237,21 @@ extension SpoolStateMachine {
         trunks.finish(name)
         inFlight -= 1
         set(name, .ending(attempt, outcome, ended: now))
-        var actions: [Action] = []
-        if settings.emitsEvents, let result = Self.reportResult(outcome) {
-            actions.append(.emit(.attemptEnded(AttemptReport(file: name, attempt: attempt.number, channelId: attempt.channelId,
-                                                             channel: attempt.file.channel?.description ?? "", started: attempt.started,
-                                                             ended: now, result: result))))
-        }
-        return actions + [.stat(name)]  // the name may name another file by now
-    }
-
-    static func reportResult(_ outcome: Outcome) -> AttemptReport.Result? {
-        switch outcome {
+        let result: AttemptReport.Result? = switch outcome {
         case .completed: .answered
         case .failed(let reason, let text): .failed(reason: reason, text: text)
         case .rejected(let message): .rejected(message)
         case .notPlaced: nil  // never reached the PBX: not an attempt
         }
+        guard settings.emitsEvents, let result else { return [.stat(name)] }
+        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: attempt.number, channelId: attempt.channelId,
+                                                  channel: attempt.file.channel?.description ?? "", started: attempt.started,
+                                                  ended: now, result: result))),
+                .stat(name)]  // the name may name another file by now
     }
 
     mutating func attemptOver(_ name: String, _ attempt: Attempt, _ outcome: Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
-        let file = attempt.file
-        let of = "attempt \(attempt.number) of \(file.maxRetries + 1) on \(file.channel?.description ?? "?")"
+        let (file, of) = (attempt.file, Self.describe(attempt))
         if let info, let dialled = attempt.fileID, info.fileID != dialled {
             // Replaced by rename while the call was in flight: the result goes into no file, the new file
             // is a new call due at its own mtime (nothing is lost).
@@ -314,8 +302,7 @@ extension SpoolStateMachine {
 
     mutating func endRecorded(_ name: String, _ attempt: Attempt, reason: Int, text: String, ended: SpoolInstant,
                               _ result: Result<Appended, StepFailure>) -> [Action] {
-        let of = "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(attempt.file.channel?.description ?? "?")"
-        let cause = "failed, reason \(reason) (\(text))"
+        let (of, cause) = (Self.describe(attempt), "failed, reason \(reason) (\(text))")
         var actions: [Action] = []
         switch result {
         case .success(let appended):
@@ -404,6 +391,11 @@ extension SpoolStateMachine {
         }
         schedule(name, at: due)
         return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
+    }
+
+    /// `attempt 2 of 3 on PJSIP/100@trunk`, as log lines name an attempt.
+    static func describe(_ attempt: Attempt) -> String {
+        "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(attempt.file.channel?.description ?? "?")"
     }
 
     /// StartRetry's epoch is the start time plus RetryTime (Asterisk's format), so the start is recovered to

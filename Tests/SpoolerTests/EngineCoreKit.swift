@@ -109,7 +109,7 @@ struct EngineCoreKit {
                 wake = until
                 return all
             }
-            if turn.last == .stopped { return all }
+            if turn.isEmpty || turn.last == .stopped { return all }  // stopped: nothing more
         }
     }
 

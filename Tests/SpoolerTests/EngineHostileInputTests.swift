@@ -17,7 +17,7 @@ struct EngineHostileInputTests {
         #expect(kit.feed(.change(.appeared("link.call"))) == [.stat("link.call")])
         let turn = kit.tick()
         #expect(turn.contains(.archiveSymlink("link.call")))
-        #expect(kit.finished("link.call")! == (.failed, .archived("link.call")))
+        #expect(kit.finished("link.call").map { $0 == (.failed, .archived("link.call")) } == true)
         #expect(kit.logged("[link.call] refused: a symlink is never followed; finished: Failed (symlink)"))
         #expect(kit.placed.isEmpty)
     }
@@ -67,9 +67,9 @@ struct EngineHostileInputTests {
         kit.submit("smuggle.call", text)
         kit.tick()
         kit.completeMoves()
-        #expect(kit.finished("smuggle.call")! == (.failed, .archived("smuggle.call")))
+        #expect(kit.finished("smuggle.call").map { $0 == (.failed, .archived("smuggle.call")) } == true)
         #expect(kit.done["smuggle.call"] == text + "Status: Failed\n")
-        #expect(kit.logged("[smuggle.call] refused: a ", "byte inside the value in line 3"))
+        #expect(kit.logged("[smuggle.call] refused: a ", "byte ", "in line 3"))
         #expect(kit.logged("[smuggle.call] finished: Failed (control character)"))
         #expect(kit.placed.isEmpty)
     }
@@ -79,7 +79,7 @@ struct EngineHostileInputTests {
         var kit = EngineCoreKit()
         kit.start()
         kit.submit("secret.call", Self.answered)
-        let info = kit.info("secret.call")!
+        let info = kit.info("secret.call")
         let failure = SpoolStateMachine.StepFailure(code: 13, text: "open: Permission denied (errno 13)", infoAfter: info)
         _ = kit.core.handle(.tick(.init(ready: true, allowedAt: t0)), now: t0)
         let actions = kit.core.handle(.fileRead("secret.call", .unreadable(failure)), now: t0)
@@ -116,7 +116,7 @@ struct EngineHostileInputTests {
         #expect(kit.emitted.filter { $0 == .stepFailed(file: "foreign.call", step: "write the StartRetry record") }.count == 2)
         // The third refusal gives up on the call; its Status line cannot be written either: moved as .failed.
         kit.advance(by: .seconds(10))
-        #expect(kit.finished("foreign.call")! == (.failed, .archived("foreign.call.failed")))
+        #expect(kit.finished("foreign.call").map { $0 == (.failed, .archived("foreign.call.failed")) } == true)
         #expect(kit.done["foreign.call.failed"] == Self.answered)
         #expect(kit.placed.isEmpty)
         #expect(kit.logged("[foreign.call] cannot write retry records", "3 times in a row; never dialled. Fix: chown"))
