@@ -79,6 +79,10 @@ public struct AMIFrameParser: Sendable {
         return line
     }
 
+    private static func lossless(_ bytes: ByteBufferView) -> String {
+        bytes.withContiguousStorageIfAvailable { ByteText.decode($0) } ?? ByteText.decode(Array(bytes))
+    }
+
     /// `Name: value`. Blanks after the colon are skipped, trailing blanks kept (as Asterisk does).
     /// A line without a colon is kept whole as a name with an empty value rather than dropped.
     private static func header(from line: ByteBufferView) -> AMIHeader {
@@ -93,7 +97,7 @@ public struct AMIFrameParser: Sendable {
             name: String(decoding: line[line.startIndex..<colon], as: UTF8.self),
             // Lossless, so that what a peer sent (the test server records spoold's Originates) can be
             // compared byte for byte.
-            value: ByteText.decode(line[valueStart..<line.endIndex])
+            value: Self.lossless(line[valueStart..<line.endIndex])
         )
     }
 }

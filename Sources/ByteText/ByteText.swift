@@ -15,7 +15,15 @@ public enum ByteText {
     static let escapeFirst: UInt32 = 0x10FF80
 
     /// The String for `bytes`: plain UTF-8 decoding when the bytes are well-formed (the usual case).
-    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+    public static func decode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// The String for `bytes`, for callers that hold them in a buffer of their own (the AMI parser): a
+    /// concrete type, so that the hot path is specialized rather than generic across modules.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        // ASCII, nearly every AMI value, needs no look at scalars at all.
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         if let text = String(validating: bytes, as: UTF8.self), !hasEscapes(text) {
             return text
         }

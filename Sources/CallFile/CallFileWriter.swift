@@ -1,3 +1,4 @@
+import ByteText
 /// Turns a `CallFile` into bytes that Asterisk (and `CallFileParser`) reads back as the same value.
 ///
 /// It refuses anything Asterisk would cut or misread instead of writing it: control characters,
@@ -118,7 +119,7 @@ public enum CallFileWriter {
     }
 
     private static func checkLength(_ value: String, limit: Int, what: String, field: Error.Field) throws(Error) {
-        let length = value.utf8.count
+        let length = ByteText.byteCount(value)
         if length > limit {
             throw Error(field: field, reason: "the \(what) is \(length) bytes; Asterisk keeps only \(limit)")
         }
@@ -167,7 +168,9 @@ public enum CallFileWriter {
 
     /// Appends a value so that Asterisk reads back exactly `value`, or says why it cannot.
     static func append(_ value: String, to bytes: inout [UInt8], field: Error.Field) throws(Error) {
-        let utf8 = value.utf8
+        // The bytes the value stands for: a value read from bytes that are not UTF-8 is written back as
+        // those bytes (ByteText), so parse(write(x)) == x holds for it too.
+        let utf8 = ByteText.bytes(value)
         if let first = utf8.first, first < 33 {
             throw Error(field: field, reason: "leading whitespace would be removed")
         }

@@ -61,6 +61,16 @@ import TestSupport
         #expect(ByteText.bytes(result.file.callerID?.name ?? "") == [0xE9])
     }
 
+    @Test func theWriterWritesTheBytesBack() throws {
+        let bytes = Array("Channel: PJSIP/".utf8) + [0xFF, 0x31] + [10]
+            + Array("Application: Playback".utf8) + [10]
+            + Array("Data: caf".utf8) + [0xE9, 0x3B, 0xC3] + [10]
+        let file = CallFileParser.parse(bytes, path: "bytes.call").file
+        let written = try CallFileWriter.bytes(for: file)
+        #expect(written.contains(0xFF) && written.contains(0xE9))
+        #expect(CallFileParser.parse(written, path: "again.call").file == file)
+    }
+
     @Test func controlCharactersAreStillRefusedNextToBytesThatAreNotUTF8() {
         let bytes = Array("Channel: PJSIP/1".utf8) + [10] + Array("Application: Playback".utf8) + [10]
             + Array("Data: ".utf8) + [0xFF, 0x0D] + Array("Action: Command".utf8) + [10]

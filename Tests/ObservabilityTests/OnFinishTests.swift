@@ -120,10 +120,13 @@ struct OnFinishTests {
         // The shell starts a child and waits: SIGTERM must reach the whole process group.
         let runner = Self.runner("sleep 120 & echo $! > \"\(directory.path)/child\"; wait", in: directory,
                                  timeout: .milliseconds(500), metrics: metrics, log: log)
+        let started = ContinuousClock.now
         let running = Task { try await runner.run() }
         runner.submit(Self.result("slow.call"), json: [])
         runner.finish()
         try await running.value
+        // Ended at its timeout, not when its child would have ended by itself.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(log.messages.contains { $0.contains("[slow.call] on_finish timed out") }, "\(log.messages)")
         #expect(PrometheusText(metrics.render())[#"spoold_on_finish_runs_total{outcome="timeout"}"#] == 1)
         let child = try #require(directory.read("child").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
@@ -138,10 +141,12 @@ struct OnFinishTests {
         // that follows after the grace, sent to the whole group, ends them.
         let runner = Self.runner("trap '' TERM; sleep 120 & echo $! > \"\(directory.path)/child\"; wait; wait", in: directory,
                                  timeout: .milliseconds(300), killGrace: .milliseconds(300), metrics: metrics, log: log)
+        let started = ContinuousClock.now
         let running = Task { try await runner.run() }
         runner.submit(Self.result("stubborn.call"), json: [])
         runner.finish()
         try await running.value
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(log.messages.contains { $0.contains("[stubborn.call] on_finish timed out") && $0.contains("killed by signal \(SIGKILL)") },
                 "\(log.messages)")
         #expect(PrometheusText(metrics.render())[#"spoold_on_finish_runs_total{outcome="timeout"}"#] == 1)
