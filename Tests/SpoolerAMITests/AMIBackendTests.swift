@@ -4,6 +4,7 @@ import CallFile
 import Logging
 import Testing
 @testable import Spooler
+@testable import SpoolerAMI
 
 @Suite("AMI backend")
 struct AMIBackendTests {
