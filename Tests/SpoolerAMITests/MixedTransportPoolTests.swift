@@ -43,8 +43,15 @@ struct MixedTransportPoolTests {
             }
         }
         do {
-            for client in pool.clients { try await client.waitUntilConnected() }
-            #expect(pool.status().map(\.connected) == [true, true])
+            // Both log in, each over its own transport (a TCP client would never log in to the HTTP server).
+            let deadline = ContinuousClock.now + Duration.seconds(20).scaledDeadline
+            while pool.status().map(\.connected) != [true, true] {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("not both servers logged in within 20 s: \(pool.status())")
+                    throw CancellationError()
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try await harness.start()
             let names = (1...4).map { "mixed-\($0).call" }
             for name in names {
