@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The call-file format: model, parser with diagnostics, writer, retry records. Pure, no I/O.
@@ -49,11 +52,28 @@ let package = Package(
             ]
         ),
 
+        // spoold's one HTTP client (AMI over HTTP, `spoold status`): kept-alive pooled connections on
+        // async-http-client, a deadline per request, cancellation.
+        .target(
+            name: "PooledHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // AMI: codec (bytes <-> messages), connection state machine (pure), client on SwiftNIO.
         .target(
             name: "AMI",
             dependencies: [
                 "ByteText",
+                "PooledHTTP",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -76,6 +96,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,16 +109,28 @@ let package = Package(
             ]
         ),
 
-        // The engine: scheduler, dialler with limits, backends (AMI, simulate), finisher, recovery.
+        // The engine: scheduler, dialler with limits, the simulate backend, finisher, recovery. It knows
+        // backends only through `CallBackend`; the AMI ones are in SpoolerAMI.
         .target(
             name: "Spooler",
             dependencies: [
                 "CallFile",
                 "SpoolWatcher",
-                "AMI",
                 "SimulatedCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Calls through Asterisk's manager interface: the AMI backend, and the pool of servers (TCP or
+        // HTTP each) with its picker and the pbx_spool check.
+        .target(
+            name: "SpoolerAMI",
+            dependencies: [
+                "Spooler",
+                "AMI",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -122,6 +155,7 @@ let package = Package(
             name: "SpoolObservability",
             dependencies: [
                 "ByteText",
+                "PooledHTTP",
                 "CallFile",
                 "JSONString",
                 "Spooler",
@@ -158,6 +192,7 @@ let package = Package(
                 "BuildInfo",
                 "CallFile",
                 "Spooler",
+                "SpoolerAMI",
                 "AMI",
                 "MakeCall",
                 "SystemdNotify",
@@ -206,6 +241,9 @@ let package = Package(
                 "AMITestServer",
                 "SimulatedCalls",
                 "TestSupport",
+                "TestCertificates",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -215,6 +253,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
+        .testTarget(
+            name: "SpoolerAMITests",
+            dependencies: ["SpoolerAMI", "Spooler", "AMI", "CallFile", "AMITestServer", "SpoolWatcher", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,
         // SPOOLD_TEST_TIME_SCALE (longer deadlines on waits for slow, sanitized builds).
         // Also the fault tool's: one waitUntil, one log capture, one seeded generator.
@@ -222,6 +265,17 @@ let package = Package(
             name: "TestSupport",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
+        ),
+        // A CA and server certificates made in the test (swift-certificates), for the TLS tests.
+        .target(
+            name: "TestCertificates",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/TestCertificates"
         ),
         .testTarget(
             name: "SystemdNotifyTests",
@@ -245,7 +299,7 @@ let package = Package(
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
-        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "ByteText", "AMITestServer", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "ByteText", "AMITestServer", "TestSupport", "TestCertificates"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).
         .testTarget(name: "FaultTests", dependencies: ["TestSupport"]),
     ]

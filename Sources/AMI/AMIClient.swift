@@ -165,7 +165,10 @@ public final class AMIClient: Sendable {
             core.eventLoop.execute { core.runEnded(with: error) }
         }
         while !Task.isCancelled {
-            let ended = await connectAndServe()
+            var ended = await connectAndServe()
+            if let error = ended.error {
+                ended.error = await AMITLSDiagnosis.explained(error, configuration, eventLoopGroup: core.eventLoop)
+            }
             if ended.becameReady { backoff.reset() }
             if let error = ended.error {
                 if !reconnect {
@@ -238,14 +241,18 @@ public final class AMIClient: Sendable {
     }
 
     static func makeSSLContext(_ tls: AMIConfiguration.TLS) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: makeTLSConfiguration(tls))
+    }
+
+    /// The client side of TLS for both transports: the CA file's certificates as the only trust roots
+    /// (the system's when none is given), and full verification (chain, validity, name) unless turned off.
+    static func makeTLSConfiguration(_ tls: AMIConfiguration.TLS) throws -> TLSConfiguration {
         var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
         if let caFile = tls.caFile {
             tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         }
-        if !tls.verifyCertificate {
-            tlsConfiguration.certificateVerification = .none
-        }
-        return try NIOSSLContext(configuration: tlsConfiguration)
+        tlsConfiguration.certificateVerification = tls.verifyCertificate ? .fullVerification : .none
+        return tlsConfiguration
     }
 
     static func isIPAddress(_ host: String) -> Bool {

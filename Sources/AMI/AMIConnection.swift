@@ -11,6 +11,12 @@ public protocol AMIConnection: Sendable {
     var isConnected: Bool { get }
     /// The server's AMI version where the transport tells it (the TCP banner); nil otherwise.
     var serverVersion: String? { get }
+    /// `true` at each login, `false` when a logged-in session ends, starting with the state at the time
+    /// of the call; for work that belongs to each session (checks at login, waking whoever waits for a
+    /// server). Ends when the consumer stops iterating.
+    func connectionStates() -> AsyncStream<Bool>
+    /// Sends one action (the client adds its ActionID) and returns its response.
+    func send(_ message: AMIMessage) async throws -> AMIMessage
     /// Logs in, stays logged in and comes back after failures until the task is cancelled.
     func run() async throws
     /// Logs in once and stays until cancelled; throws why it failed or ended.

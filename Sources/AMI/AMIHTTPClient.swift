@@ -3,13 +3,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PooledHTTP
 
 /// AMI over Asterisk's HTTP server (`/rawman`), for sites where only HTTP(S) reaches Asterisk. Same
 /// Originate stages as `AMIClient` over TCP, from the same `OriginateTracker`:
 ///
 /// - Log in with `action=login` and keep the `mansession_id` cookie, or (with `useMD5`) answer HTTP digest
 ///   challenges on `/arawman`, so the secret never crosses the wire.
-/// - Each action is one GET with the headers as URL parameters; its reply is the body.
+/// - Each action is one GET with the headers as URL parameters; its reply is the body. The requests of a
+///   session share kept-alive connections (`PooledHTTPClient`): one for the `WaitEvent` long poll, one
+///   for the actions beside it, however many actions there are.
 /// - Events come from a `WaitEvent` long poll on its own request, one request per batch of events.
 /// - A session that expired (`httptimeout`, `Permission denied` to everything) is logged in again at once;
 ///   no Originate is ever re-sent. Calls queued in the lost session end as `connectionLost`, as after a
@@ -30,6 +33,8 @@ public final class AMIHTTPClient: AMIConnection {
         /// Streams waiting for the `Hangup` event of a channel this client did not originate.
         var hangupWatchers: [String: [UInt64: AsyncStream<AMIMessage>.Continuation]] = [:]
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        /// `connectionStates()` streams.
+        var stateSubscribers: [UInt64: AsyncStream<Bool>.Continuation] = [:]
         var cancelledWaiters: Set<UInt64> = []
         var counter: UInt64 = 0
     }
@@ -37,7 +42,9 @@ public final class AMIHTTPClient: AMIConnection {
     public let configuration: AMIConfiguration
     private let http: AMIConfiguration.HTTP
     private let logger: Logger
-    private let requester: Result<AMIHTTPRequester, AMIConnectionError>
+    private let eventLoopGroup: any EventLoopGroup
+    /// The HTTP client of the running session; nil while `run` is not running.
+    private let sessionHTTP = NIOLockedValueBox<PooledHTTPClient?>(nil)
     private let state = NIOLockedValueBox(State())
     /// Different for every client: OriginateResponse goes to every session, ours must not match others'.
     private let actionIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-h"
@@ -54,15 +61,24 @@ public final class AMIHTTPClient: AMIConnection {
             self.http = AMIConfiguration.HTTP()
         }
         self.logger = logger
-        do {
-            let sslContext = try configuration.tls.map(AMIClient.makeSSLContext)
-            requester = .success(AMIHTTPRequester(
-                eventLoopGroup: eventLoopGroup, host: configuration.host, port: configuration.port,
-                sslContext: sslContext, serverName: configuration.tls?.serverName ?? configuration.host,
-                connectTimeout: configuration.connectTimeout))
-        } catch {
-            requester = .failure(.tls("cannot set up TLS: \(error)"))
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// The HTTP client's settings: Asterisk's HTTP server, over TLS when `tls` is set.
+    static func httpConfiguration(_ configuration: AMIConfiguration) throws(AMIConnectionError) -> PooledHTTPClient.Configuration {
+        var tls: TLSConfiguration?
+        if let settings = configuration.tls {
+            do {
+                tls = try AMIClient.makeTLSConfiguration(settings)
+            } catch {
+                throw .tls("cannot set up TLS: \(error)")
+            }
         }
+        // Two connections carry a session: the WaitEvent long poll, and the actions beside it. A few
+        // more let Originates sent at once go out together.
+        return PooledHTTPClient.Configuration(
+            host: configuration.host, port: configuration.port, tls: tls, serverName: configuration.tls?.serverName,
+            connectTimeout: configuration.connectTimeout, idleTimeout: .seconds(10), maxConnections: 4)
     }
 
     public var isConnected: Bool { state.withLockedValue { $0.connected } }
@@ -83,6 +99,23 @@ public final class AMIHTTPClient: AMIConnection {
             $0.running = true
             $0.runEndedWith = nil
         }
+        let httpConfiguration: PooledHTTPClient.Configuration
+        do {
+            httpConfiguration = try Self.httpConfiguration(configuration)
+        } catch {
+            runEnded(with: error)
+            throw error
+        }
+        let box = sessionHTTP
+        try await PooledHTTPClient.withClient(httpConfiguration, eventLoopGroup: eventLoopGroup) { client in
+            box.withLockedValue { $0 = client }
+            defer { box.withLockedValue { $0 = nil } }
+            try await serve(reconnect: reconnect)
+        }
+    }
+
+    /// Logs in, polls, logs in again, until cancelled (or, without `reconnect`, the first failure).
+    private func serve(reconnect: Bool) async throws {
         var finalError = AMIConnectionError.stopped
         defer { runEnded(with: finalError) }
         var backoff = ReconnectBackoff(initialDelay: configuration.reconnectInitialDelay, maximumDelay: configuration.reconnectMaxDelay)
@@ -99,7 +132,7 @@ public final class AMIHTTPClient: AMIConnection {
             } catch {
                 sessionEnded(cause: nil)
                 if Task.isCancelled || error is CancellationError { break }
-                let cause = Self.classify(error)
+                let cause = await AMITLSDiagnosis.explained(Self.classify(error), configuration, eventLoopGroup: eventLoopGroup)
                 if !reconnect {
                     finalError = cause
                     throw cause
@@ -166,24 +199,53 @@ public final class AMIHTTPClient: AMIConnection {
     }
 
     private func setConnected(_ connected: Bool) {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
+        let (waiters, subscribers) = state.withLockedValue { state -> ([CheckedContinuation<Void, any Error>], [AsyncStream<Bool>.Continuation]) in
             state.connected = connected
-            guard connected else { return [] }
+            guard connected else { return ([], []) }
             defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            return (Array(state.waiters.values), Array(state.stateSubscribers.values))
         }
         for waiter in waiters { waiter.resume() }
+        for subscriber in subscribers { subscriber.yield(true) }
+    }
+
+    public func connectionStates() -> AsyncStream<Bool> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
+        let id = state.withLockedValue { state -> UInt64 in
+            state.counter += 1
+            state.stateSubscribers[state.counter] = continuation
+            continuation.yield(state.connected)
+            return state.counter
+        }
+        continuation.onTermination = { [state] _ in
+            state.withLockedValue { _ = $0.stateSubscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Sends one action and returns its response (the first message of the reply that is one).
+    public func send(_ message: AMIMessage) async throws -> AMIMessage {
+        guard isConnected else { throw AMIActionError.notConnected }
+        var message = message
+        message.append("ActionID", nextActionID())
+        let reply = try await perform(message)
+        guard let response = reply.first(where: { $0["Response"] != nil }) else {
+            throw AMIActionError.error("empty reply to \(message["Action"] ?? "the action")")
+        }
+        return response
     }
 
     /// The session is over (expired, failed or stopped): every call in flight learns how far it got, as
     /// on a TCP drop. Nothing is re-sent.
     private func sessionEnded(cause: String?) {
-        let (wasConnected, updates, watchers) = state.withLockedValue { state in
+        let (wasConnected, updates, watchers, subscribers) = state.withLockedValue { state in
             let wasConnected = state.connected
             state.connected = false
             defer { state.hangupWatchers.removeAll() }
-            return (wasConnected, state.originates.connectionLost(), state.hangupWatchers.values.flatMap(\.values))
+            return (wasConnected, state.originates.connectionLost(), state.hangupWatchers.values.flatMap(\.values),
+                    wasConnected ? Array(state.stateSubscribers.values) : [])
         }
+        for subscriber in subscribers { subscriber.yield(false) }
         if wasConnected, let cause { logger.warning("\(cause)") }
         // A Hangup could now go unseen: each watcher's owner asks Asterisk again in the next session.
         for watcher in watchers { watcher.finish() }
@@ -372,7 +434,7 @@ public final class AMIHTTPClient: AMIConnection {
     /// One action as a GET; the messages of its reply. Answers a digest challenge (the first, or a stale
     /// nonce) and keeps the session cookie.
     func perform(_ message: AMIMessage, timeout: Duration? = nil) async throws -> [AMIMessage] {
-        let requester = try self.requester.get()
+        guard let client = sessionHTTP.withLockedValue({ $0 }) else { throw AMIActionError.notConnected }
         let query: String
         do {
             query = try AMIHTTPCodec.query(for: message)
@@ -384,7 +446,7 @@ public final class AMIHTTPClient: AMIConnection {
         logger.trace("AMI sent\n\(AMITrace.text(message, .sent))")
         for attempt in 0..<3 {
             let headers = requestHeaders(uri: uri)
-            let response = try await requester.get(uri, headers: headers, timeout: timeout ?? configuration.responseTimeout)
+            let response = try await client.request(.GET, uri, headers: headers, timeout: timeout ?? configuration.responseTimeout)
             if response.status == .unauthorized {
                 guard configuration.useMD5, let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(HTTPDigest.Challenge.init(header:)) else {
                     throw AMIConnectionError.authenticationFailed("HTTP 401 Unauthorized on \(uri.prefix { $0 != "?" })")
@@ -449,6 +511,13 @@ public final class AMIHTTPClient: AMIConnection {
         case let error as AMIConnectionError: return error
         case let error as AMIActionError where error == .responseTimeout: return .timeout("no HTTP reply in time")
         case let error as AMIActionError where error == .connectionLost: return .closedByServer
+        case let error as PooledHTTPClient.Failure:
+            switch error {
+            case .timedOut: return .timeout("no HTTP reply in time")
+            case .connectionClosed: return .closedByServer
+            case .connectTimeout: return .timeout("\(error)")
+            case .bodyTooLarge: return .protocolError("\(error)")
+            }
         default: return AMIConnectionHandler.classify(error)
         }
     }

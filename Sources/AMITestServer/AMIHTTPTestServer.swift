@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SimulatedCalls
 
 /// The test server's HTTP variant: AMI over Asterisk's HTTP server as the `ami_http_rawman_ping`
@@ -11,7 +12,9 @@ import SimulatedCalls
 /// digest (RFC 2617, qop=auth); every reply is `Key: value` lines with a blank line after each message;
 /// `WaitEvent` long-polls for the session's events (OriginateResponse, Hangup). Sessions unused for
 /// `httpTimeout` expire, and `expireSessions()` ends them all at once for tests. Calls are dialled by the
-/// same simulated outcomes as the TCP server, and every Originate received is recorded.
+/// same simulated outcomes as the TCP server, and every Originate received is recorded. Connections are
+/// kept alive between requests (as Asterisk's HTTP server does for HTTP/1.1 clients) and counted; with
+/// `configuration.tls` it speaks HTTPS.
 public final class AMIHTTPTestServer: Sendable {
     public let configuration: AMITestServerConfiguration
     public let port: Int
@@ -30,10 +33,15 @@ public final class AMIHTTPTestServer: Sendable {
         let state = ServerState(eventLoop: loop, configuration: configuration, onOriginate: nil)
         let manager = HTTPManager(state: state, httpTimeout: TimeAmount(httpTimeout))
         do {
+            let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
             let channel = try await ServerBootstrap(group: loop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    state.connectionsAccepted.withLockedValue { $0 += 1 }
+                    return channel.eventLoop.makeCompletedFuture {
+                        if let sslContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(manager: manager))
                     }
@@ -60,6 +68,12 @@ public final class AMIHTTPTestServer: Sendable {
 
     /// Every Originate received, in order, whatever the answer.
     public var originates: [OriginateRecord] { state.records.withLockedValue { $0 } }
+
+    /// How many connections were accepted since the start.
+    public var connectionsAccepted: Int { state.connectionsAccepted.withLockedValue { $0 } }
+
+    /// Requests answered since the start, on whichever connections.
+    public var requestsAnswered: Int { manager.requestCount.withLockedValue { $0 } }
 
     /// Successful logins so far (cookie logins and digest sessions opened).
     public var logins: Int { manager.loginCount.withLockedValue { $0 } }
@@ -96,6 +110,7 @@ final class HTTPManager: @unchecked Sendable {
     let state: ServerState
     let httpTimeout: TimeAmount
     let loginCount = NIOLockedValueBox(0)
+    let requestCount = NIOLockedValueBox(0)
     private var sessions: [String: HTTPManagerSession] = [:]
     private var nonces: Set<String> = []
 
@@ -272,7 +287,8 @@ final class HTTPManager: @unchecked Sendable {
     }
 }
 
-/// Collects one request and writes the manager's reply, then closes (`Connection: close`).
+/// Collects each request and writes the manager's reply; the connection stays open for the next request
+/// unless the client asked to close it (`Connection: close`, or HTTP/1.0 without keep-alive).
 final class HTTPRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -294,17 +310,22 @@ final class HTTPRequestHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let keepAlive = head.isKeepAlive
+            let manager = self.manager
             manager.handle(head) { status, headers, body in
+                manager.requestCount.withLockedValue { $0 += 1 }
                 let context = loopBound.value
                 guard context.channel.isActive else { return }
                 var responseHead = HTTPResponseHead(version: head.version, status: status)
                 responseHead.headers.add(name: "Server", value: "Asterisk/22.10.1")
                 for (name, value) in headers { responseHead.headers.add(name: name, value: value) }
                 responseHead.headers.add(name: "Content-Length", value: String(body.utf8.count))
-                responseHead.headers.add(name: "Connection", value: "close")
+                if !keepAlive { responseHead.headers.add(name: "Connection", value: "close") }
                 context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                    if !keepAlive { loopBound.value.close(promise: nil) }
+                }
             }
         }
     }

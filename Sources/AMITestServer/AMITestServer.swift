@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// An AMI server that answers as Asterisk 22 does in the transcripts, for tests and benchmarks.
 /// All sessions and calls live on one event loop, so its state needs no locks; the few values read from
@@ -24,11 +25,15 @@ public final class AMITestServer: Sendable {
         let loop = (eventLoopGroup ?? ownedGroup!).next()
         let state = ServerState(eventLoop: loop, configuration: configuration, onOriginate: onOriginate)
         do {
+            let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
             let channel = try await ServerBootstrap(group: loop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let sslContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                        }
                         try channel.pipeline.syncOperations.addHandler(TestServerSession(state: state))
                     }
                 }

@@ -1,5 +1,9 @@
+import NIOSSL
+
 /// How the test server logs users in and behaves. `Behaviour` can be changed while it runs.
 public struct AMITestServerConfiguration: Sendable {
+    /// TLS on every connection (AMI over TLS, port 5039; HTTPS, port 8089); nil: plain.
+    public var tls: TLSConfiguration?
     public var host: String
     /// 0 picks a free port; read it back from `AMITestServer.port`.
     public var port: Int
@@ -23,6 +27,7 @@ public struct AMITestServerConfiguration: Sendable {
         self.secret = secret
         self.authenticationFailureDelay = authenticationFailureDelay
         self.behaviour = behaviour
+        self.tls = nil
     }
 
     public struct Behaviour: Sendable, Equatable {

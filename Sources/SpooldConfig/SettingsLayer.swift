@@ -36,15 +36,31 @@ public struct AMIServerFields: Sendable, Equatable {
     public var secret: SecretSetting?
     public var tls: Bool?
     public var md5: Bool?
+    /// The PEM file of the CA that signed the server's certificate (`tls_ca_file`).
+    public var tlsCAFile: String?
+    /// The name the server's certificate must carry when it is not `host` (`tls_server_name`).
+    public var tlsServerName: String?
+    /// Whether the certificate is verified (`tls_verify`, on by default).
+    public var tlsVerify: Bool?
+    /// The manager port or Asterisk's HTTP server (`transport`); `ami_transport` when not set.
+    public var transport: AMITransportKind?
+    /// The raw-manager path on the HTTP server (`http_prefix`); `ami_http_prefix` when not set.
+    public var httpPrefix: String?
 
     public init(host: String? = nil, port: Int? = nil, user: String? = nil, secret: SecretSetting? = nil,
-                tls: Bool? = nil, md5: Bool? = nil) {
+                tls: Bool? = nil, md5: Bool? = nil, tlsCAFile: String? = nil, tlsServerName: String? = nil,
+                tlsVerify: Bool? = nil, transport: AMITransportKind? = nil, httpPrefix: String? = nil) {
         self.host = host
         self.port = port
         self.user = user
         self.secret = secret
         self.tls = tls
         self.md5 = md5
+        self.tlsCAFile = tlsCAFile
+        self.tlsServerName = tlsServerName
+        self.tlsVerify = tlsVerify
+        self.transport = transport
+        self.httpPrefix = httpPrefix
     }
 
     public var isEmpty: Bool { self == AMIServerFields() }
@@ -52,7 +68,10 @@ public struct AMIServerFields: Sendable, Equatable {
     /// Field by field, `top`'s values win.
     public func overridden(by top: AMIServerFields) -> AMIServerFields {
         AMIServerFields(host: top.host ?? host, port: top.port ?? port, user: top.user ?? user,
-                        secret: top.secret ?? secret, tls: top.tls ?? tls, md5: top.md5 ?? md5)
+                        secret: top.secret ?? secret, tls: top.tls ?? tls, md5: top.md5 ?? md5,
+                        tlsCAFile: top.tlsCAFile ?? tlsCAFile, tlsServerName: top.tlsServerName ?? tlsServerName,
+                        tlsVerify: top.tlsVerify ?? tlsVerify, transport: top.transport ?? transport,
+                        httpPrefix: top.httpPrefix ?? httpPrefix)
     }
 }
 

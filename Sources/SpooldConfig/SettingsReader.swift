@@ -7,9 +7,11 @@ public enum SettingsReader {
         "log_format", "shutdown_grace", "metrics_listen", "metrics_allow_remote", "result_log", "on_finish",
         "on_finish_concurrency", "on_finish_timeout",
         "ami_selection", "ami_transport", "ami_http_prefix", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
+        "ami_tls_ca_file", "ami_tls_server_name", "ami_tls_verify",
     ]
     static let serverKeys = [
         "host", "port", "user", "username", "secret", "secret_file", "tls", "md5", "weight", "max_concurrent", "max_cps",
+        "tls_ca_file", "tls_server_name", "tls_verify", "transport", "http_prefix",
     ]
     static let limitKeys = ["max_concurrent", "max_cps"]
 
@@ -153,7 +155,8 @@ public enum SettingsReader {
                 case "on_finish_timeout": layer.onFinishTimeout = typed(entry, ValueParser.seconds(value, in: 0.001...86_400))
                 case "ami_transport": layer.amiTransport = typed(entry, ValueParser.choice(value, AMITransportKind.self))
                 case "ami_http_prefix": layer.amiHttpPrefix = typed(entry, ValueParser.urlPath(value))
-                case "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5":
+                case "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
+                     "ami_tls_ca_file", "ami_tls_server_name", "ami_tls_verify":
                     var fields = layer.ami
                     readServerField(entry, key: String(key.dropFirst(4)), secretKeys: ("ami_secret", "ami_secret_file"),
                                     into: &fields)
@@ -173,6 +176,11 @@ public enum SettingsReader {
             case "user", "username": take(entry, ValueParser.nonEmpty(value, "the AMI user (the manager.conf section name)"), into: &fields.user)
             case "tls": take(entry, ValueParser.boolean(value), into: &fields.tls)
             case "md5": take(entry, ValueParser.boolean(value), into: &fields.md5)
+            case "tls_ca_file": take(entry, ValueParser.absolutePath(value), into: &fields.tlsCAFile)
+            case "tls_server_name": take(entry, ValueParser.nonEmpty(value, "the host name the server's certificate carries"), into: &fields.tlsServerName)
+            case "tls_verify": take(entry, ValueParser.boolean(value), into: &fields.tlsVerify)
+            case "transport": take(entry, ValueParser.choice(value, AMITransportKind.self), into: &fields.transport)
+            case "http_prefix": take(entry, ValueParser.urlPath(value), into: &fields.httpPrefix)
             case "secret", "secret_file":
                 let isFile = key == "secret_file"
                 if fields.secret != nil {

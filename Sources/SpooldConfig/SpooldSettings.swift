@@ -32,6 +32,16 @@ public struct AMIServerSettings: Sendable, Equatable {
     /// This server's own limits, on top of the global ones; 0 = none.
     public var maxConcurrent: Int
     public var maxCps: Double
+    /// The manager port (`tcp`) or Asterisk's HTTP server (`http`, `/rawman`).
+    public var transport: AMITransportKind = .tcp
+    /// The raw-manager path on the HTTP server, with `transport` `http`.
+    public var httpPrefix: String = SpooldSettings.Defaults.amiHttpPrefix
+    /// With `tls`: the CA to trust (PEM), nil for the system's trust store.
+    public var tlsCAFile: String? = nil
+    /// With `tls`: the name the certificate must carry (and SNI), nil for `host`.
+    public var tlsServerName: String? = nil
+    /// With `tls`: whether the certificate is verified at all.
+    public var tlsVerify: Bool = true
 }
 
 /// The settings `spoold run` works with: flags over the configuration file over the defaults.
@@ -80,6 +90,8 @@ public struct SpooldSettings: Sendable, Equatable {
         public static let amiHost = "127.0.0.1"
         public static let amiPort = 5038
         public static let amiTLSPort = 5039
+        public static let amiHTTPPort = 8088
+        public static let amiHTTPSPort = 8089
         public static let weight = 1
         public static let configPath = "/etc/spoold/spoold.conf"
         /// The name of the single server given by `ami_*` keys or `--ami-*` flags.
@@ -136,15 +148,20 @@ public struct SpooldSettings: Sendable, Equatable {
             }
             for section in file.amiSections {
                 let where_ = Where(file: file.source, line: section.line, key: "[ami:\(section.name)]")
-                if let server = resolveServer(name: section.name, fields: section.fields, weight: section.weight,
+                var fields = section.fields
+                fields.transport = fields.transport ?? settings.amiTransport
+                fields.httpPrefix = fields.httpPrefix ?? settings.amiHttpPrefix
+                if let server = resolveServer(name: section.name, fields: fields, weight: section.weight,
                                               maxConcurrent: section.maxConcurrent, maxCps: section.maxCps,
                                               origin: where_, secretFile: file.source, environment: environment, errors: &errors) {
                     settings.amiServers.append(server)
                 }
             }
         } else {
-            let fields = file.ami.overridden(by: commandLine.ami)
+            var fields = file.ami.overridden(by: commandLine.ami)
             if backend == .ami || !fields.isEmpty {
+                fields.transport = settings.amiTransport
+                fields.httpPrefix = settings.amiHttpPrefix
                 let fromFile = commandLine.ami.user == nil && file.ami.user != nil
                 let origin = fromFile
                     ? Where(file: file.source, line: file.generalLine, key: "ami_user")
@@ -196,9 +213,27 @@ public struct SpooldSettings: Sendable, Equatable {
             return nil
         }
         let tls = fields.tls ?? false
+        if !tls {
+            // Settings for a TLS that is not used: the administrator believes the link is checked.
+            let unused = [("tls_ca_file", fields.tlsCAFile != nil), ("tls_server_name", fields.tlsServerName != nil),
+                          ("tls_verify", fields.tlsVerify != nil)].filter { $0.1 }.map { single ? "ami_" + $0.0 : $0.0 }
+            if !unused.isEmpty {
+                errors.append(ConfigError(
+                    file: origin.file, line: origin.line, key: origin.key,
+                    message: "\(unused.joined(separator: ", ")) set for server \(name), but TLS is off; set \(single ? "ami_tls" : "tls") = yes (or remove \(unused.count == 1 ? "it" : "them"))"))
+                return nil
+            }
+        }
+        let transport = fields.transport ?? Defaults.amiTransport
+        let defaultPort = switch transport {
+        case .tcp: tls ? Defaults.amiTLSPort : Defaults.amiPort
+        case .http: tls ? Defaults.amiHTTPSPort : Defaults.amiHTTPPort
+        }
         return AMIServerSettings(
-            name: name, host: fields.host ?? Defaults.amiHost, port: fields.port ?? (tls ? Defaults.amiTLSPort : Defaults.amiPort),
+            name: name, host: fields.host ?? Defaults.amiHost, port: fields.port ?? defaultPort,
             user: user, secret: secret, tls: tls, md5: fields.md5 ?? false, weight: weight ?? Defaults.weight,
-            maxConcurrent: maxConcurrent ?? 0, maxCps: maxCps ?? 0)
+            maxConcurrent: maxConcurrent ?? 0, maxCps: maxCps ?? 0, transport: transport,
+            httpPrefix: fields.httpPrefix ?? Defaults.amiHttpPrefix, tlsCAFile: fields.tlsCAFile,
+            tlsServerName: fields.tlsServerName, tlsVerify: fields.tlsVerify ?? true)
     }
 }

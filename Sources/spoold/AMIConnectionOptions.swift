@@ -24,6 +24,15 @@ struct AMIConnectionOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Connect to AMI over TLS (ami_tls; default no).")
     var amiTls: Bool?
 
+    @Option(help: "With --ami-tls: PEM file of the CA that signed Asterisk's certificate; the only CA trusted (default: the system's trust store; ami_tls_ca_file).")
+    var amiTlsCaFile: String?
+
+    @Option(help: "With --ami-tls: the name Asterisk's certificate must carry, when it is not --ami-host (also sent as SNI; ami_tls_server_name).")
+    var amiTlsServerName: String?
+
+    @Flag(inversion: .prefixedNo, help: "With --ami-tls: verify Asterisk's certificate (chain, validity, name; ami_tls_verify; default yes). --no-ami-tls-verify accepts any certificate, an attacker's too: for tests only.")
+    var amiTlsVerify: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Log in with the MD5 challenge (over HTTP: digest authentication on /arawman), so the secret never crosses the wire (ami_md5; default no).")
     var amiMd5: Bool?
 
@@ -37,6 +46,18 @@ struct AMIConnectionOptions: ParsableArguments {
         if let amiHttpPrefix, !amiHttpPrefix.hasPrefix("/") || amiHttpPrefix.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) {
             throw ValidationError("--ami-http-prefix must be a path starting with '/', without '?', '#' or spaces")
         }
+        if let amiTlsCaFile, !amiTlsCaFile.hasPrefix("/") {
+            throw ValidationError("--ami-tls-ca-file must be an absolute path")
+        }
+        if let amiTlsServerName, amiTlsServerName.isEmpty {
+            throw ValidationError("--ami-tls-server-name must not be empty")
+        }
+    }
+
+    /// The TLS flags given, by name, for a message when TLS is off.
+    var tlsSettingFlags: [String] {
+        [amiTlsCaFile.map { _ in "--ami-tls-ca-file" }, amiTlsServerName.map { _ in "--ami-tls-server-name" },
+         amiTlsVerify.map { $0 ? "--ami-tls-verify" : "--no-ami-tls-verify" }].compactMap { $0 }
     }
 
     /// Whether the flags needed to log in were given.
@@ -49,6 +70,9 @@ struct AMIConnectionOptions: ParsableArguments {
         }
         let secret = try SecretFile.read(secretFile)
         let tls = amiTls ?? false
+        if !tls, let flag = tlsSettingFlags.first {
+            throw ValidationError("\(flag) needs --ami-tls")
+        }
         let transport = amiTransport ?? .tcp
         let defaultPort = switch transport {
         case .tcp: tls ? 5039 : 5038
@@ -58,7 +82,9 @@ struct AMIConnectionOptions: ParsableArguments {
         if transport == .http {
             configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: amiHttpPrefix ?? "/rawman"))
         }
-        configuration.tls = tls ? AMIConfiguration.TLS() : nil
+        configuration.tls = tls
+            ? AMIConfiguration.TLS(caFile: amiTlsCaFile, verifyCertificate: amiTlsVerify ?? true, serverName: amiTlsServerName)
+            : nil
         configuration.useMD5 = amiMd5 ?? false
         return configuration
     }

@@ -16,9 +16,17 @@ struct AMIPingCommand: AsyncParsableCommand {
     @Option(help: "AMI username.") var user: String
     @Option(name: .customLong("secret-file"), help: "File holding the secret (a trailing newline is ignored).") var secretFile: String
     @Flag(help: "Connect with TLS, verifying the certificate.") var tls = false
-    @Option(name: .customLong("ca-file"), help: "PEM file of the CA to trust for --tls.") var caFile: String?
+    @Option(name: [.customLong("tls-ca-file"), .customLong("ca-file")], help: "With --tls: PEM file of the CA that signed Asterisk's certificate; the only CA trusted (default: the system's trust store).") var caFile: String?
+    @Option(help: "With --tls: the name Asterisk's certificate must carry, when it is not --host (also sent as SNI).") var tlsServerName: String?
+    @Flag(inversion: .prefixedNo, help: "With --tls: verify Asterisk's certificate (chain, validity, name). --no-tls-verify accepts any certificate: for tests only.") var tlsVerify = true
     @Flag(help: "Log in by MD5 challenge, so the secret never crosses the wire.") var md5 = false
     @Option(help: "Seconds allowed for connecting, logging in and the Ping.") var timeout: Double = 5
+
+    func validate() throws {
+        if !tls, caFile != nil || tlsServerName != nil || !tlsVerify {
+            throw ValidationError("--tls-ca-file, --tls-server-name and --no-tls-verify need --tls")
+        }
+    }
 
     func run() async throws {
         do {
@@ -26,7 +34,7 @@ struct AMIPingCommand: AsyncParsableCommand {
             var configuration = AMIConfiguration(host: host, port: port, username: user, secret: secret)
             configuration.useMD5 = md5
             configuration.useServerFilter = false
-            if tls { configuration.tls = .init(caFile: caFile) }
+            if tls { configuration.tls = .init(caFile: caFile, verifyCertificate: tlsVerify, serverName: tlsServerName) }
             let limit = Duration.milliseconds(Int64(max(timeout, 0.001) * 1000))
             configuration.connectTimeout = limit
             configuration.responseTimeout = limit

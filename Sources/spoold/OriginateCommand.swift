@@ -8,6 +8,7 @@ import LogFormats
 import Logging
 import MakeCall
 import Spooler
+import SpoolerAMI
 
 /// `spoold originate`: places one call through AMI right away, without the spool, and prints how it
 /// unfolds. The call is described by mkcall's flags and goes through the same call-file model and

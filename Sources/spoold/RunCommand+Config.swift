@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SpooldConfig
 import Spooler
+import SpoolerAMI
 
 /// `spoold run`'s flags as a settings layer over the configuration file, and `--check-config`.
 extension RunCommand {
@@ -33,7 +34,9 @@ extension RunCommand {
         layer.onFinishTimeout = observability.onFinishTimeout
         layer.trunkLimits = limits.compactMap { try? TrunkLimitSettings(flag: $0) }
         layer.ami = AMIServerFields(host: ami.amiHost, port: ami.amiPort, user: ami.amiUser,
-                                    secret: ami.amiSecretFile.map { .file($0) }, tls: ami.amiTls, md5: ami.amiMd5)
+                                    secret: ami.amiSecretFile.map { .file($0) }, tls: ami.amiTls, md5: ami.amiMd5,
+                                    tlsCAFile: ami.amiTlsCaFile, tlsServerName: ami.amiTlsServerName,
+                                    tlsVerify: ami.amiTlsVerify)
         return layer
     }
 
@@ -77,7 +80,12 @@ extension LoadedConfiguration {
         // `load` read every server's secret or failed, so it is there.
         let secret = AMISecret(secrets[server.name]?.reveal() ?? "")
         var configuration = AMIConfiguration(host: server.host, port: server.port, username: server.user, secret: secret)
-        configuration.tls = server.tls ? AMIConfiguration.TLS() : nil
+        if server.transport == .http {
+            configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: server.httpPrefix))
+        }
+        configuration.tls = server.tls
+            ? AMIConfiguration.TLS(caFile: server.tlsCAFile, verifyCertificate: server.tlsVerify, serverName: server.tlsServerName)
+            : nil
         configuration.useMD5 = server.md5
         return configuration
     }
@@ -97,25 +105,6 @@ extension LoadedConfiguration {
             throw ExitCode.failure
         }
     }
-
-    /// The one server AMI over HTTP goes to: the first configured, reached through Asterisk's HTTP server
-    /// (port 8088, or 8089 with TLS, unless a port is given).
-    func httpServerConfiguration(portFlag: Int?, logger: Logger) throws -> AMIConfiguration {
-        guard let first = settings.amiServers.first else {
-            printError("spoold: the ami backend needs an AMI server")
-            throw ExitCode.failure
-        }
-        if settings.amiServers.count > 1 {
-            logger.warning("\(settings.amiServers.count) AMI servers configured, but AMI over HTTP uses one: \(first.name) (\(first.host))")
-        }
-        var configuration = amiConfiguration(first)
-        configuration.transport = .http(AMIConfiguration.HTTP(pathPrefix: settings.amiHttpPrefix))
-        // The manager port's default means no port was chosen: Asterisk's HTTP server listens on 8088/8089.
-        if portFlag == nil, [SpooldSettings.Defaults.amiPort, SpooldSettings.Defaults.amiTLSPort].contains(first.port) {
-            configuration.port = first.tls ? 8089 : 8088
-        }
-        return configuration
-    }
 }
 
 /// What `--check-config` prints: the settings in force, with where each server's secret comes from
@@ -130,7 +119,12 @@ enum ConfigSummary {
         if !s.amiServers.isEmpty {
             lines.append("AMI servers (\(s.amiSelection.rawValue)):")
             for server in s.amiServers {
-                lines.append("  \(server.name): \(server.user)@\(server.host):\(server.port), tls \(yesNo(server.tls)), md5 \(yesNo(server.md5)), weight \(server.weight), max_concurrent \(server.maxConcurrent), max_cps \(number(server.maxCps)), \(server.secret)")
+                let over = server.transport == .http ? "http \(server.httpPrefix) at " : ""
+                var tls = yesNo(server.tls)
+                if server.tls {
+                    tls += " (verify \(yesNo(server.tlsVerify))\(server.tlsCAFile.map { ", CA \($0)" } ?? "")\(server.tlsServerName.map { ", name \($0)" } ?? ""))"
+                }
+                lines.append("  \(server.name): \(over)\(server.user)@\(server.host):\(server.port), tls \(tls), md5 \(yesNo(server.md5)), weight \(server.weight), max_concurrent \(server.maxConcurrent), max_cps \(number(server.maxCps)), \(server.secret)")
             }
         }
         for limit in s.trunkLimits {

@@ -8,6 +8,7 @@ import Logging
 import ServiceLifecycle
 import SpoolObservability
 import Spooler
+import SpoolerAMI
 import SpooldConfig
 import UnixSignals
 
@@ -121,16 +122,8 @@ struct RunCommand: AsyncParsableCommand {
         switch settings.backend {
         case .simulate:
             callBackend = SimulatedPBX(clock: SystemSpoolClock())
-        case .ami where settings.amiTransport == .http:
-            // AMI over HTTP: one server, through the HTTP client (the pool speaks TCP).
-            let client = makeAMIConnection(configuration: try loaded.httpServerConfiguration(portFlag: ami.amiPort, logger: logger), logger: logger)
-            callBackend = AMIBackend(client: client)
-            let server = "\(client.configuration.host):\(client.configuration.port)"
-            connectionStates = { [ServerConnection(name: server, connected: client.isConnected)] }
-            // Listed first so that it is shut down last: calls in flight need the connection while the
-            // engine drains.
-            services.append(AMIClientService(client: client))
         case .ami:
+            // Every server, TCP or HTTP, in one pool.
             let pool = try loaded.serverPool(selection: amiSelection, logger: logger)
             callBackend = pool
             connectionStates = { pool.status().map { ServerConnection(name: $0.name, connected: $0.connected) } }
@@ -168,19 +161,6 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-    }
-}
-
-/// Keeps the AMI connection up (with reconnects) until a graceful shutdown.
-struct AMIClientService: Service, CustomStringConvertible {
-    let client: any AMIConnection
-    var description: String { "AMIClient(\(client.configuration.host):\(client.configuration.port))" }
-
-    func run() async throws {
-        let client = self.client
-        try await cancelWhenGracefulShutdown {
-            try await client.run()
-        }
     }
 }
 

@@ -112,6 +112,23 @@ struct AMIHTTPClientTests {
         }
     }
 
+    @Test("A session keeps its connections: 100 actions share one, beside the WaitEvent long poll's",
+          arguments: [false, true])
+    func actionsReuseTheirConnection(digest: Bool) async throws {
+        let server = try await Self.startServer()
+        try await Self.withClient(server, digest: digest) { client in
+            let before = server.requestsAnswered
+            for index in 0..<100 {
+                let exists = try await client.channelExists("no-such-channel-\(index)")
+                #expect(!exists)
+            }
+            #expect(server.requestsAnswered - before >= 100)
+            // One connection carries the login and then the long poll, the other the 100 actions; a new
+            // connection per action would make it 101 or more.
+            #expect(server.connectionsAccepted <= 2, "\(server.connectionsAccepted) connections for \(server.requestsAnswered) requests")
+        }
+    }
+
     @Test("Not logged in: an Originate is not sent")
     func notConnected() async throws {
         let server = try await Self.startServer()

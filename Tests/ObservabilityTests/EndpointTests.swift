@@ -16,25 +16,25 @@ struct EndpointTests {
         let server = try await MetricsHTTPServer.bind(ListenAddress(host: "127.0.0.1", port: 0), metrics: metrics, status: board)
         do {
             #expect(server.address.port != 0)
-            let (status, body) = try await StatusHTTPClient.request("/metrics", from: server.address)
+            let (status, body) = try await StatusRequest.request("/metrics", from: server.address)
             #expect(status == 200)
             #expect(PrometheusText(body)[#"spoold_finished_total{status="Completed"}"#] == 1)
 
-            let snapshot = try await StatusHTTPClient.fetch(from: server.address)
+            let snapshot = try await StatusRequest.fetch(from: server.address)
             #expect(snapshot.pid == 4711)
             #expect(snapshot.finished == ["Completed": 1])
 
-            #expect(try await StatusHTTPClient.request("/metrics?x=1", from: server.address).status == 200)
-            #expect(try await StatusHTTPClient.request("/", from: server.address).status == 404)
-            #expect(try await StatusHTTPClient.request("/secrets", from: server.address).status == 404)
-            #expect(try await StatusHTTPClient.request("/metrics", method: .POST, from: server.address).status == 405)
+            #expect(try await StatusRequest.request("/metrics?x=1", from: server.address).status == 200)
+            #expect(try await StatusRequest.request("/", from: server.address).status == 404)
+            #expect(try await StatusRequest.request("/secrets", from: server.address).status == 404)
+            #expect(try await StatusRequest.request("/metrics", method: .POST, from: server.address).status == 405)
         } catch {
             try await server.close()
             throw error
         }
         try await server.close()
-        await #expect(throws: StatusHTTPClient.Failure.self) {
-            _ = try await StatusHTTPClient.fetch(from: server.address)
+        await #expect(throws: StatusRequest.Failure.self) {
+            _ = try await StatusRequest.fetch(from: server.address)
         }
     }
 

@@ -107,6 +107,88 @@ struct SettingsReaderTests {
             .hasPrefix("/etc/spoold/spoold.conf:2: ami_http_prefix: \"rawman?x\" is not valid; expected a path starting with /") == true)
     }
 
+    @Test("Each [ami:NAME] server chooses its transport and TLS; ami_transport is the default for the others")
+    func perServerTransportAndTLS() throws {
+        let (layer, errors) = read("""
+            [general]
+            ami_transport = http
+            ami_http_prefix = /asterisk/rawman
+
+            [ami:over-tcp]
+            host = 10.0.0.1
+            user = spoold
+            secret = a
+            transport = tcp
+            tls = yes
+            tls_ca_file = /etc/spoold/ca.pem
+            tls_server_name = pbx1.example.org
+
+            [ami:over-https]
+            host = 10.0.0.2
+            user = spoold
+            secret = b
+            tls = yes
+            tls_verify = no
+
+            [ami:over-http]
+            host = 10.0.0.3
+            user = spoold
+            secret = c
+            http_prefix = /other/rawman
+            """)
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(layer.amiSections[0].fields.transport == .tcp)
+        #expect(layer.amiSections[0].fields.tlsCAFile == "/etc/spoold/ca.pem")
+        #expect(layer.amiSections[0].fields.tlsServerName == "pbx1.example.org")
+        #expect(layer.amiSections[1].fields.tlsVerify == false)
+        var flags = SettingsLayer(source: SettingsLayer.commandLine)
+        flags.backend = .ami
+        let servers = try SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:]).get().amiServers
+        #expect(servers.map(\.transport) == [.tcp, .http, .http])
+        #expect(servers.map(\.port) == [5039, 8089, 8088])
+        #expect(servers.map(\.httpPrefix) == ["/asterisk/rawman", "/asterisk/rawman", "/other/rawman"])
+        #expect(servers.map(\.tlsVerify) == [true, false, true])
+        #expect(servers[0].tlsCAFile == "/etc/spoold/ca.pem" && servers[0].tlsServerName == "pbx1.example.org")
+        #expect(servers[1].tlsCAFile == nil && servers[1].tlsServerName == nil)
+
+        #expect(read("[ami:a]\ntransport = sctp\n").errors.contains("/etc/spoold/spoold.conf:2: transport: \"sctp\" is not valid; expected tcp or http"))
+        #expect(read("[ami:a]\ntls_ca_file = ca.pem\n").errors.first?.hasPrefix("/etc/spoold/spoold.conf:2: tls_ca_file: \"ca.pem\" is not valid") == true)
+        #expect(read("[ami:a]\ntls_verify = maybe\n").errors.first?.hasPrefix("/etc/spoold/spoold.conf:2: tls_verify:") == true)
+    }
+
+    @Test("TLS settings without TLS are an error naming them; the single server's keys and flags alike")
+    func tlsSettingsNeedTLS() throws {
+        let (layer, errors) = read("""
+            [ami:pbx]
+            user = spoold
+            secret = a
+            tls_ca_file = /etc/spoold/ca.pem
+            tls_verify = yes
+            """)
+        #expect(errors.isEmpty, "\(errors)")
+        var flags = SettingsLayer(source: SettingsLayer.commandLine)
+        flags.backend = .ami
+        let failure = SpooldSettings.resolve(commandLine: flags, file: layer, environment: [:])
+        guard case .failure(let found) = failure else {
+            Issue.record("accepted tls_ca_file without tls")
+            return
+        }
+        #expect(found.errors.map(\.description) == [
+            "/etc/spoold/spoold.conf:1: [ami:pbx]: tls_ca_file, tls_verify set for server pbx, but TLS is off; set tls = yes (or remove them)"])
+
+        let general = read("[general]\nami_user = spoold\nami_secret = a\nami_tls_server_name = pbx.example.org\nami_tls = yes\n")
+        #expect(general.errors.isEmpty, "\(general.errors)")
+        #expect(general.layer.ami.tlsServerName == "pbx.example.org")
+        let single = try SpooldSettings.resolve(commandLine: flags, file: general.layer, environment: [:]).get().amiServers
+        #expect(single.first?.tlsServerName == "pbx.example.org" && single.first?.tls == true)
+        flags.ami.tls = false  // --no-ami-tls over the file's ami_tls = yes
+        guard case .failure(let refused) = SpooldSettings.resolve(commandLine: flags, file: general.layer, environment: [:]) else {
+            Issue.record("accepted ami_tls_server_name with --no-ami-tls")
+            return
+        }
+        #expect(refused.errors.first?.message.contains("ami_tls_server_name set for server default, but TLS is off; set ami_tls = yes") == true)
+    }
+
     @Test("The observability, log format and shutdown keys, typed; flags win over them")
     func operationKeys() throws {
         let (layer, errors) = read("""

@@ -1,9 +1,11 @@
 import AMI
+import Spooler
 import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Calls placed through several Asterisk servers: one AMI client per server, each with its own limits.
+/// Calls placed through several Asterisk servers: one AMI client per server (over the manager port or
+/// Asterisk's HTTP server, as each server is configured), each with its own limits.
 /// `ServerPicker` decides which server gets a call; this class only feeds it the connection states and
 /// the clock, hands the call to that server's `AMIBackend`, and wakes the engine when a server logs in or
 /// a full server frees a slot.
@@ -14,7 +16,7 @@ import Synchronization
 public final class AMIServerPool: CallBackend {
     public let servers: [AMIServer]
     public let selection: AMIServerSelection
-    let clients: [AMIClient]
+    let clients: [any AMIConnection]
     private let backends: [AMIBackend]
     private let clock: any SpoolClock
     private let logger: Logger
@@ -51,7 +53,7 @@ public final class AMIServerPool: CallBackend {
         self.clients = servers.map { server in
             var serverLogger = logger
             serverLogger[metadataKey: "ami.server"] = "\(server.name)"
-            return AMIClient(configuration: server.configuration, logger: serverLogger)
+            return makeAMIConnection(configuration: server.configuration, logger: serverLogger)
         }
         self.backends = clients.map { AMIBackend(client: $0, pollInterval: pollInterval, lookupAttempts: lookupAttempts) }
         self.state = Mutex(State(picker: ServerPicker(selection: selection, servers: servers),
@@ -264,7 +266,8 @@ struct AMIServerService: Service, CustomStringConvertible {
 
     var description: String {
         let server = pool.servers[index]
-        return "AMIServer(\(server.name) \(server.configuration.host):\(server.configuration.port))"
+        let over = server.configuration.transport == .tcp ? "" : "http "
+        return "AMIServer(\(server.name) \(over)\(server.configuration.host):\(server.configuration.port))"
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import AMI
+import Spooler
 
 /// Whether an Asterisk runs its own call-file spool (`pbx_spool`), asked with AMI `ModuleCheck` at each
 /// login. If it does and shares the spool directory with spoold, both would dial the same files.

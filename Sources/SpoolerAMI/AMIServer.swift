@@ -1,4 +1,5 @@
 import AMI
+import Spooler
 
 /// One Asterisk that spoold may dial through, with limits of its own (on top of the global ones).
 public struct AMIServer: Sendable {

@@ -5,6 +5,7 @@ import Logging
 import Testing
 import TestSupport
 @testable import Spooler
+@testable import SpoolerAMI
 
 @Suite("AMI backend")
 struct AMIBackendTests {

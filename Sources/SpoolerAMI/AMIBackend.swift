@@ -1,4 +1,5 @@
 import AMI
+import Spooler
 import Synchronization
 
 /// Calls placed through Asterisk's manager interface. Maps the engine's request onto an async Originate

@@ -1,6 +1,7 @@
 import AMI
 import Testing
 @testable import Spooler
+@testable import SpoolerAMI
 
 /// The pool's decisions, fed by hand: which server gets each call, and each server's limits.
 @Suite("Server picker")

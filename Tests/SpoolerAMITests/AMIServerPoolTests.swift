@@ -5,6 +5,7 @@ import Logging
 import TestSupport
 import Testing
 @testable import Spooler
+@testable import SpoolerAMI
 
 /// The engine dialling through a pool of two in-process Asterisk-like test servers.
 @Suite("AMI server pool")

@@ -1,3 +1,5 @@
+import Spooler
+
 /// The pool's decisions as a pure value: which server gets the next call, and each server's calls in
 /// flight and Originate rate. Time and connection states come in as arguments; no I/O, no locks.
 struct ServerPicker: Sendable {
