@@ -252,10 +252,17 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport"]),
+        .testTarget(name: "SpoolerTests", dependencies: ["Spooler", "CallFile", "AMITestServer", "SimulatedCalls", "TestSupport", "EngineTestSupport"]),
+        // The engine on a temporary spool with a manual clock, for the shell's integration tests of both
+        // SpoolerTests and SpoolerAMITests.
+        .target(
+            name: "EngineTestSupport",
+            dependencies: ["Spooler", "CallFile", "SpoolWatcher", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/EngineTestSupport"
+        ),
         .testTarget(
             name: "SpoolerAMITests",
-            dependencies: ["SpoolerAMI", "Spooler", "AMI", "CallFile", "AMITestServer", "SpoolWatcher", "TestSupport",
+            dependencies: ["SpoolerAMI", "Spooler", "AMI", "CallFile", "AMITestServer", "SpoolWatcher", "TestSupport", "EngineTestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Shared by several test targets: the receiving end of NOTIFY_SOCKET, the result-log line decoder,

@@ -2,6 +2,7 @@ import AMITestServer
 import Foundation
 import TestCertificates
 import Testing
+import TestSupport
 
 /// The TLS flags of `spoold originate` and `spoold ami-ping`, against the test servers over TLS with a CA
 /// made in the test.

@@ -2,6 +2,7 @@ import AMI
 import AMITestServer
 import CallFile
 import Logging
+import EngineTestSupport
 import Testing
 import TestSupport
 @testable import Spooler
@@ -102,7 +103,7 @@ struct AMIBackendTests {
             #expect(harness.inOutgoing("later.call") == text)
             #expect(harness.mtime(harness.outgoing + "/later.call") == EngineHarness.t0)
             server.setBehaviour { $0.shuttingDown = false }
-            await harness.advance(by: .seconds(1))
+            harness.advance(by: .seconds(1))
             #expect(try await harness.finished("later.call").0 == .completed)
             #expect(harness.archived("later.call") == text + "\nStartRetry: 2381 1 (\(EngineHarness.t0.seconds + 301))\nStatus: Completed\n")
         }

@@ -3,6 +3,7 @@ import AMITestServer
 import CallFile
 import Logging
 import TestSupport
+import EngineTestSupport
 import Testing
 @testable import Spooler
 @testable import SpoolerAMI
@@ -27,14 +28,13 @@ struct AMIServerPoolTests {
             }
             self.servers = servers
             let clock = ManualSpoolClock(now: EngineHarness.t0)
-            let capture = log
             pool = try AMIServerPool(
                 servers: limits.indices.map { index in
                     AMIServer(name: "pbx-\(index)", configuration: Self.configuration(port: servers[index].port),
                               weight: limits[index].weight, maxConcurrent: limits[index].maxConcurrent,
                               maxCallsPerSecond: limits[index].maxCallsPerSecond)
                 },
-                selection: selection, clock: clock, logger: Logger(label: "pool") { _ in capture },
+                selection: selection, clock: clock, logger: log.logger,
                 pollInterval: .milliseconds(50))
             harness = try EngineHarness(clock: clock, backend: pool)
             let services = pool.services
@@ -64,7 +64,7 @@ struct AMIServerPoolTests {
             let deadline = ContinuousClock.now + .seconds(20)
             while !condition() {
                 guard ContinuousClock.now < deadline else {
-                    Issue.record("not within 20 s: \(what); log:\n\(log.lines.suffix(10).joined(separator: "\n"))", sourceLocation: sourceLocation)
+                    Issue.record("not within 20 s: \(what); log:\n\(log.messages.suffix(10).joined(separator: "\n"))", sourceLocation: sourceLocation)
                     throw CancellationError()
                 }
                 try await Task.sleep(for: .milliseconds(10))
@@ -213,7 +213,7 @@ struct AMIServerPoolTests {
                 $0.disconnectBeforeOriginateResponse = false
                 $0.withholdOriginateResults = false
             }
-            await rig.harness.advance(by: .seconds(1))
+            rig.harness.advance(by: .seconds(1))
             #expect(try await rig.harness.finished("lost.call").0 == .completed)
             #expect(rig.received[0].count == 2 && rig.received[1].isEmpty)
         }

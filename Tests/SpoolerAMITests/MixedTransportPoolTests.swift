@@ -3,6 +3,7 @@ import AMITestServer
 import CallFile
 import Logging
 import TestSupport
+import EngineTestSupport
 import Testing
 @testable import Spooler
 @testable import SpoolerAMI

@@ -1,4 +1,5 @@
 import CallFile
+import EngineTestSupport
 import Testing
 @testable import Spooler
 
@@ -247,7 +248,3 @@ struct EngineCoreKit {
     var dialled: [String] { emitted.compactMap { if case .attemptStarted(let name, _, _) = $0 { name } else { nil } } }
 }
 
-/// `Name: value` lines, in order, with a trailing newline.
-func callText(_ pairs: KeyValuePairs<String, String>) -> String {
-    pairs.map { "\($0.key): \($0.value)\n" }.joined()
-}

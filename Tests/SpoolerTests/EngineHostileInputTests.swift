@@ -1,4 +1,5 @@
 import CallFile
+import EngineTestSupport
 import Testing
 @testable import Spooler
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CallFile
+import EngineTestSupport
 import Testing
 @testable import Spooler
 
@@ -25,7 +26,7 @@ struct EngineShellTests {
         #expect(harness.log.contains("[ref-answer.call] finished: Completed on attempt 1 of 1; archived to outgoing_done/ref-answer.call"))
         #expect(harness.names(in: harness.outgoing).isEmpty)
         await harness.stop()
-        #expect(harness.log.lines.last == "notice spoold stopped")
+        #expect(harness.log.messages.last == "notice: spoold stopped")
     }
 
     @Test("Files present at start-up are scheduled; dotfiles are never touched; a crash's rewrite temporary is removed")
@@ -123,7 +124,7 @@ struct EngineShellTests {
         try await harness.start()
         try harness.submit("real.call", Self.answered)
         _ = try await harness.finished("real.call")
-        #expect(harness.log.lines.filter { $0.contains("[startup.fifo]") && $0.contains("FIFO") }.count == 1)
+        #expect(harness.log.messages.filter { $0.contains("[startup.fifo]") && $0.contains("FIFO") }.count == 1)
         await harness.stop()
     }
 

@@ -5,30 +5,32 @@ import CallFile
 import Logging
 import SpoolWatcher
 import Synchronization
+import TestSupport
 import Testing
 @testable import Spooler
 
-/// An engine on a temporary spool with the manual clock and the simulated PBX. Files are written the way
+/// An engine on a temporary spool with the manual clock and the simulated PBX (or a backend given), shared by
+/// SpoolerTests and SpoolerAMITests. Files are written the way
 /// a careful writer does (elsewhere, then renamed in) and announced to the engine as the watcher would.
-final class EngineHarness {
-    static let t0 = SpoolInstant(seconds: 1_795_364_000)
-    static let pid = 2381
+public final class EngineHarness {
+    public static let t0 = SpoolInstant(seconds: 1_795_364_000)
+    public static let pid = 2381
 
-    let root: String
-    let clock: ManualSpoolClock
-    let pbx: SimulatedPBX
-    let engine: SpoolEngine
-    let log = LogCapture()
+    public let root: String
+    public let clock: ManualSpoolClock
+    public let pbx: SimulatedPBX
+    public let engine: SpoolEngine
+    public let log = LogCapture()
     private var events: AsyncStream<[EngineEvent]>.Iterator
     /// Events of a batch already taken from `events`, not yet looked at.
     private var unread: [EngineEvent] = []
     private let eventInput: AsyncStream<[EngineEvent]>.Continuation
     private var running: Task<Void, Never>?
 
-    var outgoing: String { root + "/outgoing" }
-    var done: String { root + "/outgoing_done" }
+    public var outgoing: String { root + "/outgoing" }
+    public var done: String { root + "/outgoing_done" }
 
-    init(
+    public init(
         root existing: String? = nil,
         pbx sharedPBX: SimulatedPBX? = nil,
         clock sharedClock: ManualSpoolClock? = nil,
@@ -51,19 +53,18 @@ final class EngineHarness {
         let (events, eventInput) = AsyncStream.makeStream(of: [EngineEvent].self)
         self.events = events.makeAsyncIterator()
         self.eventInput = eventInput
-        let capture = log
         engine = try SpoolEngine(configuration: configuration, backend: backend ?? pbx, clock: clock,
-                                 logger: Logger(label: "test") { _ in capture }, events: eventInput)
+                                 logger: log.logger, events: eventInput)
     }
 
     /// Starts the engine and waits for its ready event.
-    func start() async throws {
+    public func start() async throws {
         let engine = self.engine
         running = Task { await engine.run() }
         _ = try await next { if case .ready = $0 { true } else { false } }
     }
 
-    func stop() async {
+    public func stop() async {
         running?.cancel()
         await running?.value
         running = nil
@@ -72,11 +73,11 @@ final class EngineHarness {
     // MARK: Files
 
     /// Writes `text` to staging, sets its mtime (default: now on the manual clock), renames it into outgoing/.
-    func submit(_ name: String, _ text: String, mtime: SpoolInstant? = nil, announce: Bool = true) throws {
+    public func submit(_ name: String, _ text: String, mtime: SpoolInstant? = nil, announce: Bool = true) throws {
         try submit(name, bytes: Array(text.utf8), mtime: mtime, announce: announce)
     }
 
-    func submit(_ name: String, bytes: [UInt8], mtime: SpoolInstant? = nil, announce: Bool = true) throws {
+    public func submit(_ name: String, bytes: [UInt8], mtime: SpoolInstant? = nil, announce: Bool = true) throws {
         let staged = root + "/staging/" + name
         try Self.write(bytes, to: staged)
         try Self.setMtime(staged, mtime ?? clock.now())
@@ -84,21 +85,21 @@ final class EngineHarness {
         if announce { changed(.appeared(name)) }
     }
 
-    func changed(_ change: SpoolChange) { engine.apply([change]) }
+    public func changed(_ change: SpoolChange) { engine.apply([change]) }
 
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SystemError("open \(path)") }
         defer { close(fd) }
         guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw SystemError("write") }
     }
 
-    static func setMtime(_ path: String, _ mtime: SpoolInstant) throws {
+    public static func setMtime(_ path: String, _ mtime: SpoolInstant) throws {
         var times = [mtime.timespec, mtime.timespec]
         guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("utimensat") }
     }
 
-    static func read(_ path: String) -> String? {
+    public static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -112,16 +113,16 @@ final class EngineHarness {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func archived(_ name: String) -> String? { Self.read(done + "/" + name) }
-    func inOutgoing(_ name: String) -> String? { Self.read(outgoing + "/" + name) }
+    public func archived(_ name: String) -> String? { Self.read(done + "/" + name) }
+    public func inOutgoing(_ name: String) -> String? { Self.read(outgoing + "/" + name) }
 
-    func mtime(_ path: String) -> SpoolInstant? {
+    public func mtime(_ path: String) -> SpoolInstant? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         return SpoolInstant(st.st_mtim)
     }
 
-    func names(in directory: String) -> [String] {
+    public func names(in directory: String) -> [String] {
         (try? SpoolDirectory(path: directory, create: false).names().sorted()) ?? []
     }
 
@@ -129,7 +130,7 @@ final class EngineHarness {
 
     /// The next event matching `predicate` (earlier ones are skipped); fails the test after 20 s.
     @discardableResult
-    func next(_ what: String = "event", sourceLocation: SourceLocation = #_sourceLocation, _ predicate: (EngineEvent) -> Bool) async throws -> EngineEvent {
+    public func next(_ what: String = "event", sourceLocation: SourceLocation = #_sourceLocation, _ predicate: (EngineEvent) -> Bool) async throws -> EngineEvent {
         let input = eventInput
         let watchdog = Task {
             try await Task.sleep(for: .seconds(20))
@@ -145,11 +146,11 @@ final class EngineHarness {
             let event = unread.removeFirst()
             if predicate(event) { return event }
         }
-        Issue.record("no \(what) within 20 s; log:\n\(log.lines.suffix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        Issue.record("no \(what) within 20 s; log:\n\(log.messages.suffix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
         throw CancellationError()
     }
 
-    func finished(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (CallStatus, EngineEvent.Disposition) {
+    public func finished(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (CallStatus, EngineEvent.Disposition) {
         let event = try await next("finish of \(name)", sourceLocation: sourceLocation) {
             if case .finished(name, _, _, _) = $0 { true } else { false }
         }
@@ -157,7 +158,7 @@ final class EngineHarness {
         return (status, disposition)
     }
 
-    func attemptStarted(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
+    public func attemptStarted(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
         let event = try await next("attempt of \(name)", sourceLocation: sourceLocation) {
             if case .attemptStarted(name, _, _) = $0 { true } else { false }
         }
@@ -167,30 +168,10 @@ final class EngineHarness {
 
     /// Moves the clock. The engine computes every wake-up from the clock when it goes to sleep, so a move
     /// made before it sleeps is seen then: no need to wait for it to be asleep.
-    func advance(by duration: Duration) { clock.advance(by: duration) }
+    public func advance(by duration: Duration) { clock.advance(by: duration) }
 }
 
-/// Keeps every log line so tests can check what an administrator would read.
-final class LogCapture: LogHandler, @unchecked Sendable {
-    // @unchecked: `lines` is only touched under `storage`'s lock; the LogHandler fields are never mutated.
-    private let storage = Mutex<[String]>([])
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(event: LogEvent) {
-        storage.withLock { $0.append("\(event.level) \(event.message)") }
-    }
-
-    var lines: [String] { storage.withLock { $0 } }
-
-    func contains(_ fragments: String...) -> Bool {
-        lines.contains { line in fragments.allSatisfy { line.contains($0) } }
-    }
+/// `Name: value` lines, in order, with a trailing newline.
+public func callText(_ pairs: KeyValuePairs<String, String>) -> String {
+    pairs.map { "\($0.key): \($0.value)\n" }.joined()
 }
