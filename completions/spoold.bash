@@ -186,7 +186,7 @@ _spoold() {
 
 _spoold_run() {
     repeating_flags=()
-    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-tls-verify --no-ami-tls-verify --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --poll --no-poll --metrics-allow-remote --no-metrics-allow-remote -h --help)
+    non_repeating_flags=(--check-config --ami-tls --no-ami-tls --ami-tls-verify --no-ami-tls-verify --ami-md5 --no-ami-md5 --finish-at-answer --no-finish-at-answer --fsync --no-fsync --poll --no-poll --standby --no-standby --metrics-allow-remote --no-metrics-allow-remote --version -h --help)
     repeating_options=(--limit)
     non_repeating_options=(--config --spool-dir --backend --ami-host --ami-port --ami-user --ami-secret-file --ami-tls-ca-file --ami-tls-server-name --ami-transport --ami-http-prefix --ami-selection --max-concurrent --max-cps --log-level --log-format --shutdown-grace --metrics-listen --result-log --on-finish --on-finish-concurrency --on-finish-timeout)
     __spoold_offer_flags_options 0
@@ -298,7 +298,7 @@ _spoold_status() {
 
 _spoold_ami-ping() {
     repeating_flags=()
-    non_repeating_flags=(--tls --tls-verify --no-tls-verify --md5 -h --help)
+    non_repeating_flags=(--tls --tls-verify --no-tls-verify --md5 --version -h --help)
     repeating_options=()
     non_repeating_options=(--host --port --user --secret-file --tls-ca-file --ca-file --tls-server-name --timeout)
     __spoold_offer_flags_options 0
@@ -331,7 +331,7 @@ _spoold_ami-ping() {
 
 _spoold_originate() {
     repeating_flags=()
-    non_repeating_flags=(--early-media --archive --no-always-delete --ami-tls --no-ami-tls --ami-tls-verify --no-ami-tls-verify --ami-md5 --no-ami-md5 --finish-at-answer --debug -h --help)
+    non_repeating_flags=(--early-media --archive --no-always-delete --ami-tls --no-ami-tls --ami-tls-verify --no-ami-tls-verify --ami-md5 --no-ami-md5 --finish-at-answer --debug --version -h --help)
     repeating_options=(--set --codecs)
     non_repeating_options=(--channel --app --data --context --exten --priority --callerid --wait-time --max-retries --retry-time --account --ami-host --ami-port --ami-user --ami-secret-file --ami-tls-ca-file --ami-tls-server-name --ami-transport --ami-http-prefix)
     __spoold_offer_flags_options 0

@@ -23,15 +23,15 @@ function __spoold_parse_tokens -S
         __spoold_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'run'
-            __spoold_parse_subcommand 0 'config=' 'check-config' 'spool-dir=' 'backend=' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-tls-ca-file=' 'ami-tls-server-name=' 'ami-tls-verify' 'no-ami-tls-verify' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'ami-selection=' 'max-concurrent=' 'max-cps=' 'limit=+' 'finish-at-answer' 'no-finish-at-answer' 'poll' 'no-poll' 'log-level=' 'log-format=' 'shutdown-grace=' 'metrics-listen=' 'metrics-allow-remote' 'no-metrics-allow-remote' 'result-log=' 'on-finish=' 'on-finish-concurrency=' 'on-finish-timeout=' 'h/help'
+            __spoold_parse_subcommand 0 'config=' 'check-config' 'spool-dir=' 'backend=' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-tls-ca-file=' 'ami-tls-server-name=' 'ami-tls-verify' 'no-ami-tls-verify' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'ami-selection=' 'max-concurrent=' 'max-cps=' 'limit=+' 'finish-at-answer' 'no-finish-at-answer' 'fsync' 'no-fsync' 'poll' 'no-poll' 'standby' 'no-standby' 'log-level=' 'log-format=' 'shutdown-grace=' 'metrics-listen=' 'metrics-allow-remote' 'no-metrics-allow-remote' 'result-log=' 'on-finish=' 'on-finish-concurrency=' 'on-finish-timeout=' 'version' 'h/help'
         case 'check'
             __spoold_parse_subcommand -r 1 'json' 'version' 'h/help'
         case 'status'
             __spoold_parse_subcommand 0 'spool-dir=' 'metrics-listen=' 'json' 'version' 'h/help'
         case 'ami-ping'
-            __spoold_parse_subcommand 0 'host=' 'port=' 'user=' 'secret-file=' 'tls' 'tls-ca-file=' 'tls-server-name=' 'tls-verify' 'no-tls-verify' 'md5' 'timeout=' 'h/help'
+            __spoold_parse_subcommand 0 'host=' 'port=' 'user=' 'secret-file=' 'tls' 'tls-ca-file=' 'tls-server-name=' 'tls-verify' 'no-tls-verify' 'md5' 'timeout=' 'version' 'h/help'
         case 'originate'
-            __spoold_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-tls-ca-file=' 'ami-tls-server-name=' 'ami-tls-verify' 'no-ami-tls-verify' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'finish-at-answer' 'debug' 'h/help'
+            __spoold_parse_subcommand 0 'channel=' 'app=' 'data=' 'context=' 'exten=' 'priority=' 'callerid=' 'wait-time=' 'max-retries=' 'retry-time=' 'account=' 'set=+' 'codecs=+' 'early-media' 'archive' 'no-always-delete' 'ami-host=' 'ami-port=' 'ami-user=' 'ami-secret-file=' 'ami-tls' 'no-ami-tls' 'ami-tls-ca-file=' 'ami-tls-server-name=' 'ami-tls-verify' 'no-ami-tls-verify' 'ami-md5' 'no-ami-md5' 'ami-transport=' 'ami-http-prefix=' 'finish-at-answer' 'debug' 'version' 'h/help'
         case 'help'
             __spoold_parse_subcommand -r 1 'version'
         end
