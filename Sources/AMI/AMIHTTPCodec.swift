@@ -1,3 +1,4 @@
+import ByteText
 import NIOCore
 
 /// AMI over HTTP (Asterisk's `/rawman`): an action is a query string, a reply is the same `Key: value`
@@ -27,10 +28,12 @@ public enum AMIHTTPCodec {
     }
 
     /// Every byte but RFC 3986's unreserved characters is escaped, so no value can change the URL's shape.
+    /// A call-file value's bytes that are not UTF-8 go out as those bytes (contract §5), as on TCP.
     public static func percentEncode(_ text: String) -> String {
         var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
+        let bytes = ByteText.bytes(text)
+        out.reserveCapacity(bytes.count)
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
@@ -57,7 +60,7 @@ public enum AMIHTTPCodec {
             bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
             index += 1
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return ByteText.decode(bytes)
     }
 
     /// A `/rawman` body: messages separated by blank lines, exactly as on TCP but with no banner. A last

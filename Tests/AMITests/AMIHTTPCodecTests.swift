@@ -1,4 +1,5 @@
 @testable import AMI
+import ByteText
 import NIOCore
 import Testing
 
@@ -68,6 +69,18 @@ struct AMIHTTPCodecTests {
         #expect(AMIHTTPCodec.parameters(ofQuery: "a=b+c&d&e=%zz") == [
             AMIHeader(name: "a", value: "b c"), AMIHeader(name: "d", value: ""), AMIHeader(name: "e", value: "%zz"),
         ])
+    }
+
+    @Test("A value's bytes that are not UTF-8 go into the query as those bytes, and decode back to the same value")
+    func bytesThatAreNotUTF8() throws {
+        // Latin-1 "café" and a lone continuation byte: not UTF-8, kept as bytes (contract §5).
+        let value = ByteText.decode([0x63, 0x61, 0x66, 0xE9, 0x20, 0x80])
+        let message = AMIMessage(headers: [AMIHeader(name: "Action", value: "Originate"), AMIHeader(name: "Data", value: value)])
+        let query = try AMIHTTPCodec.query(for: message)
+        #expect(query == "Action=Originate&Data=caf%E9%20%80")
+        let decoded = AMIHTTPCodec.parameters(ofQuery: Substring(query))
+        #expect(decoded == message.headers)
+        #expect(ByteText.bytes(decoded[1].value) == [0x63, 0x61, 0x66, 0xE9, 0x20, 0x80])
     }
 
     @Test("CR, LF or NUL in a value or name is refused, as on TCP", arguments: ["a\rb", "a\nb", "a\u{0}b"])
