@@ -64,7 +64,7 @@ struct CostBenchmark: AsyncParsableCommand {
             throw ValidationError("no executable at \(binary); build it first (swift build -c release)")
         }
         print("spoold cost benchmark: \(current)\(baseline.map { ", baseline \($0)" } ?? "")")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(Self.loadAverage())")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
 
         let binaries = (baseline.map { [("before", $0)] } ?? []) + [("now", current)]
         var table = ComparisonTable(columns: binaries.map(\.0))
@@ -82,7 +82,7 @@ struct CostBenchmark: AsyncParsableCommand {
             }
         }
         table.print()
-        print("load average at the end: \(Self.loadAverage())")
+        print("load average at the end: \(loadAverage())")
     }
 
     /// One row of the table: its name, its target and how a value is judged against it.
@@ -140,12 +140,6 @@ struct CostBenchmark: AsyncParsableCommand {
             let rate = try await context.rateLimitAMI(cps: 50, seconds: 10)
             return [names[0]: latency.p99, names[1]: (rate.achieved - 50) / 50 * 100]
         }
-    }
-
-    static func loadAverage() -> String {
-        var loads = [Double](repeating: 0, count: 3)
-        guard getloadavg(&loads, 3) == 3 else { return "unknown" }
-        return String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2])
     }
 }
 

@@ -149,13 +149,6 @@ struct EngineBenchmark: AsyncParsableCommand {
                       pass: latency.p99 <= 50)
         }
     }
-
-    /// The 1-minute load average: other work on the machine moves every figure.
-    private func loadAverage() -> String {
-        var loads = [Double](repeating: 0, count: 3)
-        guard getloadavg(&loads, 3) == 3 else { return "unknown" }
-        return String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2])
-    }
 }
 
 // MARK: - One benchmark run's spool and spoold process
