@@ -74,6 +74,66 @@ extension SpooldSettings {
     }
 }
 
+extension SpooldSettings {
+    /// The calling windows, retry rules and max_lateness for the engine, each window's zone read from the
+    /// system's tz database (`timezone`, or /etc/localtime when a window names none). A zone file that
+    /// cannot be read is a configuration error naming the window's line.
+    func callingRules(configPath: String?) throws(ConfigError) -> CallingRules {
+        var zones: [String: ZoneRules] = [:]
+        var windows: [CallingWindow] = []
+        for window in self.windows {
+            let name = window.timeZone ?? ZoneFiles.systemZoneName
+            if zones[name] == nil {
+                let path = window.timeZone.flatMap(TimeZoneDatabase.path(of:)) ?? ZoneFiles.systemZonePath
+                do {
+                    zones[name] = try ZoneFiles.read(name: name, path: path)
+                } catch {
+                    throw ConfigError(file: configPath ?? SettingsLayer.commandLine, line: window.line,
+                                      key: "[window:\(window.pattern)]", message: "cannot read the time zone \(name) from \(path): \(error)")
+                }
+            }
+            let hours = window.hours.map { DailyHours(start: $0.start, end: $0.end) }
+            windows.append(CallingWindow(pattern: ChannelPattern(window.pattern), days: Weekdays(rawValue: window.days),
+                                         hours: hours, zone: zones[name]!, maxLateness: window.maxLateness))
+        }
+        let retryRules = self.retryRules.map { rule in
+            func delay(_ setting: RetryDelaySetting?) -> RetryDelay? {
+                switch setting {
+                case .seconds(let seconds)?: .after(seconds: seconds)
+                case .never?: .never
+                case nil: nil
+                }
+            }
+            return RetryRule(pattern: ChannelPattern(rule.pattern), busy: delay(rule.busy), noAnswer: delay(rule.noAnswer),
+                             congestion: delay(rule.congestion), failure: delay(rule.failure), hangup: delay(rule.hangup))
+        }
+        return CallingRules(windows: windows, retryRules: retryRules, maxLateness: maxLateness)
+    }
+}
+
+/// The system's tz database files, read for the calling windows.
+enum ZoneFiles {
+    static let systemZonePath = "/etc/localtime"
+
+    /// The zone /etc/localtime links to (`Europe/Berlin`), or `localtime` when it is a copy.
+    static var systemZoneName: String {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: systemZonePath),
+              let range = target.range(of: "zoneinfo/") else { return "localtime" }
+        return String(target[range.upperBound...])
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func read(name: String, path: String) throws -> ZoneRules {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Unreadable(description: "no such file, or not readable")
+        }
+        return try ZoneRules(name: name, tzif: Array(data))
+    }
+}
+
 extension LoadedConfiguration {
     /// The AMI client settings of one server.
     func amiConfiguration(_ server: AMIServerSettings) -> AMIConfiguration {
@@ -129,6 +189,27 @@ enum ConfigSummary {
         }
         for limit in s.trunkLimits {
             lines.append("limit \(limit.pattern): max_concurrent \(limit.maxConcurrent), max_cps \(number(limit.maxCps))")
+        }
+        if s.maxLateness > 0 { lines.append("max_lateness \(s.maxLateness) s") }
+        let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+        func clock(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+        for window in s.windows {
+            let days = (0..<7).filter { window.days & (1 << $0) != 0 }.map { dayNames[$0] }.joined(separator: ",")
+            let hours = window.hours.map { "\(clock($0.start))-\(clock($0.end))" }.joined(separator: ", ")
+            let lateness = window.maxLateness.map { ", max_lateness \($0) s" } ?? ""
+            lines.append("window \(window.pattern): days \(days), hours \(hours), timezone \(window.timeZone ?? "system (\(ZoneFiles.systemZoneName))")\(lateness)")
+        }
+        for rule in s.retryRules {
+            let delays: [(String, RetryDelaySetting?)] = [("busy", rule.busy), ("noanswer", rule.noAnswer),
+                                                          ("congestion", rule.congestion), ("failure", rule.failure), ("hangup", rule.hangup)]
+            let text = delays.compactMap { key, delay -> String? in
+                switch delay {
+                case .seconds(let seconds)?: "\(key) \(seconds) s"
+                case .never?: "\(key) never"
+                case nil: nil
+                }
+            }.joined(separator: ", ")
+            lines.append("retry \(rule.pattern): \(text)")
         }
         return lines
     }
