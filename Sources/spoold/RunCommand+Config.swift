@@ -42,14 +42,14 @@ extension RunCommand {
 
     /// Loads and checks the configuration. Invalid: the errors on stderr, one per line, and exit 1.
     /// With `--check-config`: a summary on stdout and exit 0.
-    func loadConfiguration() throws -> LoadedConfiguration {
+    func loadConfiguration() throws -> (LoadedConfiguration, CallingRules) {
         let path = ConfigLoader.configPath(flag: config)
-        switch ConfigLoader.load(configPath: path, commandLine: commandLineLayer, environment: ProcessInfo.processInfo.environment) {
+        switch ConfigLoader.loadWithRules(configPath: path, commandLine: commandLineLayer, environment: ProcessInfo.processInfo.environment) {
         case .failure(let errors):
             for error in errors.errors { printError(error.description) }
             throw ExitCode.failure
-        case .success(let loaded):
-            guard checkConfig else { return loaded }
+        case .success(let (loaded, rules)):
+            guard checkConfig else { return (loaded, rules) }
             for warning in loaded.warnings { printError(warning.description) }
             print(ConfigSummary.lines(loaded).joined(separator: "\n"))
             throw ExitCode.success
@@ -58,10 +58,11 @@ extension RunCommand {
 }
 
 extension SpooldSettings {
-    var engineConfiguration: EngineConfiguration {
+    func engineConfiguration(callingRules: CallingRules) -> EngineConfiguration {
         var configuration = EngineConfiguration(
             spoolDirectory: spoolDir, maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, finishAtAnswer: finishAtAnswer)
         configuration.trunkLimits = engineTrunkRules
+        configuration.callingRules = callingRules
         return configuration
     }
 
@@ -69,8 +70,24 @@ extension SpooldSettings {
         trunkLimits.map { TrunkLimits.Rule(pattern: $0.pattern, maxConcurrent: $0.maxConcurrent, maxPerSecond: $0.maxCps) }
     }
 
-    var engineLimits: EngineLimits {
-        EngineLimits(maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, trunks: engineTrunkRules)
+    func engineLimits(callingRules: CallingRules) -> EngineLimits {
+        EngineLimits(maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, trunks: engineTrunkRules, callingRules: callingRules)
+    }
+}
+
+extension ConfigLoader {
+    /// `load`, then the calling rules with each window's time zone read from the tz database: a zone file
+    /// that cannot be read is one more `file:line` error, so `--check-config`, the start and a reload
+    /// refuse it alike.
+    static func loadWithRules(configPath: String?, commandLine: SettingsLayer,
+                              environment: [String: String]) -> Result<(LoadedConfiguration, CallingRules), ConfigErrors> {
+        load(configPath: configPath, commandLine: commandLine, environment: environment).flatMap { loaded in
+            do throws(ConfigError) {
+                return .success((loaded, try loaded.settings.callingRules(configPath: loaded.configPath)))
+            } catch {
+                return .failure(ConfigErrors([error]))
+            }
+        }
     }
 }
 
@@ -127,6 +144,8 @@ enum ZoneFiles {
     }
 
     static func read(name: String, path: String) throws -> ZoneRules {
+        // No /etc/localtime (a bare container): the C library takes UTC then, and so does spoold.
+        if path == systemZonePath, !FileManager.default.fileExists(atPath: path) { return ZoneRules(name: "UTC", fixedOffset: 0) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Unreadable(description: "no such file, or not readable")
         }

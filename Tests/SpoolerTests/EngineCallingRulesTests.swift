@@ -221,13 +221,17 @@ struct EngineCallingRulesTests {
     @Test("MaxRetries still bounds the attempts under a retry rule")
     func maxRetriesBounds() {
         var kit = Self.kit(CallingRules(retryRules: [Self.retryRule]), now: EngineCoreKit.t0)
-        for _ in 0..<3 {
+        for _ in 0..<2 {
             kit.report("c.call", .failed(reason: 8, text: ReasonText.text(for: 8)))
             kit.advance(by: .seconds(30))
         }
+        // The last attempt ends the file where it ends: no EndRetry, as Asterisk writes it.
+        kit.report("c.call", .failed(reason: 8, text: ReasonText.text(for: 8)))
         kit.completeMoves()
         #expect(kit.started("c.call") == [1, 2, 3])
         #expect(kit.finished("c.call")?.0 == .expired)
+        #expect(kit.done["c.call"]?.components(separatedBy: "EndRetry:").count == 3)
+        #expect(kit.logged("[c.call] attempt 3 of 3 on Sim/busy: failed, reason 8", "no attempts left"))
         #expect(kit.logged("[c.call] finished: Expired after 3 attempts; archived"))
     }
 }
