@@ -135,15 +135,14 @@ extension SpoolStateMachine {
             return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
                 + finish(name, Finish(status: .expired, summary: "Expired after \(finished) attempts", rule: FinishRule(file)), info: info, now: now)
         }
-        // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
-        if let channel = file.channel?.description,
-           let decided = decideTiming(name, file, channel, due: memos.stuckMtime == info.mtime ? now : info.mtime, info: info, now: now) {
-            return decided
-        }
-        if let channel = file.channel?.description,
-           let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
-            set(name, .parked)
-            return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+        if let channel = file.channel?.description {
+            // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
+            let due = memos.stuckMtime == info.mtime ? now : info.mtime
+            if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
+            if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
+                set(name, .parked)
+                return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+            }
         }
         let (retry, startEpoch) = (file.retryTime, now.seconds + Int64(file.retryTime))
         nextToken += 1
@@ -159,7 +158,9 @@ extension SpoolStateMachine {
     /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
     mutating func decideTiming(_ name: String, _ file: CallFile, _ channel: String, due: SpoolInstant, info: EntryInfo, now: SpoolInstant) -> [Action]? {
         switch rules.timing(channel: channel, due: due, now: now) {
-        case .dialNow: return nil
+        case .dialNow:
+            files[name]?.memos.heldUntil = nil
+            return nil
         case .holdUntil(let until, _):
             scheduler.upsert(name, due: until)
             set(name, .held(until: until))
