@@ -180,10 +180,7 @@ public actor SpoolEngine {
         case .truncate(let name, let length, let mtime):
             feed(.truncated(name, step(name) { () throws(SystemError) in try outgoing.truncate(name, to: length, mtime: mtime) }))
         case .setMtime(let name, let mtime):
-            // Only shows when a held file will be dialled; the core keeps the time itself.
-            if let failure = step(name, { () throws(SystemError) in try outgoing.setTimes(name, to: mtime) }), failure.code != SpoolStateMachine.Errno.noEntry {
-                logger.warning("[\(name)] cannot set the mtime to when it will be dialled: \(failure); it is held all the same")
-            }
+            feed(.timesSet(name, step(name) { () throws(SystemError) in try outgoing.setTimes(name, to: mtime) }))
         case .place(let name, let request, let token): backend.place(request, report: reporter(name, token))
         case .follow(let name, let channelId, let token): forward(backend.awaitHangup(of: channelId), to: reporter(name, token))
         case .askChannel(let name, let channelId):

@@ -173,6 +173,12 @@ extension SpoolStateMachine {
         }
     }
 
+    /// A held file's mtime cannot be set: it keeps its own, which is then no touch either (it is held all the same).
+    mutating func timesRefused(_ name: String, _ failure: StepFailure) -> [Action] {
+        guard case .held? = state(of: name), let info = failure.infoAfter else { return [] }
+        return noteStuckTimes(name, failure, info: info, mtime: info.mtime)
+    }
+
     mutating func recordWritten(_ name: String, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
         switch state(of: name) {
         case .starting(let attempt)?: return started(name, attempt, result, now: now)

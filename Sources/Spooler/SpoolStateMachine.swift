@@ -161,7 +161,7 @@ public struct SpoolStateMachine: Sendable {
         case tick(Gate)
         /// Results of the steps the shell performed on its loop.
         case statted(String, EntryInfo?), fileRead(String, ReadResult), recordWritten(String, Result<Appended, StepFailure>)
-        case truncated(String, StepFailure?), deleted(String, StepFailure?), rewritten(String, StepFailure?)
+        case truncated(String, StepFailure?), deleted(String, StepFailure?), rewritten(String, StepFailure?), timesSet(String, StepFailure?)
         case marked(String, FileID?), movedUnmarked(String, Result<String, StepFailure>), outgoingReopened(Bool)
         case symlinkArchived(String, Result<String, StepFailure>)
         /// A call's stage (nil: the backend has nothing more to say about it); whether a recovered call is up.
@@ -181,7 +181,7 @@ public struct SpoolStateMachine: Sendable {
         /// One write(2) of a retry record, then the times; through the descriptor the read left open if any.
         case appendRecord(String, [UInt8], atime: SpoolInstant, mtime: SpoolInstant, statAfter: Bool)
         case truncate(String, length: Int64, mtime: SpoolInstant)
-        /// Set the file's times (a held file's mtime shows when it will be dialled); no result comes back.
+        /// Set the file's times (a held file's mtime shows when it will be dialled).
         case setMtime(String, SpoolInstant)
         /// Dial; follow an adopted call to its hangup; ask whether a recovered call is up.
         case place(String, CallRequest, token: UInt64), follow(String, channelId: String, token: UInt64)
@@ -267,6 +267,7 @@ public struct SpoolStateMachine: Sendable {
         case .fileRead(let name, let result): return fileRead(name, result, now: now)
         case .recordWritten(let name, let result): return recordWritten(name, result, now: now)
         case .truncated(let name, let failure): return truncated(name, failure)
+        case .timesSet(let name, let failure): return failure.map { timesRefused(name, $0) } ?? []
         case .callStage(let name, let token, let stage):
             return pastDeadline ? [] : callStage(name, token: token, stage, now: now)
         case .channelChecked(let name, let exists): return channelChecked(name, exists, now: now)

@@ -80,6 +80,26 @@ struct EngineCallingRulesTests {
         #expect(removed.core.state(of: "c.call") == nil && removed.core.scheduledCount == 0)
     }
 
+    @Test("A held file whose times spoold cannot set keeps its mtime: held all the same, a rescan no touch, one warning")
+    func heldStuckTimes() {
+        var kit = EngineCoreKit(rules: CallingRules(windows: [Self.window("09:00-17:00")]))
+        kit.now = utc(2026, 12, 9, 18)
+        kit.start()
+        kit.put("c.call", Self.call, mtime: kit.now)
+        kit.outgoing["c.call"]!.timesSettable = false
+        kit.feed(.change(.appeared("c.call")))
+        kit.tick()
+        let opening = utc(2026, 12, 10, 9)
+        #expect(kit.core.state(of: "c.call") == .held(until: opening))
+        #expect(kit.outgoing["c.call"]?.mtime == utc(2026, 12, 9, 18))
+        for _ in 0..<3 { kit.feed(.change(.rescan(["c.call"], reason: .poll))); kit.tick() }
+        #expect(kit.core.state(of: "c.call") == .held(until: opening))
+        #expect(kit.logLines.filter { $0.contains("due, but held by") }.count == 1)
+        #expect(kit.logLines.filter { $0.contains("cannot set the file's times") }.count == 1)
+        kit.advance(to: opening)
+        #expect(kit.started("c.call") == [1])
+    }
+
     @Test("A window across midnight belongs to the day it starts on", arguments: [
         // (now UTC, expected: nil = dialled, else held until)
         (utc(2026, 12, 11, 23, 30), nil),                    // Friday 23:30: open

@@ -199,7 +199,10 @@ struct EngineCoreKit {
             outgoing[name]?.bytes.removeSubrange(Int(length)...)
             outgoing[name]?.mtime = mtime
             return .truncated(name, nil)
-        case .setMtime(let name, let mtime): if outgoing[name]?.timesSettable == true { outgoing[name]!.mtime = mtime }
+        case .setMtime(let name, let mtime):
+            guard outgoing[name]?.timesSettable == true else { return .timesSet(name, failure(1, "set times: Operation not permitted (errno 1)", name)) }
+            outgoing[name]!.mtime = mtime
+            return .timesSet(name, nil)
         case .place(let name, let request, let token):
             placed.append(request)
             tokens[name] = token
