@@ -213,7 +213,7 @@ extension CallingRules {
         }
     }
 
-    /// Why a held file waits: `[window:PJSIP/*] (mon-fri in Europe/Berlin) opens Mon 09:00 local, 08:00:00 UTC`.
+    /// Why a held file waits: `held by [window:PJSIP/*] until Mon 09:00 Europe/Berlin (08:00:00 UTC)`.
     public func holdText(channel: String, until: SpoolInstant) -> String {
         guard let window = window(for: channel) else { return "held until \(until.timeOfDay) UTC" }
         return "held by \(window.name) until \(window.localText(until)) (\(until.timeOfDay) UTC)"
@@ -243,6 +243,7 @@ extension CallingRules {
     /// `; 2 calling windows, 1 retry rule, max_lateness 3600 s` for the reload's log line; empty with none.
     public var summary: String {
         guard self != CallingRules() else { return "" }
-        return "; \(windows.count) calling windows, \(retryRules.count) retry rules, max_lateness \(maxLateness == 0 ? "off" : "\(maxLateness) s")"
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        return "; \(count(windows.count, "calling window")), \(count(retryRules.count, "retry rule")), max_lateness \(maxLateness == 0 ? "off" : "\(maxLateness) s")"
     }
 }

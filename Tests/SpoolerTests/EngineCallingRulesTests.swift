@@ -162,7 +162,7 @@ struct EngineCallingRulesTests {
                                       callingRules: CallingRules(windows: [Self.window("09:00-20:00")]))))
         kit.tick()
         #expect(kit.dialled == ["c.call"])
-        #expect(kit.logged("limits now:", "1 calling windows, 0 retry rules, max_lateness off"))
+        #expect(kit.logged("limits now:", "1 calling window, 0 retry rules, max_lateness off"))
     }
 
     // MARK: max_lateness
