@@ -139,6 +139,7 @@ extension SpoolStateMachine {
             // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
             let due = memos.stuckMtime == info.mtime ? now : info.mtime
             if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
+            if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
             if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
                 set(name, .parked)
                 return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
@@ -158,9 +159,7 @@ extension SpoolStateMachine {
     /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
     mutating func decideTiming(_ name: String, _ file: CallFile, _ channel: String, due: SpoolInstant, info: EntryInfo, now: SpoolInstant) -> [Action]? {
         switch rules.timing(channel: channel, due: due, now: now) {
-        case .dialNow:
-            files[name]?.memos.heldUntil = nil
-            return nil
+        case .dialNow: return nil
         case .holdUntil(let until, _):
             scheduler.upsert(name, due: until)
             set(name, .held(until: until))
