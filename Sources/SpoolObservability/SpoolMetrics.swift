@@ -13,6 +13,7 @@ public final class SpoolMetrics: Sendable {
     let inFlight: Prometheus.Gauge
     let backendReady: Prometheus.Gauge
     let queueParked: Prometheus.Gauge
+    let queueHeld: Prometheus.Gauge
     let maxConcurrent: Prometheus.Gauge
     let startTime: Prometheus.Gauge
     let finished: [CallStatus: Prometheus.Counter]
@@ -41,6 +42,7 @@ public final class SpoolMetrics: Sendable {
         queueScheduled = gauge("queue_scheduled", "files", "Call files waiting for a due time in the future.")
         inFlight = gauge("calls_in_flight", "", "Attempts in flight, from Originate until the attempt ends (adopted calls included).")
         backendReady = gauge("backend_ready", "", "1 while the backend takes calls, 0 while due files wait for it.")
+        queueHeld = gauge("queue_held", "files", "Of the scheduled files, those a calling window ([window:PATTERN]) holds until it opens.")
         queueParked = gauge("queue_parked", "files", "Of the due files, those held back because their trunk ([limit:PATTERN]) is at its limit.")
         maxConcurrent = gauge("max_concurrent", "", "The global limit on calls in flight in force (max_concurrent); 0 = no limit.")
         startTime = gauge("start_time", "seconds", "When this spoold started, in seconds since the Unix epoch.")
@@ -101,6 +103,7 @@ public final class SpoolMetrics: Sendable {
         inFlight.set(Double(queue.inFlight))
         backendReady.set(queue.backendReady ? 1.0 : 0.0)
         queueParked.set(Double(queue.parked))
+        queueHeld.set(Double(queue.held))
         maxConcurrent.set(Double(queue.maxConcurrent))
     }
 

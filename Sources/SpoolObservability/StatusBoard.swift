@@ -35,6 +35,7 @@ public final class StatusBoard: Sendable {
         state.withLock { snapshot in
             snapshot.queued = queue.due
             snapshot.scheduled = queue.scheduled
+            snapshot.held = queue.held
             snapshot.nextDue = queue.nextDue.map { Double($0.nanoseconds) / 1e9 }
             snapshot.inFlight = queue.inFlight
             snapshot.backendReady = queue.backendReady

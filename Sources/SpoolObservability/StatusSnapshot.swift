@@ -12,6 +12,8 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     public var queued: Int
     /// Waiting for a future due time.
     public var scheduled: Int
+    /// Of `scheduled`, the files a calling window holds until it opens (nil from a spoold without windows).
+    public var held: Int?
     /// Epoch seconds of the earliest future due time.
     public var nextDue: Double?
     public var inFlight: Int
@@ -26,7 +28,7 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     public var resultLog: String?
 
     enum CodingKeys: String, CodingKey {
-        case pid, backend, queued, scheduled, servers, finished, attempts
+        case pid, backend, queued, scheduled, held, servers, finished, attempts
         case spoolDirectory = "spool_dir"
         case startedAt = "started_at"
         case nextDue = "next_due"
@@ -39,7 +41,7 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
     public init(pid: Int, spoolDirectory: String, backend: String, startedAt: Double, queued: Int = 0,
                 scheduled: Int = 0, nextDue: Double? = nil, inFlight: Int = 0, backendReady: Bool = false,
                 servers: [ServerConnection] = [], finished: [String: Int] = [:], attempts: Int = 0,
-                metricsAddress: String? = nil, resultLog: String? = nil) {
+                metricsAddress: String? = nil, resultLog: String? = nil, held: Int? = nil) {
         self.pid = pid
         self.spoolDirectory = spoolDirectory
         self.backend = backend
@@ -54,6 +56,7 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
         self.attempts = attempts
         self.metricsAddress = metricsAddress
         self.resultLog = resultLog
+        self.held = held
     }
 
     /// The short human summary `spoold status` prints, as of `now` (epoch seconds).
@@ -67,6 +70,7 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
         } else {
             lines.append("  scheduled:  \(scheduled)")
         }
+        if let held, held > 0 { lines.append("  held:       \(held) by a calling window, until it opens") }
         lines.append("  in flight:  \(inFlight)")
         if servers.isEmpty {
             lines.append("  backend:    \(backendReady ? "ready" : "not ready")")

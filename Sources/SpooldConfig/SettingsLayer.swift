@@ -147,6 +147,12 @@ public struct SettingsLayer: Sendable, Equatable {
     public var amiSections: [AMIServerSection]
     /// `[limit:PATTERN]` sections, in the order of the file.
     public var trunkLimits: [TrunkLimitSettings]
+    /// `[window:PATTERN]` sections, in the order of the file (the first match wins).
+    public var windows: [WindowSettings] = []
+    /// `[retry:PATTERN]` sections, in the order of the file (the first match wins).
+    public var retryRules: [RetrySettings] = []
+    /// Seconds a call may be dialled after its due time; 0 = off.
+    public var maxLateness: Int?
 
     public init(source: String) {
         self.source = source

@@ -5,7 +5,7 @@ public enum SettingsReader {
     static let generalKeys = [
         "spool_dir", "backend", "max_concurrent", "max_cps", "finish_at_answer", "fsync", "poll", "standby", "log_level",
         "log_format", "shutdown_grace", "metrics_listen", "metrics_allow_remote", "result_log", "on_finish",
-        "on_finish_concurrency", "on_finish_timeout",
+        "on_finish_concurrency", "on_finish_timeout", "max_lateness",
         "ami_selection", "ami_transport", "ami_http_prefix", "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
         "ami_tls_ca_file", "ami_tls_server_name", "ami_tls_verify",
     ]
@@ -14,14 +14,20 @@ public enum SettingsReader {
         "tls_ca_file", "tls_server_name", "tls_verify", "transport", "http_prefix",
     ]
     static let limitKeys = ["max_concurrent", "max_cps"]
+    static let windowKeys = ["days", "hours", "timezone", "max_lateness"]
+    static let retryKeys = ["busy", "noanswer", "congestion", "failure", "hangup"]
 
     static let serverPrefix = "ami:"
     static let limitPrefix = "limit:"
+    static let windowPrefix = "window:"
+    static let retryPrefix = "retry:"
 
     /// Parses and interprets `bytes`, read from `file`.
-    public static func read(_ bytes: [UInt8], file: String) -> (layer: SettingsLayer, errors: [ConfigError]) {
+    /// `timeZoneExists` tells whether a `timezone` value names a zone of the system's tz database.
+    public static func read(_ bytes: [UInt8], file: String,
+                            timeZoneExists: @escaping (String) -> Bool = TimeZoneDatabase.exists) -> (layer: SettingsLayer, errors: [ConfigError]) {
         let text = ConfigText.parse(bytes, file: file)
-        var reader = Reader(file: file)
+        var reader = Reader(file: file, timeZoneExists: timeZoneExists)
         reader.errors = text.errors
         for section in text.sections { reader.read(section) }
         reader.checkServerStyle()
@@ -30,6 +36,7 @@ public enum SettingsReader {
 
     struct Reader {
         let file: String
+        let timeZoneExists: (String) -> Bool
         var layer: SettingsLayer
         var errors: [ConfigError] = []
         /// First line of each section seen, by its normalised header, for duplicate reports.
@@ -37,8 +44,9 @@ public enum SettingsReader {
         /// Line of the first `ami_*` key in `[general]`.
         var firstGeneralAMIKey: (key: String, line: Int)?
 
-        init(file: String) {
+        init(file: String, timeZoneExists: @escaping (String) -> Bool) {
             self.file = file
+            self.timeZoneExists = timeZoneExists
             layer = SettingsLayer(source: file)
         }
 
@@ -56,8 +64,12 @@ public enum SettingsReader {
                 identity = "ami:" + section.name.dropFirst(SettingsReader.serverPrefix.count).trimmingSpaces
             } else if lowered.hasPrefix(SettingsReader.limitPrefix) {
                 identity = "limit:" + section.name.dropFirst(SettingsReader.limitPrefix.count).trimmingSpaces
+            } else if lowered.hasPrefix(SettingsReader.windowPrefix) {
+                identity = "window:" + section.name.dropFirst(SettingsReader.windowPrefix.count).trimmingSpaces
+            } else if lowered.hasPrefix(SettingsReader.retryPrefix) {
+                identity = "retry:" + section.name.dropFirst(SettingsReader.retryPrefix.count).trimmingSpaces
             } else {
-                var message = "unknown section; expected [general], [ami:NAME] (an AMI server) or [limit:PATTERN] (limits for a channel pattern)"
+                var message = "unknown section; expected [general], [ami:NAME] (an AMI server), [limit:PATTERN] (limits for a channel pattern), [window:PATTERN] (when such calls may ring) or [retry:PATTERN] (retry delays per outcome)"
                 if lowered == "ami" || KeySuggestion.distance(lowered, "general") <= 2 {
                     message += "; did you mean \(lowered == "ami" ? "[ami:NAME]" : "[general]")?"
                 }
@@ -76,6 +88,10 @@ public enum SettingsReader {
                 readGeneral(entries)
             case let id where id.hasPrefix("ami:"):
                 readServer(name: String(id.dropFirst(4)), header: header, line: section.line, entries)
+            case let id where id.hasPrefix("window:"):
+                readWindow(pattern: String(id.dropFirst(7)), header: header, line: section.line, entries)
+            case let id where id.hasPrefix("retry:"):
+                readRetry(pattern: String(id.dropFirst(6)), header: header, line: section.line, entries)
             default:
                 readLimit(pattern: String(identity.dropFirst(6)), header: header, line: section.line, entries)
             }
@@ -153,6 +169,7 @@ public enum SettingsReader {
                 case "on_finish": layer.onFinish = typed(entry, ValueParser.nonEmpty(value, "a command for /bin/sh -c"))
                 case "on_finish_concurrency": layer.onFinishConcurrency = typed(entry, ValueParser.integer(value, in: 1...1000, "a whole number from 1 to 1000"))
                 case "on_finish_timeout": layer.onFinishTimeout = typed(entry, ValueParser.seconds(value, in: 0.001...86_400))
+                case "max_lateness": layer.maxLateness = typed(entry, ValueParser.lateness(value))
                 case "ami_transport": layer.amiTransport = typed(entry, ValueParser.choice(value, AMITransportKind.self))
                 case "ami_http_prefix": layer.amiHttpPrefix = typed(entry, ValueParser.urlPath(value))
                 case "ami_host", "ami_port", "ami_user", "ami_secret", "ami_secret_file", "ami_tls", "ami_md5",
@@ -238,6 +255,55 @@ public enum SettingsReader {
                 fail(line, header, "sets no limit; add max_concurrent and/or max_cps")
             }
             layer.trunkLimits.append(TrunkLimitSettings(pattern: pattern, maxConcurrent: maxConcurrent ?? 0, maxCps: maxCps ?? 0))
+        }
+
+        mutating func readWindow(pattern: String, header: String, line: Int, _ entries: [ConfigText.Entry]) {
+            guard !pattern.isEmpty else {
+                fail(line, header, "a window section needs a channel pattern, e.g. [window:PJSIP/*@trunk-a] or [window:*]")
+                return
+            }
+            var days: UInt8?
+            var hours: [WindowSettings.HoursRange]?
+            var timeZone: String?
+            var maxLateness: Int?
+            for entry in entries {
+                switch entry.key.lowercased() {
+                case "days": take(entry, ValueParser.days(entry.value), into: &days)
+                case "hours": take(entry, ValueParser.hours(entry.value), into: &hours)
+                case "timezone": take(entry, ValueParser.timeZone(entry.value, exists: timeZoneExists), into: &timeZone)
+                case "max_lateness": take(entry, ValueParser.lateness(entry.value), into: &maxLateness)
+                default: unknownKey(entry, in: header, known: SettingsReader.windowKeys)
+                }
+            }
+            let given = Set(entries.map { $0.key.lowercased() })
+            if !given.contains("hours") {
+                fail(line, header, "sets no hours; add hours = HH:MM-HH:MM[, HH:MM-HH:MM…] (local time, e.g. 09:00-20:00)")
+            }
+            guard let hours else { return }
+            layer.windows.append(WindowSettings(pattern: pattern, line: line, days: days ?? 0x7F, hours: hours,
+                                                timeZone: timeZone, maxLateness: maxLateness))
+        }
+
+        mutating func readRetry(pattern: String, header: String, line: Int, _ entries: [ConfigText.Entry]) {
+            guard !pattern.isEmpty else {
+                fail(line, header, "a retry section needs a channel pattern, e.g. [retry:PJSIP/*@trunk-a] or [retry:*]")
+                return
+            }
+            var rule = RetrySettings(pattern: pattern, line: line)
+            for entry in entries {
+                switch entry.key.lowercased() {
+                case "busy": take(entry, ValueParser.retryDelay(entry.value), into: &rule.busy)
+                case "noanswer": take(entry, ValueParser.retryDelay(entry.value), into: &rule.noAnswer)
+                case "congestion": take(entry, ValueParser.retryDelay(entry.value), into: &rule.congestion)
+                case "failure": take(entry, ValueParser.retryDelay(entry.value), into: &rule.failure)
+                case "hangup": take(entry, ValueParser.retryDelay(entry.value), into: &rule.hangup)
+                default: unknownKey(entry, in: header, known: SettingsReader.retryKeys)
+                }
+            }
+            if entries.isEmpty {
+                fail(line, header, "sets no delay; add busy, noanswer, congestion, failure and/or hangup (seconds or never)")
+            }
+            layer.retryRules.append(rule)
         }
 
         /// One server in `[general]` or several in `[ami:NAME]` sections, never both: a mix would leave it

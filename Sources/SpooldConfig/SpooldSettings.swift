@@ -72,6 +72,12 @@ public struct SpooldSettings: Sendable, Equatable {
     public var onFinish: String? = nil
     public var onFinishConcurrency: Int = Defaults.onFinishConcurrency
     public var onFinishTimeout: Double = Defaults.onFinishTimeout
+    /// `[window:PATTERN]` sections (file only), in file order.
+    public var windows: [WindowSettings] = []
+    /// `[retry:PATTERN]` sections (file only), in file order.
+    public var retryRules: [RetrySettings] = []
+    /// Seconds a call may be dialled after its due time; 0 = off.
+    public var maxLateness: Int = 0
 
     /// The values used when neither a flag nor the file sets them. The limits match the engine's
     /// (`EngineConfiguration.defaultMaxConcurrent`, `.defaultMaxCallsPerSecond`; a test checks).
@@ -137,7 +143,10 @@ public struct SpooldSettings: Sendable, Equatable {
             resultLog: commandLine.resultLog ?? file.resultLog,
             onFinish: commandLine.onFinish ?? file.onFinish,
             onFinishConcurrency: commandLine.onFinishConcurrency ?? file.onFinishConcurrency ?? Defaults.onFinishConcurrency,
-            onFinishTimeout: commandLine.onFinishTimeout ?? file.onFinishTimeout ?? Defaults.onFinishTimeout
+            onFinishTimeout: commandLine.onFinishTimeout ?? file.onFinishTimeout ?? Defaults.onFinishTimeout,
+            windows: file.windows,
+            retryRules: file.retryRules,
+            maxLateness: commandLine.maxLateness ?? file.maxLateness ?? 0
         )
 
         if !file.amiSections.isEmpty {

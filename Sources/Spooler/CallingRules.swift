@@ -192,3 +192,58 @@ public struct RetryRule: Sendable, Hashable {
         }
     }
 }
+
+// MARK: - The engine's questions, answered with the words of its log lines
+
+extension CallingRules {
+    /// What follows a failed attempt: the next attempt's due time (by a `[retry:PATTERN]` rule, or the
+    /// file's RetryTime when none sets this outcome), or none at all (`never`).
+    public enum Retry: Sendable, Hashable {
+        case at(SpoolInstant, rule: String?)
+        case never(rule: String)
+    }
+
+    /// The next attempt after one with `reason` that ended at `ended`, for a file with `retryTime`.
+    public func retry(channel: String, reason: Int, retryTime: Int, ended: SpoolInstant) -> Retry {
+        guard let rule = retryRule(for: channel), let delay = rule.delay(forReason: reason),
+              let key = RetryRule.outcomeKey(forReason: reason) else { return .at(ended.adding(seconds: retryTime), rule: nil) }
+        switch delay {
+        case .after(let seconds): return .at(ended.adding(seconds: seconds), rule: "\(rule.name) \(key) = \(seconds) s")
+        case .never: return .never(rule: "\(rule.name) \(key) = never")
+        }
+    }
+
+    /// Why a held file waits: `held by [window:PJSIP/*] until Mon 09:00 Europe/Berlin (08:00:00 UTC)`.
+    public func holdText(channel: String, until: SpoolInstant) -> String {
+        guard let window = window(for: channel) else { return "held until \(until.timeOfDay) UTC" }
+        return "held by \(window.name) until \(window.localText(until)) (\(until.timeOfDay) UTC)"
+    }
+
+    /// Why a file is not dialled at all: `7260 s late, over max_lateness 3600 s ([general])`, and the
+    /// window that would have held it.
+    public func tooLateText(channel: String, lateness: Duration, limit: Int, dialAt: SpoolInstant, heldByWindow: String?) -> String {
+        let source = window(for: channel).flatMap { $0.maxLateness == nil ? nil : $0.name } ?? "[general]"
+        let held = heldByWindow.map { ", as \($0) opens only at \(window(for: channel)?.localText(dialAt) ?? dialAt.timeOfDay)" } ?? ""
+        return "\(lateness.components.seconds) s late\(held), over max_lateness \(limit) s (\(source))"
+    }
+}
+
+extension CallingWindow {
+    /// `Mon 09:00 Europe/Berlin`: an instant in the window's own zone, as its hours are written.
+    public func localText(_ instant: SpoolInstant) -> String {
+        let local = zone.local(at: instant.seconds)
+        let minutes = floorDivide(local, 60) % 1440
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][civilWeekday(ofDay: floorDivide(local, 86_400))]
+        return "\(day) \(two(minutes / 60)):\(two(minutes % 60)) \(zone.name)"
+    }
+}
+
+extension CallingRules {
+    /// `; 2 calling windows, 1 retry rule, max_lateness 3600 s` for the reload's log line; empty with none.
+    public var summary: String {
+        guard self != CallingRules() else { return "" }
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        return "; \(count(windows.count, "calling window")), \(count(retryRules.count, "retry rule")), max_lateness \(maxLateness == 0 ? "off" : "\(maxLateness) s")"
+    }
+}

@@ -15,6 +15,8 @@ public struct EngineConfiguration: Sendable {
     public var maxCallsPerSecond: Double
     /// Limits per channel pattern (trunk), on top of the global ones; see `TrunkLimits`.
     public var trunkLimits: [TrunkLimits.Rule] = []
+    /// Calling windows, max_lateness and retry rules per outcome; none: Asterisk's behaviour.
+    public var callingRules = CallingRules()
     /// End the attempt (Completed) at answer instead of waiting for the hangup.
     public var finishAtAnswer: Bool
     /// The pid written into retry records. Informative only: nothing is decided by it.

@@ -14,9 +14,11 @@ public struct QueueSnapshot: Sendable, Equatable {
     public var parked: Int
     /// The global limit on calls in flight in force (it changes on reload); 0 = no limit.
     public var maxConcurrent: Int
+    /// Of `scheduled`, the files a calling window ([window:PATTERN]) holds until it opens.
+    public var held: Int
 
     public init(due: Int, scheduled: Int, nextDue: SpoolInstant?, inFlight: Int, backendReady: Bool,
-                parked: Int = 0, maxConcurrent: Int = 0) {
+                parked: Int = 0, maxConcurrent: Int = 0, held: Int = 0) {
         self.due = due
         self.scheduled = scheduled
         self.nextDue = nextDue
@@ -24,6 +26,7 @@ public struct QueueSnapshot: Sendable, Equatable {
         self.backendReady = backendReady
         self.parked = parked
         self.maxConcurrent = maxConcurrent
+        self.held = held
     }
 }
 

@@ -14,17 +14,20 @@ public struct EngineActivity: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(scheduled) scheduled, \(inFlight) in flight" }
 }
 
-/// The limits that can change while spoold runs (a configuration reload).
+/// The limits and calling rules that can change while spoold runs (a configuration reload).
 public struct EngineLimits: Sendable, Equatable {
     /// 0 = no limit.
     public var maxConcurrent: Int
     /// 0 = no limit.
     public var maxCallsPerSecond: Double
     public var trunks: [TrunkLimits.Rule]
+    /// Calling windows, max_lateness and retry rules per outcome; none by default.
+    public var callingRules: CallingRules
 
-    public init(maxConcurrent: Int, maxCallsPerSecond: Double, trunks: [TrunkLimits.Rule]) {
+    public init(maxConcurrent: Int, maxCallsPerSecond: Double, trunks: [TrunkLimits.Rule], callingRules: CallingRules = CallingRules()) {
         self.maxConcurrent = maxConcurrent
         self.maxCallsPerSecond = maxCallsPerSecond
         self.trunks = trunks
+        self.callingRules = callingRules
     }
 }

@@ -50,7 +50,7 @@ public actor SpoolEngine {
             emitsEvents: events != nil)
         core = SpoolStateMachine(settings: settings, limits: EngineLimits(
             maxConcurrent: configuration.maxConcurrent, maxCallsPerSecond: configuration.maxCallsPerSecond,
-            trunks: configuration.trunkLimits))
+            trunks: configuration.trunkLimits, callingRules: configuration.callingRules))
     }
 
     /// Runs until the task is cancelled (SIGTERM/SIGINT through service-lifecycle) or `stop` is called, then
@@ -73,7 +73,7 @@ public actor SpoolEngine {
         inbox.post(batch.map { .change(SpoolStateMachine.Change($0)) })
     }
 
-    /// Changes the global and per-trunk limits of the running engine (a reload).
+    /// Changes the global and per-trunk limits and the calling rules of the running engine (a reload).
     public func applyLimits(_ limits: EngineLimits) { inbox.post(.limits(limits)) }
 
     /// The limits in force now.
@@ -87,7 +87,7 @@ public actor SpoolEngine {
         // Files parked behind a full trunk left the schedule but are due all the same.
         return QueueSnapshot(due: census.due + core.trunks.parkedCount, scheduled: census.later, nextDue: census.nextLater,
                              inFlight: core.inFlight, backendReady: backend.isReady,
-                             parked: core.trunks.parkedCount, maxConcurrent: core.limiter.maxConcurrent)
+                             parked: core.trunks.parkedCount, maxConcurrent: core.limiter.maxConcurrent, held: core.heldCount)
     }
 
     // MARK: - The loop
@@ -179,6 +179,8 @@ public actor SpoolEngine {
             }.mapError { failure($0, name) }))
         case .truncate(let name, let length, let mtime):
             feed(.truncated(name, step(name) { () throws(SystemError) in try outgoing.truncate(name, to: length, mtime: mtime) }))
+        case .setMtime(let name, let mtime):
+            feed(.timesSet(name, step(name) { () throws(SystemError) in try outgoing.setTimes(name, to: mtime) }))
         case .place(let name, let request, let token): backend.place(request, report: reporter(name, token))
         case .follow(let name, let channelId, let token): forward(backend.awaitHangup(of: channelId), to: reporter(name, token))
         case .askChannel(let name, let channelId):

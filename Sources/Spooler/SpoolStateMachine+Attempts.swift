@@ -108,7 +108,7 @@ extension SpoolStateMachine {
         }
         let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
         let memos = files[name]?.memos ?? Memos()
-        if info.mtime > now, memos.stuckMtime != info.mtime, parsed.file.finishedStatus == nil {
+        if info.mtime > now, memos.stuckMtime != info.mtime, memos.heldUntil != info.mtime, parsed.file.finishedStatus == nil {
             schedule(name, at: info.mtime)  // touched to a later time while it waited (contract §2.4)
             return []
         }
@@ -135,10 +135,15 @@ extension SpoolStateMachine {
             return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
                 + finish(name, Finish(status: .expired, summary: "Expired after \(finished) attempts", rule: FinishRule(file)), info: info, now: now)
         }
-        if let channel = file.channel?.description,
-           let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
-            set(name, .parked)
-            return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+        if let channel = file.channel?.description {
+            // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
+            let due = memos.stuckMtime == info.mtime ? now : info.mtime
+            if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
+            if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
+            if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
+                set(name, .parked)
+                return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+            }
         }
         let (retry, startEpoch) = (file.retryTime, now.seconds + Int64(file.retryTime))
         nextToken += 1
@@ -149,6 +154,28 @@ extension SpoolStateMachine {
         set(name, .starting(attempt))
         let record = RetryRecord(kind: .start, pid: settings.pid, number: attempt.number, epoch: startEpoch, line: nil)
         return [.appendRecord(name, record.bytes, atime: now.adding(seconds: retry), mtime: attempt.ownMtime, statAfter: false)]
+    }
+
+    /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
+    mutating func decideTiming(_ name: String, _ file: CallFile, _ channel: String, due: SpoolInstant, info: EntryInfo, now: SpoolInstant) -> [Action]? {
+        switch rules.timing(channel: channel, due: due, now: now) {
+        case .dialNow: return nil
+        case .holdUntil(let until, _):
+            scheduler.upsert(name, due: until)
+            set(name, .held(until: until))
+            files[name]!.memos.heldUntil = until
+            return [.setMtime(name, until), .log(.notice, "[\(name)] due, but \(rules.holdText(channel: channel, until: until)); not dialled before then")]
+        case .tooLate(let dialAt, let lateness, let limit, let window):
+            let why = rules.tooLateText(channel: channel, lateness: lateness, limit: limit, dialAt: dialAt, heldByWindow: window)
+            return [.log(.notice, "[\(name)] expired: \(why); not dialled")]
+                + finish(name, Finish(status: .expired, summary: "Expired without a dial: \(why)", rule: FinishRule(file)), info: info, now: now)
+        }
+    }
+
+    /// A held file's mtime cannot be set: it keeps its own, which is then no touch either (it is held all the same).
+    mutating func timesRefused(_ name: String, _ failure: StepFailure) -> [Action] {
+        guard case .held? = state(of: name), let info = failure.infoAfter else { return [] }
+        return noteStuckTimes(name, failure, info: info, mtime: info.mtime)
     }
 
     mutating func recordWritten(_ name: String, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
@@ -281,12 +308,13 @@ extension SpoolStateMachine {
             return [.log(.warning, "[\(name)] \(of): not placed (\(message)); nothing counted, the file waits for the backend"),
                     .truncate(name, length: attempt.lengthBefore, mtime: attempt.mtimeBefore)]
         case .failed(let reason, let text):
-            if attempt.number >= file.maxRetries + 1 {
-                return [.log(.notice, "[\(name)] \(of): failed, reason \(reason) (\(text)); no attempts left")]
-                    + finish(name, Finish(status: .expired, summary: "Expired after \(attempt.number) attempts", rule: rule,
-                                          ownMtime: attempt.ownMtime), info: info, now: ended)
+            var (left, summary) = ("no attempts left", "Expired after \(attempt.number) attempts")
+            let next = nextAttempt(attempt, reason: reason, ended: ended)
+            if case .never(let retryRule) = next { (left, summary) = ("\(retryRule): no more attempts", summary + " (\(retryRule))") }
+            guard attempt.number < file.maxRetries + 1, case .at(let due, _) = next else {
+                return [.log(.notice, "[\(name)] \(of): failed, reason \(reason) (\(text)); \(left)")]
+                    + finish(name, Finish(status: .expired, summary: summary, rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
             }
-            let due = ended.adding(seconds: file.retryTime)
             files[name]!.memos.rememberedAttempts = attempt.number
             let record = RetryRecord(kind: .end, pid: settings.pid, number: attempt.number, epoch: ended.seconds, line: nil)
             return [.appendRecord(name, record.bytes, atime: due, mtime: due, statAfter: false)]
@@ -314,10 +342,16 @@ extension SpoolStateMachine {
         case .failure(let failure):
             actions = [.log(.error, "[\(name)] cannot write the EndRetry record: \(failure); spoold keeps the count (\(attempt.number) attempts) in memory")]
         }
-        let due = ended.adding(seconds: attempt.file.retryTime)
+        // The same answer as when the attempt ended: `never` finished the file there.
+        guard case .at(let due, let retryRule) = nextAttempt(attempt, reason: reason, ended: ended) else { return actions }
         schedule(name, at: due)
-        return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)"),
+        return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)\(retryRule.map { " (\($0))" } ?? "")"),
                           .emit(.retryScheduled(file: name, attempt: attempt.number, reason: reason, nextDue: due))]
+    }
+
+    /// The next attempt after a failed one: by the `[retry:PATTERN]` rule for its outcome, else RetryTime.
+    func nextAttempt(_ attempt: Attempt, reason: Int, ended: SpoolInstant) -> CallingRules.Retry {
+        rules.retry(channel: attempt.file.channel?.description ?? "", reason: reason, retryTime: attempt.file.retryTime, ended: ended)
     }
 
     // MARK: - Recovery of an attempt a stop or crash left in flight

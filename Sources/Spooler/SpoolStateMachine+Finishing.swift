@@ -148,16 +148,21 @@ extension SpoolStateMachine {
 
     // MARK: - Limits and stop
 
-    /// New global and per-trunk limits (a reload). Calls in flight keep their slots; a lower limit only holds
-    /// back new calls. Files parked behind a rule that is gone go back to the schedule.
-    mutating func apply(_ limits: EngineLimits) -> [Action] {
+    /// New global and per-trunk limits and calling rules (a reload). Calls in flight keep their slots; a lower
+    /// limit only holds back new calls. Files parked behind a rule that is gone go back to the schedule; files
+    /// a window holds are decided again at once under the new rules.
+    mutating func apply(_ limits: EngineLimits, now: SpoolInstant) -> [Action] {
         limiter.setLimits(maxConcurrent: limits.maxConcurrent, maxPerSecond: limits.maxCallsPerSecond)
         for parked in trunks.replaceRules(limits.trunks) where state(of: parked.name) == .parked {
             schedule(parked.name, at: parked.due)
         }
+        if rules != limits.callingRules {
+            rules = limits.callingRules
+            for (name, entry) in files { if case .held = entry.state { schedule(name, at: now) } }
+        }
         let trunkText = limits.trunks.isEmpty ? "no per-trunk limits"
             : limits.trunks.map { "\($0.pattern): \(Self.describe($0.maxConcurrent, $0.maxPerSecond))" }.joined(separator: "; ")
-        return [.log(.notice, "limits now: \(Self.describe(limits.maxConcurrent, limits.maxCallsPerSecond)) globally; \(trunkText)")]
+        return [.log(.notice, "limits now: \(Self.describe(limits.maxConcurrent, limits.maxCallsPerSecond)) globally; \(trunkText)\(rules.summary)")]
     }
 
     /// No attempt starts from here on; calls in flight may end until `shutdownGrace` has passed.

@@ -51,7 +51,7 @@ extension SpoolStateMachine {
                 departed -= 1
             case .moving(let finish, let reappeared, _)?:
                 set(name, .moving(finish, reappeared: reappeared, removed: true))
-            case .scheduled?: return forget(name)
+            case .scheduled?, .held?: return forget(name)
             default: break
             }
             return []
@@ -98,7 +98,7 @@ extension SpoolStateMachine {
     mutating func noted(_ name: String, _ info: EntryInfo?, now: SpoolInstant) -> [Action] {
         guard let info else {
             switch state(of: name) {
-            case .scheduled?: return forget(name)
+            case .scheduled?, .held?: return forget(name)
             case .due?: files[name] = nil
             default: break
             }
@@ -106,11 +106,13 @@ extension SpoolStateMachine {
         }
         switch info.kind {
         case .regular:
-            if let stuck = files[name]?.memos.stuckMtime, stuck == info.mtime {
+            // An mtime spoold cannot change, or the one it gave a held file: not a touch.
+            if let memos = files[name]?.memos, memos.stuckMtime == info.mtime || memos.heldUntil == info.mtime {
                 if state(of: name) == .due { schedule(name, at: info.mtime) }
                 return []
             }
             files[name]?.memos.stuckMtime = nil
+            files[name]?.memos.heldUntil = nil
             schedule(name, at: info.mtime)
         case .symlink:
             schedule(name, at: now)

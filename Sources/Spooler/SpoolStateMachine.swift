@@ -16,6 +16,9 @@ public struct SpoolStateMachine: Sendable {
         case scheduled
         /// Due, but a trunk it matches is at its limit: waits in that trunk's queue, no record written.
         case parked
+        /// Due, but outside its calling window ([window:PATTERN]): waits in the schedule until the window
+        /// opens at `until`, the mtime spoold gave it, and is decided again then. Nothing is written or counted.
+        case held(until: SpoolInstant)
         /// Taken off the schedule and being read and decided on (within one step of the loop).
         case due
         /// Its StartRetry record is being written; the call is placed only once it is in the file.
@@ -54,6 +57,8 @@ public struct SpoolStateMachine: Sendable {
         var stuckMtime: SpoolInstant?
         /// How often in a row the file refused its StartRetry record for lack of permission.
         var refusedRecordWrites = 0
+        /// The mtime spoold gave a file a window holds: the watcher's report of it is not a touch.
+        var heldUntil: SpoolInstant?
         var warnedSkipped = false
     }
 
@@ -156,7 +161,7 @@ public struct SpoolStateMachine: Sendable {
         case tick(Gate)
         /// Results of the steps the shell performed on its loop.
         case statted(String, EntryInfo?), fileRead(String, ReadResult), recordWritten(String, Result<Appended, StepFailure>)
-        case truncated(String, StepFailure?), deleted(String, StepFailure?), rewritten(String, StepFailure?)
+        case truncated(String, StepFailure?), deleted(String, StepFailure?), rewritten(String, StepFailure?), timesSet(String, StepFailure?)
         case marked(String, FileID?), movedUnmarked(String, Result<String, StepFailure>), outgoingReopened(Bool)
         case symlinkArchived(String, Result<String, StepFailure>)
         /// A call's stage (nil: the backend has nothing more to say about it); whether a recovered call is up.
@@ -176,6 +181,8 @@ public struct SpoolStateMachine: Sendable {
         /// One write(2) of a retry record, then the times; through the descriptor the read left open if any.
         case appendRecord(String, [UInt8], atime: SpoolInstant, mtime: SpoolInstant, statAfter: Bool)
         case truncate(String, length: Int64, mtime: SpoolInstant)
+        /// Set the file's times (a held file's mtime shows when it will be dialled).
+        case setMtime(String, SpoolInstant)
         /// Dial; follow an adopted call to its hangup; ask whether a recovered call is up.
         case place(String, CallRequest, token: UInt64), follow(String, channelId: String, token: UInt64)
         case askChannel(String, channelId: String)
@@ -221,6 +228,8 @@ public struct SpoolStateMachine: Sendable {
     var scheduler = Scheduler()
     var limiter: CallLimiter
     var trunks: TrunkLimits
+    /// Calling windows, max_lateness and retry rules per outcome (none: Asterisk's behaviour).
+    var rules: CallingRules
     /// Future-dated files of the start-up listing still to be read for an attempt a crash left in flight.
     var sweep: [String] = []
     /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
@@ -234,13 +243,17 @@ public struct SpoolStateMachine: Sendable {
         self.settings = settings
         limiter = CallLimiter(maxConcurrent: limits.maxConcurrent, maxPerSecond: limits.maxCallsPerSecond)
         trunks = TrunkLimits(limits.trunks)
+        rules = limits.callingRules
     }
 
     public var scheduledCount: Int { scheduler.count }
     var isStopping: Bool { stopDeadline != nil }
     public var limits: EngineLimits {
-        EngineLimits(maxConcurrent: limiter.maxConcurrent, maxCallsPerSecond: limiter.maxPerSecond, trunks: trunks.rules)
+        EngineLimits(maxConcurrent: limiter.maxConcurrent, maxCallsPerSecond: limiter.maxPerSecond, trunks: trunks.rules,
+                     callingRules: rules)
     }
+    /// Files a calling window holds (O(files): for sampling, not per file).
+    public var heldCount: Int { files.values.count { if case .held = $0.state { true } else { false } } }
     func state(of name: String) -> FileState? { files[name]?.state }
 
     /// Takes one event at `now`; returns what to do, in order.
@@ -254,6 +267,7 @@ public struct SpoolStateMachine: Sendable {
         case .fileRead(let name, let result): return fileRead(name, result, now: now)
         case .recordWritten(let name, let result): return recordWritten(name, result, now: now)
         case .truncated(let name, let failure): return truncated(name, failure)
+        case .timesSet(let name, let failure): return failure.map { timesRefused(name, $0) } ?? []
         case .callStage(let name, let token, let stage):
             return pastDeadline ? [] : callStage(name, token: token, stage, now: now)
         case .channelChecked(let name, let exists): return channelChecked(name, exists, now: now)
@@ -266,7 +280,7 @@ public struct SpoolStateMachine: Sendable {
         case .outgoingReopened(let ok):
             return ok ? [.log(.notice, "\(settings.outgoingPath) was re-created; watching the new directory")]
                 : [.log(.warning, "\(settings.outgoingPath) is gone; waiting for it to be created again")]
-        case .limits(let limits): return apply(limits)
+        case .limits(let limits): return apply(limits, now: now)
         case .stop: return stop(now: now)
         }
     }
@@ -308,12 +322,13 @@ public struct SpoolStateMachine: Sendable {
     mutating func clearAttemptMemos(_ name: String) {
         files[name]?.memos.rememberedAttempts = 0
         files[name]?.memos.stuckMtime = nil
+        files[name]?.memos.heldUntil = nil
     }
 
     /// Watcher events about a busy file (spoold's own appends among them) are ignored until it is settled.
     func isBusy(_ name: String) -> Bool {
         switch files[name]?.state {
-        case nil, .scheduled?, .parked?, .due?, .departed?, .skipped?: false
+        case nil, .scheduled?, .parked?, .held?, .due?, .departed?, .skipped?: false
         default: true
         }
     }

@@ -13,9 +13,12 @@ enum ReloadResult: Sendable, Equatable {
 }
 
 /// Re-reads the configuration on request (SIGHUP) and applies what can change without dropping calls:
-/// the global and per-trunk limits and the log level. Everything else is reported as needing a restart.
+/// the global and per-trunk limits, the calling rules (windows, retry, max_lateness) and the log level.
+/// Everything else is reported as needing a restart.
 actor ConfigReloader {
     private var running: LoadedConfiguration
+    /// The calling rules in force, their zones as read at the last (re)load.
+    private var runningRules: CallingRules
     private let configFlag: String?
     private let commandLine: SettingsLayer
     private let engine: SpoolEngine
@@ -24,11 +27,12 @@ actor ConfigReloader {
     private let environment: @Sendable () -> [String: String]
 
     init(
-        loaded: LoadedConfiguration, configFlag: String?, commandLine: SettingsLayer, engine: SpoolEngine,
+        loaded: LoadedConfiguration, callingRules: CallingRules = CallingRules(), configFlag: String?, commandLine: SettingsLayer, engine: SpoolEngine,
         logLevel: LiveLogLevel, logger: Logger,
         environment: @escaping @Sendable () -> [String: String] = { ProcessInfo.processInfo.environment }
     ) {
         self.running = loaded
+        self.runningRules = callingRules
         self.configFlag = configFlag
         self.commandLine = commandLine
         self.engine = engine
@@ -40,15 +44,15 @@ actor ConfigReloader {
     func reload() async -> ReloadResult {
         let path = ConfigLoader.configPath(flag: configFlag)
         logger.notice("reloading the configuration from \(path ?? "flags and defaults (no configuration file)")")
-        let loaded: LoadedConfiguration
-        switch ConfigLoader.load(configPath: path, commandLine: commandLine, environment: environment()) {
+        let loaded: LoadedConfiguration, rules: CallingRules
+        switch ConfigLoader.loadWithRules(configPath: path, commandLine: commandLine, environment: environment()) {
         case .failure(let errors):
             for error in errors.errors {
                 logger.error("reload refused, the running settings stay: \(error)")
             }
             return .rejected(errors: errors.errors.map(\.description))
         case .success(let result):
-            loaded = result
+            (loaded, rules) = result
         }
         for warning in loaded.warnings { logger.warning("\(warning)") }
 
@@ -57,6 +61,9 @@ actor ConfigReloader {
         if old.maxConcurrent != new.maxConcurrent { changed.append("max_concurrent") }
         if old.maxCps != new.maxCps { changed.append("max_cps") }
         if old.trunkLimits != new.trunkLimits { changed.append("limit sections") }
+        if old.windows != new.windows { changed.append("window sections") }
+        if old.retryRules != new.retryRules { changed.append("retry sections") }
+        if old.maxLateness != new.maxLateness { changed.append("max_lateness") }
         if old.logLevel != new.logLevel { changed.append("log_level") }
         var needsRestart: [String] = []
         if old.spoolDir != new.spoolDir { needsRestart.append("spool_dir") }
@@ -80,7 +87,8 @@ actor ConfigReloader {
             needsRestart.append("on_finish")
         }
 
-        if old.engineLimits != new.engineLimits { await engine.applyLimits(new.engineLimits) }
+        let newLimits = new.engineLimits(callingRules: rules)
+        if old.engineLimits(callingRules: runningRules) != newLimits { await engine.applyLimits(newLimits) }
         logLevel.level = new.logLevel
         // Settings that need a restart keep their running values, so the next reload reports them again.
         var applied = running
@@ -88,7 +96,9 @@ actor ConfigReloader {
         applied.settings.maxCps = new.maxCps
         applied.settings.trunkLimits = new.trunkLimits
         applied.settings.logLevel = new.logLevel
+        (applied.settings.windows, applied.settings.retryRules, applied.settings.maxLateness) = (new.windows, new.retryRules, new.maxLateness)
         running = applied
+        runningRules = rules
 
         let changedText = changed.isEmpty ? "nothing that applies live changed" : "applied " + changed.joined(separator: ", ")
         let restartText = needsRestart.isEmpty ? "" : "; changed but needing a restart to take effect: " + needsRestart.joined(separator: ", ")

@@ -42,14 +42,14 @@ extension RunCommand {
 
     /// Loads and checks the configuration. Invalid: the errors on stderr, one per line, and exit 1.
     /// With `--check-config`: a summary on stdout and exit 0.
-    func loadConfiguration() throws -> LoadedConfiguration {
+    func loadConfiguration() throws -> (LoadedConfiguration, CallingRules) {
         let path = ConfigLoader.configPath(flag: config)
-        switch ConfigLoader.load(configPath: path, commandLine: commandLineLayer, environment: ProcessInfo.processInfo.environment) {
+        switch ConfigLoader.loadWithRules(configPath: path, commandLine: commandLineLayer, environment: ProcessInfo.processInfo.environment) {
         case .failure(let errors):
             for error in errors.errors { printError(error.description) }
             throw ExitCode.failure
-        case .success(let loaded):
-            guard checkConfig else { return loaded }
+        case .success(let (loaded, rules)):
+            guard checkConfig else { return (loaded, rules) }
             for warning in loaded.warnings { printError(warning.description) }
             print(ConfigSummary.lines(loaded).joined(separator: "\n"))
             throw ExitCode.success
@@ -58,10 +58,11 @@ extension RunCommand {
 }
 
 extension SpooldSettings {
-    var engineConfiguration: EngineConfiguration {
+    func engineConfiguration(callingRules: CallingRules) -> EngineConfiguration {
         var configuration = EngineConfiguration(
             spoolDirectory: spoolDir, maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, finishAtAnswer: finishAtAnswer)
         configuration.trunkLimits = engineTrunkRules
+        configuration.callingRules = callingRules
         return configuration
     }
 
@@ -69,8 +70,86 @@ extension SpooldSettings {
         trunkLimits.map { TrunkLimits.Rule(pattern: $0.pattern, maxConcurrent: $0.maxConcurrent, maxPerSecond: $0.maxCps) }
     }
 
-    var engineLimits: EngineLimits {
-        EngineLimits(maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, trunks: engineTrunkRules)
+    func engineLimits(callingRules: CallingRules) -> EngineLimits {
+        EngineLimits(maxConcurrent: maxConcurrent, maxCallsPerSecond: maxCps, trunks: engineTrunkRules, callingRules: callingRules)
+    }
+}
+
+extension ConfigLoader {
+    /// `load`, then the calling rules with each window's time zone read from the tz database: a zone file
+    /// that cannot be read is one more `file:line` error, so `--check-config`, the start and a reload
+    /// refuse it alike.
+    static func loadWithRules(configPath: String?, commandLine: SettingsLayer,
+                              environment: [String: String]) -> Result<(LoadedConfiguration, CallingRules), ConfigErrors> {
+        load(configPath: configPath, commandLine: commandLine, environment: environment).flatMap { loaded in
+            do throws(ConfigError) {
+                return .success((loaded, try loaded.settings.callingRules(configPath: loaded.configPath)))
+            } catch {
+                return .failure(ConfigErrors([error]))
+            }
+        }
+    }
+}
+
+extension SpooldSettings {
+    /// The calling windows, retry rules and max_lateness for the engine, each window's zone read from the
+    /// system's tz database (`timezone`, or /etc/localtime when a window names none). A zone file that
+    /// cannot be read is a configuration error naming the window's line.
+    func callingRules(configPath: String?) throws(ConfigError) -> CallingRules {
+        var zones: [String: ZoneRules] = [:]
+        var windows: [CallingWindow] = []
+        for window in self.windows {
+            let name = window.timeZone ?? ZoneFiles.systemZoneName
+            if zones[name] == nil {
+                let path = window.timeZone.flatMap(TimeZoneDatabase.path(of:)) ?? ZoneFiles.systemZonePath
+                do {
+                    zones[name] = try ZoneFiles.read(name: name, path: path)
+                } catch {
+                    throw ConfigError(file: configPath ?? SettingsLayer.commandLine, line: window.line,
+                                      key: "[window:\(window.pattern)]", message: "cannot read the time zone \(name) from \(path): \(error)")
+                }
+            }
+            let hours = window.hours.map { DailyHours(start: $0.start, end: $0.end) }
+            windows.append(CallingWindow(pattern: ChannelPattern(window.pattern), days: Weekdays(rawValue: window.days),
+                                         hours: hours, zone: zones[name]!, maxLateness: window.maxLateness))
+        }
+        let retryRules = self.retryRules.map { rule in
+            func delay(_ setting: RetryDelaySetting?) -> RetryDelay? {
+                switch setting {
+                case .seconds(let seconds)?: .after(seconds: seconds)
+                case .never?: .never
+                case nil: nil
+                }
+            }
+            return RetryRule(pattern: ChannelPattern(rule.pattern), busy: delay(rule.busy), noAnswer: delay(rule.noAnswer),
+                             congestion: delay(rule.congestion), failure: delay(rule.failure), hangup: delay(rule.hangup))
+        }
+        return CallingRules(windows: windows, retryRules: retryRules, maxLateness: maxLateness)
+    }
+}
+
+/// The system's tz database files, read for the calling windows.
+enum ZoneFiles {
+    static let systemZonePath = "/etc/localtime"
+
+    /// The zone /etc/localtime links to (`Europe/Berlin`), or `localtime` when it is a copy.
+    static var systemZoneName: String {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: systemZonePath),
+              let range = target.range(of: "zoneinfo/") else { return "localtime" }
+        return String(target[range.upperBound...])
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func read(name: String, path: String) throws -> ZoneRules {
+        // No /etc/localtime (a bare container): the C library takes UTC then, and so does spoold.
+        if path == systemZonePath, !FileManager.default.fileExists(atPath: path) { return ZoneRules(name: "UTC", fixedOffset: 0) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Unreadable(description: "no such file, or not readable")
+        }
+        return try ZoneRules(name: name, tzif: Array(data))
     }
 }
 
@@ -129,6 +208,27 @@ enum ConfigSummary {
         }
         for limit in s.trunkLimits {
             lines.append("limit \(limit.pattern): max_concurrent \(limit.maxConcurrent), max_cps \(number(limit.maxCps))")
+        }
+        if s.maxLateness > 0 { lines.append("max_lateness \(s.maxLateness) s") }
+        let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+        func clock(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+        for window in s.windows {
+            let days = (0..<7).filter { window.days & (1 << $0) != 0 }.map { dayNames[$0] }.joined(separator: ",")
+            let hours = window.hours.map { "\(clock($0.start))-\(clock($0.end))" }.joined(separator: ", ")
+            let lateness = window.maxLateness.map { ", max_lateness \($0) s" } ?? ""
+            lines.append("window \(window.pattern): days \(days), hours \(hours), timezone \(window.timeZone ?? "system (\(ZoneFiles.systemZoneName))")\(lateness)")
+        }
+        for rule in s.retryRules {
+            let delays: [(String, RetryDelaySetting?)] = [("busy", rule.busy), ("noanswer", rule.noAnswer),
+                                                          ("congestion", rule.congestion), ("failure", rule.failure), ("hangup", rule.hangup)]
+            let text = delays.compactMap { key, delay -> String? in
+                switch delay {
+                case .seconds(let seconds)?: "\(key) \(seconds) s"
+                case .never?: "\(key) never"
+                case nil: nil
+                }
+            }.joined(separator: ", ")
+            lines.append("retry \(rule.pattern): \(text)")
         }
         return lines
     }

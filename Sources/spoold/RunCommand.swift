@@ -92,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try loadConfiguration()
+        let (loaded, callingRules) = try loadConfiguration()
         let settings = loaded.settings
         let liveLevel = LiveLogLevel(settings.logLevel)
         let format = settings.logFormat.flatMap { LogFormat(rawValue: $0.rawValue) } ?? LogFormat.automatic()
@@ -108,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
 
-        var configuration = settings.engineConfiguration
+        var configuration = settings.engineConfiguration(callingRules: callingRules)
         configuration.shutdownGrace = .milliseconds(Int64(settings.shutdownGrace * 1000))
         if settings.fsync {
             configuration.diskSync = .on { error in
@@ -144,7 +144,7 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: configuration, backend: callBackend,
                 watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
-            let reloader = ConfigReloader(loaded: loaded, configFlag: config, commandLine: commandLineLayer,
+            let reloader = ConfigReloader(loaded: loaded, callingRules: callingRules, configFlag: config, commandLine: commandLineLayer,
                                           engine: spool.engine, logLevel: liveLevel, logger: logger)
             services += systemdServices(engine: spool.engine, events: systemdEvents, hangups: hangups, logger: logger) {
                 _ = await reloader.reload()

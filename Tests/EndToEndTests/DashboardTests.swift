@@ -56,7 +56,8 @@ struct DashboardTests {
         // What the issue asks the dashboard to show.
         for required in ["spoold_calls_in_flight", "spoold_max_concurrent", "spoold_dial_latency_seconds_count",
                          "spoold_attempts_total", "spoold_queue_scheduled_files", "spoold_queue_due_files",
-                         "spoold_queue_parked_files", "spoold_dial_latency_seconds_bucket", "spoold_ami_connected"] {
+                         "spoold_queue_parked_files", "spoold_queue_held_files", "spoold_dial_latency_seconds_bucket",
+                         "spoold_ami_connected"] {
             #expect(used.contains(required), "the dashboard shows no \(required)")
         }
 

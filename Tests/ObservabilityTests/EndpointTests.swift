@@ -105,6 +105,16 @@ struct EndpointTests {
         #expect(throws: (any Error).self) { try file.read() }
     }
 
+    @Test("Files held by a calling window: a line of the summary, a key of the JSON; none without windows")
+    func heldFiles() throws {
+        var snapshot = StatusSnapshot(pid: 7, spoolDirectory: "/s", backend: "simulate", startedAt: 1000, scheduled: 3, held: 2)
+        #expect(snapshot.summary(now: 1000).contains("  scheduled:  3\n  held:       2 by a calling window, until it opens\n  in flight:  0\n"))
+        let json = String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self)
+        #expect(json.contains("\"held\":2"))
+        snapshot.held = 0
+        #expect(!snapshot.summary(now: 1000).contains("held"))
+    }
+
     @Test func theSummaryIsShortAndHuman() {
         let snapshot = StatusSnapshot(pid: 7, spoolDirectory: "/var/spool/asterisk", backend: "ami", startedAt: 1000,
                                       queued: 2, scheduled: 3, nextDue: 1_795_364_000, inFlight: 4, backendReady: true,

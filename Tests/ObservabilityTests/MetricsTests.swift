@@ -34,7 +34,7 @@ struct MetricsTests {
         ]
         for event in events { metrics.record(event) }
         metrics.record(QueueSnapshot(due: 3, scheduled: 7, nextDue: Self.t0, inFlight: 2, backendReady: false,
-                                     parked: 1, maxConcurrent: 30))
+                                     parked: 1, maxConcurrent: 30, held: 4))
         metrics.record([ServerConnection(name: "127.0.0.1:5038", connected: true),
                         ServerConnection(name: "pbx-b:5038", connected: false)])
 
@@ -51,6 +51,7 @@ struct MetricsTests {
         #expect(text["spoold_calls_in_flight"] == 2)
         #expect(text["spoold_backend_ready"] == 0)
         #expect(text["spoold_queue_parked_files"] == 1)
+        #expect(text["spoold_queue_held_files"] == 4)
         #expect(text["spoold_max_concurrent"] == 30)
         #expect(text[#"spoold_ami_connected{server="127.0.0.1:5038"}"#] == 1)
         #expect(text[#"spoold_ami_connected{server="pbx-b:5038"}"#] == 0)

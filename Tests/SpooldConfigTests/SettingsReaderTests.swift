@@ -291,7 +291,7 @@ struct SettingsReaderTests {
 
     @Test("Unknown sections, bad server names, empty patterns and empty limit sections")
     func sectionErrors() {
-        #expect(read("[generla]\n").errors == ["/etc/spoold/spoold.conf:1: [generla]: unknown section; expected [general], [ami:NAME] (an AMI server) or [limit:PATTERN] (limits for a channel pattern); did you mean [general]?"])
+        #expect(read("[generla]\n").errors == ["/etc/spoold/spoold.conf:1: [generla]: unknown section; expected [general], [ami:NAME] (an AMI server), [limit:PATTERN] (limits for a channel pattern), [window:PATTERN] (when such calls may ring) or [retry:PATTERN] (retry delays per outcome); did you mean [general]?"])
         #expect(read("[ami]\n").errors.first?.hasSuffix("did you mean [ami:NAME]?") == true)
         #expect(read("[ami:pbx 1]\n").errors.first?.hasPrefix("/etc/spoold/spoold.conf:1: [ami:pbx 1]: a server name needs letters, digits, _ or - only") == true)
         #expect(read("[limit:]\n").errors == ["/etc/spoold/spoold.conf:1: [limit:]: a limit section needs a channel pattern, e.g. [limit:PJSIP/*@trunk-a]"])

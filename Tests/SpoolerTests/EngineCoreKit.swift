@@ -44,14 +44,15 @@ struct EngineCoreKit {
     private var nextInode: UInt64 = 1
 
     init(maxConcurrent: Int = 0, maxCallsPerSecond: Double = 0, trunks: [TrunkLimits.Rule] = [],
-         configure: (inout SpoolStateMachine.Settings) -> Void = { _ in }) {
+         rules: CallingRules = CallingRules(), configure: (inout SpoolStateMachine.Settings) -> Void = { _ in }) {
         var settings = SpoolStateMachine.Settings(
             outgoingPath: "/spool/outgoing", donePath: "/spool/outgoing_done", pid: Self.pid, uid: 1000,
             maxFileSize: 1 << 20, finishAtAnswer: false, stepRetryDelay: .seconds(10), backendRetryDelay: .seconds(1),
             shutdownGrace: .seconds(10))
         configure(&settings)
         core = SpoolStateMachine(settings: settings, limits: EngineLimits(maxConcurrent: maxConcurrent,
-                                                                           maxCallsPerSecond: maxCallsPerSecond, trunks: trunks))
+                                                                           maxCallsPerSecond: maxCallsPerSecond, trunks: trunks,
+                                                                           callingRules: rules))
     }
 
     // MARK: Files
@@ -198,6 +199,10 @@ struct EngineCoreKit {
             outgoing[name]?.bytes.removeSubrange(Int(length)...)
             outgoing[name]?.mtime = mtime
             return .truncated(name, nil)
+        case .setMtime(let name, let mtime):
+            guard outgoing[name]?.timesSettable == true else { return .timesSet(name, failure(1, "set times: Operation not permitted (errno 1)", name)) }
+            outgoing[name]!.mtime = mtime
+            return .timesSet(name, nil)
         case .place(let name, let request, let token):
             placed.append(request)
             tokens[name] = token
