@@ -37,6 +37,9 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Option(help: "The spoold executable (default: next to this benchmark).")
     var spoold: String?
 
+    @Option(help: "A previous spoold executable measured in the same run, each figure's runs interleaved with the current one's (the 'before' table).")
+    var baseline: String?
+
     @Option(help: "Where temporary spools go (the same file system as outgoing).")
     var tmp = FileManager.default.temporaryDirectory.path
 
@@ -70,23 +73,31 @@ struct EngineBenchmark: AsyncParsableCommand {
     func run() async throws {
         let binary = spoold ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("spoold").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no spoold executable at \(binary); build it first (swift build -c release)")
+        for path in [binary] + (baseline.map { [$0] } ?? []) where !FileManager.default.isExecutableFile(atPath: path) {
+            throw ValidationError("no spoold executable at \(path); build it first (swift build -c release)")
         }
-        var table = FigureTable()
-        let context = BenchContext(binary: binary, tmp: tmp, fsync: fsync)
+        // With a baseline, both binaries run each figure one after the other, so a change of the machine's
+        // load during the run falls on both columns alike.
+        let binaries = (baseline.map { [("before", $0)] } ?? []) + [("now", binary)]
+        var tables = binaries.map { FigureTable(label: baseline == nil ? nil : $0.0) }
+        var simulatedRates = [Double?](repeating: nil, count: binaries.count)
 
-        print("spoold engine benchmark: \(binary)")
+        print("spoold engine benchmark: \(binary)\(baseline.map { ", baseline \($0)" } ?? "")")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
 
         let chosen = (only.isEmpty ? Figure.allCases : only).filter { !(skipAMI && $0.needsAMI) }
-        var simulatedRate: Double?
         for figure in Figure.allCases where chosen.contains(figure) {
             for _ in 0..<repeats {
-                try await measure(figure, context: context, table: &table, simulatedRate: &simulatedRate)
+                for (index, (_, path)) in binaries.enumerated() {
+                    let context = BenchContext(binary: path, tmp: tmp, fsync: fsync)
+                    try await measure(figure, context: context, table: &tables[index], simulatedRate: &simulatedRates[index])
+                }
             }
         }
-        table.print()
+        for (index, (label, path)) in binaries.enumerated() {
+            if baseline != nil { print("\n\(label): \(path)") }
+            tables[index].print()
+        }
         print("load average at the end: \(loadAverage())")
     }
 
@@ -612,11 +623,16 @@ enum BenchError: Error, CustomStringConvertible {
 
 /// Figure, target, result, pass/fail, as aligned columns.
 struct FigureTable {
+    /// Which binary the figures are of ("before", "now") when a baseline is measured beside; nil otherwise.
+    var label: String? = nil
     private var rows: [(String, String, String, String)] = []
+
+    init(label: String? = nil) { self.label = label }
 
     mutating func add(_ figure: String, target: String, result: String, pass: Bool?) {
         rows.append((figure, target, result, pass.map { $0 ? "pass" : "FAIL" } ?? ""))
-        printFigure("engine: " + figure.trimmingCharacters(in: .whitespaces), target: target, result: result, pass: pass)
+        let prefix = "engine" + (label.map { " (\($0))" } ?? "") + ": "
+        printFigure(prefix + figure.trimmingCharacters(in: .whitespaces), target: target, result: result, pass: pass)
     }
 
     func print() {
