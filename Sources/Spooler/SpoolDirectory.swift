@@ -281,6 +281,12 @@ public final class SpoolDirectory: Sendable {
         try sync.sync(fd, .file(name, in: path))
     }
 
+    /// Sets a file's times by name, never through a symlink (`spoold reschedule`).
+    public func setTimes(_ name: String, atime: SpoolInstant, mtime: SpoolInstant) throws(SystemError) {
+        var times = [atime.timespec, mtime.timespec]
+        guard utimensat(fd, name, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("set times") }
+    }
+
     static func setTimes(fd: Int32, atime: SpoolInstant, mtime: SpoolInstant) -> Bool {
         var times = [atime.timespec, mtime.timespec]
         return futimens(fd, &times) == 0
