@@ -32,18 +32,30 @@ public enum QueueListing {
     /// `?` where spoold has not read the file yet (it reads a file when it comes due).
     public static func text(_ entries: [QueueEntry]) -> String {
         let states = entries.map(stateText)
-        let nameWidth = max(4, entries.lazy.map(\.name.count).max() ?? 0)
-        let stateWidth = max(5, states.lazy.map(\.count).max() ?? 0)
-        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        var out = pad("NAME", nameWidth) + "  " + pad("STATE", stateWidth) + "  " + pad("DUE (UTC)", 19) + "  "
-            + pad("ATTEMPTS", 8) + "  CHANNEL\n"
-        out.reserveCapacity(entries.count * (nameWidth + stateWidth + 60))
-        for (entry, state) in zip(entries, states) {
-            let attempts = entry.summary.map { "\($0.attemptsMade) of \($0.attemptsAllowed)" } ?? "?"
-            out += pad(entry.name, nameWidth) + "  " + pad(state, stateWidth) + "  " + pad(entry.due.map { utc($0) } ?? "-", 19) + "  "
-                + pad(attempts, 8) + "  " + (entry.summary?.channel ?? "?") + "\n"
+        // Widths in bytes, not characters: counting characters walks every name's graphemes.
+        let nameWidth = max(4, entries.lazy.map(\.name.utf8.count).max() ?? 0)
+        let stateWidth = max(5, states.lazy.map(\.utf8.count).max() ?? 0)
+        var out: [UInt8] = []
+        out.reserveCapacity((entries.count + 1) * (nameWidth + stateWidth + 64))
+        func add(_ text: String, width: Int = 0) {
+            out += text.utf8
+            let missing = width - text.utf8.count
+            if missing > 0 { out += repeatElement(UInt8(ascii: " "), count: missing) }
         }
-        return out
+        add("NAME", width: nameWidth + 2)
+        add("STATE", width: stateWidth + 2)
+        add("DUE (UTC)", width: 21)
+        add("ATTEMPTS", width: 10)
+        add("CHANNEL\n")
+        for (entry, state) in zip(entries, states) {
+            add(entry.name, width: nameWidth + 2)
+            add(state, width: stateWidth + 2)
+            add(entry.due.map { utc($0) } ?? "-", width: 21)
+            add(entry.summary.map { "\($0.attemptsMade) of \($0.attemptsAllowed)" } ?? "?", width: 10)
+            add(entry.summary?.channel ?? "?")
+            out.append(UInt8(ascii: "\n"))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON array, one object per line: name, state, attempt (in flight), due (epoch seconds, with
