@@ -47,13 +47,13 @@ public final class ControlSocketService: Service, Sendable, CustomStringConverti
                     try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(respond: respond))
                 }
             }
+            // Also makes NIO remove the socket file when the channel closes.
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
             .get()
         do {
             try setPermissions(path, like: outgoingPath)
         } catch {
             try? await channel.close()
-            unlink(path)
             throw error
         }
         return ControlSocketService(channel: channel, path: path)
@@ -87,10 +87,9 @@ public final class ControlSocketService: Service, Sendable, CustomStringConverti
         try await close()
     }
 
-    /// Stops listening and removes the socket.
+    /// Stops listening; closing removes the socket file (`cleanupExistingSocketFile`).
     public func close() async throws {
-        try? await channel.close()
-        unlink(path)
+        try await channel.close()
     }
 }
 
