@@ -105,7 +105,12 @@ public final class SimulatedPBX: CallBackend {
             }
             self.finish(plan, id: id, channel: request.channel, report, answered: plan.answers)
         }
-        state.withLock { $0.up[id]?.task = task }
+        // A hangUp that came before the task was stored finds no task to cancel, but leaves its flag.
+        let hungUpMeanwhile = state.withLock { state -> Bool in
+            state.up[id]?.task = task
+            return state.up[id]?.hungUpOnRequest == true
+        }
+        if hungUpMeanwhile { task.cancel() }
         return task
     }
 
