@@ -45,7 +45,8 @@ struct SimulatedPBXTests {
         #expect(plan("PJSIP/busy/100") == (nil, .zero, .zero))
     }
 
-    @Test("hangUp (spoold cancel) ends a call early: a hangup once answered, reason 1 while ringing", arguments: [true, false])
+    @Test("hangUp (spoold cancel) ends a call early: a hangup once answered, reason 1 while ringing",
+          .timeLimit(.minutes(1)), arguments: [true, false])
     func hangUp(answered: Bool) async throws {
         let pbx = SimulatedPBX(clock: ManualSpoolClock(now: SpoolInstant(seconds: 100)))
         let channel = answered ? "Sim/answer/0/60000" : "Sim/noanswer/60000"
