@@ -61,30 +61,44 @@ public enum QueueListing {
     /// A JSON array, one object per line: name, state, attempt (in flight), due (epoch seconds, with
     /// fractions) and due_utc, attempts_made, attempts_allowed, channel (null when not read yet).
     public static func json(_ entries: [QueueEntry]) -> String {
-        var bytes: [UInt8] = Array("[\n".utf8)
+        // Built as bytes: with 100,000 files, string interpolation per field costs most of the second.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.count * 220 + 4)
+        bytes += "[\n".utf8
         for (index, entry) in entries.enumerated() {
-            var object = "{\"name\":" + JSONString.quoted(entry.name) + ",\"state\":"
+            bytes += #"{"name":"#.utf8
+            JSONString.append(entry.name, to: &bytes)
+            bytes += #","state":"#.utf8
             switch entry.state {
-            case .scheduled: object += "\"scheduled\""
-            case .due: object += "\"due\""
-            case .parked: object += "\"parked\""
-            case .inFlight(let attempt): object += "\"in_flight\",\"attempt\":\(attempt)"
-            case .checking: object += "\"checking\""
-            case .finishing: object += "\"finishing\""
+            case .scheduled: bytes += #""scheduled""#.utf8
+            case .due: bytes += #""due""#.utf8
+            case .parked: bytes += #""parked""#.utf8
+            case .inFlight(let attempt):
+                bytes += #""in_flight","attempt":"#.utf8
+                bytes += String(attempt).utf8
+            case .checking: bytes += #""checking""#.utf8
+            case .finishing: bytes += #""finishing""#.utf8
             }
             if let due = entry.due {
-                object += ",\"due\":\(seconds(due)),\"due_utc\":\"\(utc(due, separator: "T"))Z\""
+                bytes += #","due":"#.utf8
+                bytes += seconds(due).utf8
+                bytes += #","due_utc":""#.utf8
+                bytes += utc(due, separator: "T").utf8
+                bytes += #"Z""#.utf8
             } else {
-                object += ",\"due\":null,\"due_utc\":null"
+                bytes += #","due":null,"due_utc":null"#.utf8
             }
             if let summary = entry.summary {
-                object += ",\"attempts_made\":\(summary.attemptsMade),\"attempts_allowed\":\(summary.attemptsAllowed),\"channel\":"
-                    + JSONString.quoted(summary.channel)
+                bytes += #","attempts_made":"#.utf8
+                bytes += String(summary.attemptsMade).utf8
+                bytes += #","attempts_allowed":"#.utf8
+                bytes += String(summary.attemptsAllowed).utf8
+                bytes += #","channel":"#.utf8
+                JSONString.append(summary.channel, to: &bytes)
             } else {
-                object += ",\"attempts_made\":null,\"attempts_allowed\":null,\"channel\":null"
+                bytes += #","attempts_made":null,"attempts_allowed":null,"channel":null"#.utf8
             }
-            object += index == entries.count - 1 ? "}\n" : "},\n"
-            bytes += object.utf8
+            bytes += (index == entries.count - 1 ? "}\n" : "},\n").utf8
         }
         bytes += "]\n".utf8
         return String(decoding: bytes, as: UTF8.self)
@@ -113,7 +127,30 @@ public enum QueueListing {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))\(separator)\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))"
+        // Digits written straight into bytes: this runs once per file of a listing.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            if value >= divisor * 10 { bytes += String(value / (divisor * 10)).utf8 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        if year < 0 { bytes.append(UInt8(ascii: "-")) }
+        digits(abs(year), 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes += separator.utf8
+        digits(inDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(inDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(inDay % 60, 2)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
