@@ -97,6 +97,12 @@ public final class AMITestServer: Sendable {
         return (try? await state.eventLoop.submit { state.channels[uniqueid] != nil }.get()) ?? false
     }
 
+    /// Whether a `Status` reply has shown this channel Up: a client that asks after a dropped connection has
+    /// then learnt the call was answered, so a test can end the call knowing what spoold knows.
+    public func statusShowedUp(_ uniqueid: String) -> Bool {
+        state.statusShownUp.withLockedValue { $0.contains(uniqueid) }
+    }
+
     /// Hangs a channel up from the far end now (its Hangup event goes out as for a normal hangup), so a
     /// test decides when a call ends instead of racing its talk time. False when no such channel is up.
     @discardableResult
@@ -137,6 +143,8 @@ final class ServerState: @unchecked Sendable {
     let peakChannels = NIOLockedValueBox(0)
     /// The `Channel` of every `Hangup` action received, in order.
     let hangupRequests = NIOLockedValueBox<[String]>([])
+    /// Uniqueids of channels that a `Status` reply showed Up.
+    let statusShownUp = NIOLockedValueBox<Set<String>>([])
 
     var sessions: [ObjectIdentifier: TestServerSession] = [:]
     /// Sessions of the HTTP variant, which take the same call events.

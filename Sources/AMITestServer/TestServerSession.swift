@@ -245,6 +245,7 @@ final class TestServerSession: ChannelInboundHandler {
             event.append("ChannelStateDesc", channel.answered ? "Up" : "Ringing")
             event.append("Uniqueid", channel.uniqueid)
             output(event)
+            if channel.answered { _ = state.statusShownUp.withLockedValue { $0.insert(channel.uniqueid) } }
         }
         var complete = AMIMessage(["Event": "StatusComplete"])
         if let actionID { complete.append("ActionID", actionID) }

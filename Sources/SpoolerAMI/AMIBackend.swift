@@ -110,9 +110,9 @@ public final class AMIBackend: CallBackend {
     }
 
     /// The connection dropped while Asterisk may hold the call: once reconnected, a call that is still
-    /// there is followed to its end; one that is gone ends as `ifGone`. When the question cannot be
-    /// answered, the attempt counts as failed ("connection lost"): counting it is safer than dialling a
-    /// call that may be up.
+    /// there is followed to its end; one that is gone ends as hung up if it was answered, else as `ifGone`.
+    /// When the question cannot be answered, the attempt counts as failed ("connection lost"): counting it
+    /// is safer than dialling a call that may be up.
     private func settleAfterDrop(_ channelId: String, answered: Bool, ifGone: CallStage,
                                  _ report: (CallStage) -> Void) async {
         for _ in 0..<lookupAttempts {
@@ -122,7 +122,9 @@ public final class AMIBackend: CallBackend {
                 await follow(channelId, seen: status, answered: answered, report)
                 return
             case .gone:
-                report(ifGone)
+                // An answered call that ended while the connection was down is over, not failed:
+                // counting it as failed would ring the answered number again on the next retry.
+                report(answered ? .hungUp : ifGone)
                 return
             case .unknown:
                 try? await Task.sleep(for: pollInterval)

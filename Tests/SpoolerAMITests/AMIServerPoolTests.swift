@@ -71,6 +71,16 @@ struct AMIServerPoolTests {
             }
         }
 
+        /// Ends a file's call on the first server from the far end once a `Status` reply there has shown it
+        /// Up: the test decides when the call ends instead of racing the client's reconnection.
+        func hangUpOnceSeenUp(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let channelId = channelId(name)
+            try await eventually("\(name) seen Up by a Status question after the drop", sourceLocation: sourceLocation) {
+                servers[0].statusShowedUp(channelId)
+            }
+            #expect(await servers[0].hangUp(channelId), sourceLocation: sourceLocation)
+        }
+
         /// Waits for every one of `names` to finish, in whatever order they do.
         func finishedAll(_ names: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: CallStatus] {
             var statuses: [String: CallStatus] = [:]
@@ -174,8 +184,9 @@ struct AMIServerPoolTests {
         try await Self.withRig(behaviour: { index, behaviour in
             if index == 0 { behaviour.disconnectAfterQueued = 1 }
         }) { rig in
-            // The call has to outlast the client's reconnection and question (slower on a sanitized build).
-            try rig.harness.submit("kept.call", Self.call("Test/answer/0/\(callLengthForTheTestToAct(milliseconds: 800))"))
+            // The call lasts until the test ends it, once the client has reconnected and seen it Up there.
+            try rig.harness.submit("kept.call", Self.call("Test/answer/0/600000"))
+            try await rig.hangUpOnceSeenUp("kept.call")
             #expect(try await rig.harness.finished("kept.call").0 == .completed)
             #expect(rig.received == [[rig.channelId("kept.call")], []])
             #expect(rig.harness.archived("kept.call")?.components(separatedBy: "StartRetry").count == 2, "one attempt")
@@ -187,10 +198,10 @@ struct AMIServerPoolTests {
         try await Self.withRig(behaviour: { index, behaviour in
             if index == 0 { behaviour.disconnectBeforeOriginateResponse = true }
         }) { rig in
-            // Rings 200 ms: its OriginateResponse comes after the drop, so the client never learns of it.
-            // The call has to outlast the client's reconnection and question (slower on a sanitized build).
-            let ring = callLengthForTheTestToAct(milliseconds: 200), talk = callLengthForTheTestToAct(milliseconds: 800)
-            try rig.harness.submit("unsure.call", Self.call("Test/answer/\(ring)/\(talk)"))
+            // Rings 200 ms: its OriginateResponse comes after the drop, so the client never learns of it. It
+            // lasts until the test ends it, once the client has reconnected and seen it Up there.
+            try rig.harness.submit("unsure.call", Self.call("Test/answer/200/600000"))
+            try await rig.hangUpOnceSeenUp("unsure.call")
             #expect(try await rig.harness.finished("unsure.call").0 == .completed)
             #expect(rig.received == [[rig.channelId("unsure.call")], []])
         }
