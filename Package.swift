@@ -135,6 +135,20 @@ let package = Package(
             ]
         ),
 
+        // Queue control of the running daemon over a local Unix socket: the line codec, the socket
+        // service (SwiftNIO), the command-line client and the listing's text and JSON.
+        .target(
+            name: "SpoolControl",
+            dependencies: [
+                "Spooler",
+                "JSONString",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The sd_notify protocol over a unix datagram socket (no libsystemd): READY, STATUS, RELOADING,
         // STOPPING, and the watchdog as a Service.
         .target(
@@ -199,6 +213,7 @@ let package = Package(
                 "LogFormats",
                 "SpoolObservability",
                 "SpooldConfig",
+                "SpoolControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -305,6 +320,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpooldConfigTests", dependencies: ["SpooldConfig", "Spooler"]),
+        .testTarget(name: "SpoolControlTests", dependencies: ["SpoolControl", "Spooler", "TestSupport"]),
         // Run the built spoold and mkcall binaries on a temporary spool.
         .testTarget(name: "EndToEndTests", dependencies: ["CallFile", "ByteText", "AMITestServer", "TestSupport", "TestCertificates"]),
         // Runs spoold-faults at its reduced size (the full size is scripts/fault-suite).

@@ -173,13 +173,13 @@ _spoold() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    run|check|status|ami-ping|originate|help)
+    run|check|status|queue|cancel|reschedule|ami-ping|originate|help)
         # Offer subcommand argument completions
         "_spoold_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'run check status ami-ping originate help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'run check status queue cancel reschedule ami-ping originate help' -- "${cur}"))
         ;;
     esac
 }
@@ -291,6 +291,57 @@ _spoold_status() {
         return
         ;;
     '--metrics-listen')
+        return
+        ;;
+    esac
+}
+
+_spoold_queue() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--spool-dir)
+    __spoold_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--spool-dir')
+        return
+        ;;
+    esac
+}
+
+_spoold_cancel() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--spool-dir)
+    __spoold_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--spool-dir')
+        return
+        ;;
+    esac
+}
+
+_spoold_reschedule() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--spool-dir --at --in)
+    __spoold_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--spool-dir')
+        return
+        ;;
+    '--at')
+        return
+        ;;
+    '--in')
         return
         ;;
     esac

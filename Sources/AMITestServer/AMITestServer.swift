@@ -86,6 +86,11 @@ public final class AMITestServer: Sendable {
         try? await state.eventLoop.submit { state.closeAllSessions() }.get()
     }
 
+    /// The `Channel` header of every `Hangup` action received so far (a name or a Uniqueid), in order.
+    public var hangupRequests: [String] {
+        state.hangupRequests.withLockedValue { $0 }
+    }
+
     /// Whether a channel with this Uniqueid is up (ringing or answered) right now.
     public func channelIsUp(_ uniqueid: String) async -> Bool {
         let state = self.state
@@ -136,6 +141,8 @@ final class ServerState: @unchecked Sendable {
     let records = NIOLockedValueBox<[OriginateRecord]>([])
     let connectionsAccepted = NIOLockedValueBox(0)
     let peakChannels = NIOLockedValueBox(0)
+    /// The `Channel` of every `Hangup` action received, in order.
+    let hangupRequests = NIOLockedValueBox<[String]>([])
     /// Uniqueids of channels that a `Status` reply showed Up.
     let statusShownUp = NIOLockedValueBox<Set<String>>([])
 

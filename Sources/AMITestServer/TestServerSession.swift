@@ -158,6 +158,7 @@ final class TestServerSession: ChannelInboundHandler {
             respond(actionID, ["Response": "Success", "Ping": "Pong", "Timestamp": Self.timestamp()])
         case "filter": filter(message, actionID: actionID, behaviour: behaviour)
         case "status": status(message, actionID: actionID)
+        case "hangup": hangup(message, actionID: actionID)
         case "originate": originate(message, actionID: actionID, behaviour: behaviour)
         case "modulecheck": moduleCheck(message, actionID: actionID, behaviour: behaviour)
         default:
@@ -252,6 +253,23 @@ final class TestServerSession: ChannelInboundHandler {
         complete.append("ListItems", String(found.count))
         complete.append("Items", String(found.count))
         output(complete)
+    }
+
+    /// `Hangup` with `Channel:` (a name or a Uniqueid, as Asterisk looks it up): recorded, then the channel
+    /// ends as a far-end hangup does (Hangup event; OriginateResponse Failure, Reason 1, while ringing).
+    private func hangup(_ message: AMIMessage, actionID: String?) {
+        let wanted = message["Channel"] ?? ""
+        state.hangupRequests.withLockedValue { $0.append(wanted) }
+        guard !wanted.isEmpty else {
+            respond(actionID, error: "No channel specified")
+            return
+        }
+        guard let channel = state.channels[wanted] ?? state.channels.values.first(where: { $0.name == wanted }) else {
+            respond(actionID, error: "No such channel")
+            return
+        }
+        respond(actionID, ["Response": "Success", "Message": "Channel Hungup"])
+        state.hangUp(channel)
     }
 
     private func originate(_ message: AMIMessage, actionID: String?, behaviour: AMITestServerConfiguration.Behaviour) {

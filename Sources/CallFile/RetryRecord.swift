@@ -45,6 +45,9 @@ public enum CallStatus: String, Sendable, CaseIterable {
     case completed = "Completed"
     case expired = "Expired"
     case failed = "Failed"
+    /// Cancelled with `spoold cancel` (spoold's own value; Asterisk's spool never writes it, and reads any
+    /// Status line after the last record as finished).
+    case cancelled = "Cancelled"
 
     /// `Status: X\n`, preceded by an LF when the file's last byte is not one, so the line always
     /// stands on its own (contract §2.9; Asterisk would glue it to the last line).

@@ -115,6 +115,10 @@ public protocol CallBackend: Sendable {
     /// was) answered, and ends with `hungUp` when it is over; a call that ends unanswered never yields
     /// `answered`, so the engine counts it as a failed attempt.
     func awaitHangup(of channelId: String) -> AsyncStream<CallStage>
+    /// Hangs up the call whose ChannelId (its Uniqueid) this is, for `spoold cancel`: AMI `Hangup`. The
+    /// call's report then ends as for any hangup. Returns normally when it was hung up or is gone already;
+    /// throws why it could not be (no connection, refused).
+    func hangUp(channelId: String) async throws
     /// For backends with limits of their own (the AMI server pool), asked while `isReady`: when the
     /// backend can take the next call. `now` or earlier: at once; later: not before then; nil: not until
     /// the backend calls the wake-up given to `wakeWhenReady`.

@@ -19,6 +19,9 @@ public final class SimulatedPBX: CallBackend {
     /// A simulated channel that exists: ringing, or answered and talking.
     private struct LiveCall {
         var answered = false
+        /// The call's own task (nil for an instant call), and whether `hangUp(channelId:)` ended it.
+        var task: Task<Void, Never>?
+        var hungUpOnRequest = false
         /// Adopters waiting for its end; told whether it had been answered.
         var waiters: [CheckedContinuation<Bool, Never>] = []
     }
@@ -81,7 +84,7 @@ public final class SimulatedPBX: CallBackend {
         // The call starts now, not when its task first runs: a test's clock may move meanwhile.
         let clock = self.clock
         let start = clock.now()
-        return Task {
+        let task = Task {
             do {
                 try await clock.sleep(until: start.adding(plan.ring))
                 if plan.answers {
@@ -90,13 +93,34 @@ public final class SimulatedPBX: CallBackend {
                     try await clock.sleep(until: start.adding(plan.ring).adding(plan.talk))
                 }
             } catch {
-                // Cancelled: the process is stopping, and the simulated call dies with it.
+                // Hung up by `spoold cancel`: it ends as a hangup does (reason 1 while ringing). Otherwise
+                // the process is stopping, and the simulated call dies with it.
+                let call = self.state.withLock { $0.up[id] }
                 self.hangUp(id)
+                if let call, call.hungUpOnRequest {
+                    report(call.answered ? .hungUp : .failed(reason: 1, text: ReasonText.text(for: 1)))
+                }
                 report(nil)
                 return
             }
             self.finish(plan, id: id, channel: request.channel, report, answered: plan.answers)
         }
+        // A hangUp that came before the task was stored finds no task to cancel, but leaves its flag.
+        let hungUpMeanwhile = state.withLock { state -> Bool in
+            state.up[id]?.task = task
+            return state.up[id]?.hungUpOnRequest == true
+        }
+        if hungUpMeanwhile { task.cancel() }
+        return task
+    }
+
+    /// Ends a simulated call before its time. A call that is over already is not an error.
+    public func hangUp(channelId: String) async throws {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.up[channelId]?.hungUpOnRequest = true
+            return state.up[channelId]?.task
+        }
+        task?.cancel()
     }
 
     private func finish(_ plan: Plan, id: String, channel: String, _ report: CallReport, answered: Bool = false) {

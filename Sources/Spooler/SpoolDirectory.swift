@@ -281,9 +281,9 @@ public final class SpoolDirectory: Sendable {
         try sync.sync(fd, .file(name, in: path))
     }
 
-    /// Sets a file's access and modification times, never through a symlink.
-    public func setTimes(_ name: String, to instant: SpoolInstant) throws(SystemError) {
-        var times = [instant.timespec, instant.timespec]
+    /// Sets a file's times by name, never through a symlink (a held file's mtime, `spoold reschedule`).
+    public func setTimes(_ name: String, atime: SpoolInstant, mtime: SpoolInstant) throws(SystemError) {
+        var times = [atime.timespec, mtime.timespec]
         guard utimensat(fd, name, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("set times") }
     }
 

@@ -25,6 +25,11 @@ public actor SpoolEngine {
     var staged: [Finisher.Step] = []
     /// Events of this turn, yielded together at its end: one element per turn for each reader.
     var pendingEvents: [EngineEvent] = []
+    /// Control requests (`spoold cancel`, `reschedule`) waiting for the core's reply, by request number.
+    var replies: [UInt64: CheckedContinuation<SpoolStateMachine.ControlReply, Never>] = [:]
+    var lastRequest: UInt64 = 0
+    /// Set when the loop has returned: nobody reads the inbox any more.
+    var loopEnded = false
 
     public init(
         configuration: EngineConfiguration,
@@ -57,7 +62,10 @@ public actor SpoolEngine {
     /// starts no attempt and lets calls in flight end, up to `shutdownGrace`.
     public func run() async {
         // The loop must not inherit the cancellation: the drain waits on purpose.
-        let loop = Task { await self.loop() }
+        let loop = Task {
+            await self.loop()
+            await self.endControl()
+        }
         await withTaskCancellationHandler {
             await loop.value
         } onCancel: { [inbox] in
@@ -180,7 +188,7 @@ public actor SpoolEngine {
         case .truncate(let name, let length, let mtime):
             feed(.truncated(name, step(name) { () throws(SystemError) in try outgoing.truncate(name, to: length, mtime: mtime) }))
         case .setMtime(let name, let mtime):
-            feed(.timesSet(name, step(name) { () throws(SystemError) in try outgoing.setTimes(name, to: mtime) }))
+            feed(.timesSet(name, step(name) { () throws(SystemError) in try outgoing.setTimes(name, atime: mtime, mtime: mtime) }))
         case .place(let name, let request, let token): backend.place(request, report: reporter(name, token))
         case .follow(let name, let channelId, let token): forward(backend.awaitHangup(of: channelId), to: reporter(name, token))
         case .askChannel(let name, let channelId):
@@ -214,6 +222,10 @@ public actor SpoolEngine {
             }
             feed(.outgoingReopened(reopened != nil))
         case .reopenDoneDirectory: archiver.reopenDoneDirectoryNextTime()
+        case .reply(let id, let reply): replies.removeValue(forKey: id)?.resume(returning: reply)
+        case .hangUp(let name, let channelId): hangUp(name, channelId: channelId)
+        case .setDue(let name, let due, let reply):
+            feed(.dueSet(name, due, reply: reply, step(name) { () throws(SystemError) in try outgoing.setTimes(name, atime: due, mtime: due) }))
         case .wait, .stopped: break
         }
     }

@@ -87,6 +87,7 @@ extension SpoolStateMachine {
         case .due?: return process(name, result, now: now)
         case .keeping(let due, let summary)?: return strip(name, result, due: due, summary: summary)
         case .scheduled?: return swept(name, result, now: now)
+        case .cancelling(let reply)?: return cancelRead(name, result, reply: reply, now: now)
         default: return []
         }
     }
@@ -128,6 +129,7 @@ extension SpoolStateMachine {
             return actions + finish(name, Finish(status: .failed, summary: "Failed (invalid: \(invalid))", rule: FinishRule(file)), info: info, now: now)
         }
         let finished = max(file.finishedAttempts, memos.rememberedAttempts)
+        remember(name, file, made: finished)
         if let start = file.inFlightStart, start.number > memos.rememberedAttempts {
             return recover(name, file: file, start: start)
         }
@@ -294,6 +296,7 @@ extension SpoolStateMachine {
             return [.log(.warning, "[\(name)] \(of): \(result); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
                     .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
         }
+        if attempt.cancelled { return cancelledAttemptOver(name, attempt, ended: ended) }
         let rule = FinishRule(file)
         switch outcome {
         case .completed:
@@ -345,6 +348,7 @@ extension SpoolStateMachine {
         // The same answer as when the attempt ended: `never` finished the file there.
         guard case .at(let due, let retryRule) = nextAttempt(attempt, reason: reason, ended: ended) else { return actions }
         schedule(name, at: due)
+        remember(name, attempt.file, made: attempt.number)
         return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)\(retryRule.map { " (\($0))" } ?? "")"),
                           .emit(.retryScheduled(file: name, attempt: attempt.number, reason: reason, nextDue: due))]
     }
@@ -424,6 +428,7 @@ extension SpoolStateMachine {
                 + finish(name, Finish(status: .expired, summary: "Expired after \(number) attempts", rule: FinishRule(file)), info: info, now: now)
         }
         schedule(name, at: due)
+        remember(name, file, made: number)
         return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
     }
 

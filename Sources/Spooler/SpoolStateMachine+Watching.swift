@@ -113,6 +113,8 @@ extension SpoolStateMachine {
             }
             files[name]?.memos.stuckMtime = nil
             files[name]?.memos.heldUntil = nil
+            // Touched or replaced (not spoold's own record): what it said may no longer hold.
+            if scheduler.due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             schedule(name, at: info.mtime)
         case .symlink:
             schedule(name, at: now)
@@ -138,6 +140,7 @@ extension SpoolStateMachine {
     mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
         guard case .read(let bytes, let info) = result else { return [] }
         let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
+        if parsed.isRunnable { remember(name, parsed.file, made: parsed.file.finishedAttempts) }
         // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
         if let status = parsed.file.finishedStatus {
             scheduler.remove(name)

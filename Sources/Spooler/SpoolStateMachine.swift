@@ -46,6 +46,9 @@ public struct SpoolStateMachine: Sendable {
         case departed
         /// A FIFO, socket, device or directory: never opened.
         case skipped
+        /// `spoold cancel` of a waiting file: it is being read for its Archive option, then finished as
+        /// Cancelled; `reply` answers the request.
+        case cancelling(reply: UInt64)
     }
 
     /// What spoold remembers about a file beyond its state (contract §2.8: files whose records or times it
@@ -60,6 +63,16 @@ public struct SpoolStateMachine: Sendable {
         /// The mtime spoold gave a file a window holds: the watcher's report of it is not a touch.
         var heldUntil: SpoolInstant?
         var warnedSkipped = false
+        /// What the last read of the file said, for `spoold queue` (nil until spoold has read it).
+        var summary: FileSummary?
+    }
+
+    /// A file's channel and attempts, as the engine last read them.
+    public struct FileSummary: Equatable, Sendable {
+        public var channel: String, attemptsMade: Int, attemptsAllowed: Int
+        public init(channel: String, attemptsMade: Int, attemptsAllowed: Int) {
+            (self.channel, self.attemptsMade, self.attemptsAllowed) = (channel, attemptsMade, attemptsAllowed)
+        }
     }
 
     struct Entry: Sendable {
@@ -83,6 +96,8 @@ public struct SpoolStateMachine: Sendable {
         /// Matches the backend's reports to this attempt (not to an earlier one of the same file).
         var token: UInt64
         var answered = false
+        /// `spoold cancel` hung its call up: when it ends, the file finishes as Cancelled whatever the outcome.
+        var cancelled = false
     }
 
     struct Recovery: Equatable, Sendable {
@@ -168,6 +183,10 @@ public struct SpoolStateMachine: Sendable {
         case callStage(String, token: UInt64, CallStage?), channelChecked(String, exists: Bool?)
         /// The archive mover's result: the name in outgoing_done, or nil when the name no longer held the file.
         case archived(String, Result<String?, StepFailure>)
+        /// Queue control (`spoold cancel`, `spoold reschedule`): `reply` names the request the answer goes to.
+        case cancel(String, reply: UInt64), reschedule(String, to: SpoolInstant, reply: UInt64)
+        /// The result of `setDue` (the file's times set to its new due time).
+        case dueSet(String, SpoolInstant, reply: UInt64, StepFailure?)
     }
 
     public enum LogLevel: Sendable, Equatable { case debug, notice, warning, error }
@@ -194,6 +213,10 @@ public struct SpoolStateMachine: Sendable {
         case reopenOutgoing, reopenDoneDirectory
         /// The turn is over: sleep until then (nil: until news arrives). The engine has stopped.
         case wait(until: SpoolInstant?), stopped
+        /// Queue control: answer a request; hang up a cancelled file's call; set a waiting file's atime and
+        /// mtime to its new due time (its result comes back as `.dueSet`).
+        case reply(UInt64, ControlReply), hangUp(String, channelId: String)
+        case setDue(String, SpoolInstant, reply: UInt64)
     }
 
     public enum DebugLine: Equatable, Sendable {
@@ -258,7 +281,7 @@ public struct SpoolStateMachine: Sendable {
 
     /// Takes one event at `now`; returns what to do, in order.
     public mutating func handle(_ event: Event, now: SpoolInstant) -> [Action] {
-        guard !stopped else { return [] }
+        guard !stopped else { return refusedAfterStop(event) }
         switch event {
         case .started(let recovered, let listing): return started(recovered, listing, now: now)
         case .change(let change): return stopDeadline == nil ? apply(change, now: now) : []
@@ -282,6 +305,9 @@ public struct SpoolStateMachine: Sendable {
                 : [.log(.warning, "\(settings.outgoingPath) is gone; waiting for it to be created again")]
         case .limits(let limits): return apply(limits, now: now)
         case .stop: return stop(now: now)
+        case .cancel(let name, let reply): return cancel(name, reply: reply, now: now)
+        case .reschedule(let name, let due, let reply): return reschedule(name, to: due, reply: reply)
+        case .dueSet(let name, let due, let reply, let failure): return dueSet(name, due, reply: reply, failure)
         }
     }
 

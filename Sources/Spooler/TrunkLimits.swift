@@ -44,6 +44,12 @@ public struct TrunkLimits: Sendable {
 
     public var parkedCount: Int { waiting.reduce(0) { $0 + $1.count } }
     public var hasParked: Bool { waiting.contains { !$0.isEmpty } }
+    /// Each parked file's due time, for `spoold queue`.
+    public var parkedDueTimes: [String: SpoolInstant] {
+        var dues: [String: SpoolInstant] = [:]
+        for queue in waiting { for parked in queue { dues[parked.name] = parked.due } }
+        return dues
+    }
 
     /// Calls in flight that rule `index` counts.
     public func inFlight(rule index: Int) -> Int { limiters[index].inFlight }

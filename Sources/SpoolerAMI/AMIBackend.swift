@@ -217,6 +217,17 @@ public final class AMIBackend: CallBackend {
         }
     }
 
+    /// `Action: Hangup` with `Channel: <ChannelId>`: Asterisk finds a channel by name or Uniqueid, so the
+    /// ChannelId spoold gave the call names it. `No such channel`: it has ended already, which is no error.
+    /// The call's own report (OriginateResponse, Hangup event) then ends the attempt as any hangup does.
+    public func hangUp(channelId: String) async throws {
+        guard client.isConnected else { throw AMIActionError.notConnected }
+        let response = try await client.send(AMIMessage(["Action": "Hangup", "Channel": channelId]))
+        guard response["Response"] == "Success" || response["Message"] == "No such channel" else {
+            throw AMIActionError.error(response["Message"] ?? "Hangup refused")
+        }
+    }
+
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {
         AsyncStream { continuation in
             let task = Task {

@@ -143,6 +143,27 @@ public final class AMIServerPool: CallBackend {
         }
     }
 
+    /// Asks every connected server to hang the channel up (the call is on one of them; the others answer
+    /// `No such channel`, which is no error). Throws only when no server could be asked.
+    public func hangUp(channelId: String) async throws {
+        let failures = await withTaskGroup(of: (any Error)?.self) { group in
+            for backend in backends {
+                group.addTask {
+                    do {
+                        try await backend.hangUp(channelId: channelId)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var failures: [any Error] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        if failures.count == backends.count, let first = failures.first { throw first }
+    }
+
     /// Follows the call on the server that has it, so that whether it was answered comes from that
     /// server's view of the channel. Gone everywhere: it ended (unanswered, as far as spoold can tell).
     public func awaitHangup(of channelId: String) -> AsyncStream<CallStage> {

@@ -6,6 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spoold-bench",
         abstract: "Prints spoold's performance figures beside their targets.",
-        subcommands: [ParseBenchmark.self, WatcherBenchmark.self, AMIBenchmark.self, EngineBenchmark.self, CostBenchmark.self]
+        subcommands: [ParseBenchmark.self, WatcherBenchmark.self, AMIBenchmark.self, EngineBenchmark.self, CostBenchmark.self,
+                      QueueBenchmark.self]
     )
 }

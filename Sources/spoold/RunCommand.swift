@@ -6,6 +6,7 @@ import ArgumentParser
 import LogFormats
 import Logging
 import ServiceLifecycle
+import SpoolControl
 import SpoolObservability
 import Spooler
 import SpoolerAMI
@@ -144,6 +145,14 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: configuration, backend: callBackend,
                 watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
+            // After the engine in the list, so stopped before it: no request comes in while it drains.
+            do {
+                services.append(try await ControlSocketService.bind(
+                    spoolDirectory: settings.spoolDir, outgoingPath: configuration.outgoingPath,
+                    respond: ControlSocketService.responder(for: spool.engine)))
+            } catch {
+                logger.error("queue control is not available: cannot listen on \(ControlSocketService.path(spoolDirectory: settings.spoolDir)): \(error); spoold queue, cancel and reschedule will say no spoold answers")
+            }
             let reloader = ConfigReloader(loaded: loaded, callingRules: callingRules, configFlag: config, commandLine: commandLineLayer,
                                           engine: spool.engine, logLevel: liveLevel, logger: logger)
             services += systemdServices(engine: spool.engine, events: systemdEvents, hangups: hangups, logger: logger) {

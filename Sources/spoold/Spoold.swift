@@ -7,7 +7,8 @@ struct Spoold: AsyncParsableCommand {
         commandName: "spoold",
         abstract: "Processes Asterisk call files from outside Asterisk, dialling them through AMI.",
         version: BuildInfo.versionLine(command: "spoold"),
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, AMIPingCommand.self, OriginateCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, QueueCommand.self, CancelCommand.self,
+                      RescheduleCommand.self, AMIPingCommand.self, OriginateCommand.self],
         defaultSubcommand: nil
     )
 }

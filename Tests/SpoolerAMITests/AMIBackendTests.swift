@@ -33,6 +33,44 @@ struct AMIBackendTests {
         #expect(app.account == "acc")
     }
 
+    @Test("hangUp sends Hangup on the ChannelId (the server records it); the call ends as any hangup; a gone call is no error",
+          arguments: [true, false])
+    func hangUp(answered: Bool) async throws {
+        let server = try await AMITestServer.start()
+        let client = AMIClient(configuration: AMIConfiguration(host: "127.0.0.1", port: server.port, username: "spoold",
+                                                               secret: AMISecret("secret")),
+                               logger: Logger(label: "ami") { _ in SwiftLogNoOpLogHandler() })
+        let connection = Task { try await client.run() }
+        defer { connection.cancel() }
+        try await client.waitUntilConnected()
+        let backend = AMIBackend(client: client)
+        let channel = answered ? "PJSIP/answer/0/60000" : "PJSIP/noanswer/60000"
+        let request = CallRequest(channel: channel, target: .application(name: "Wait", data: ""), timeout: .seconds(90),
+                                  callerID: nil, account: nil, variables: [], codecs: ["slin"], earlyMedia: false,
+                                  channelId: "spoold-cut-1-1")
+        var stages = backend.place(request).makeAsyncIterator()
+        #expect(await stages.next() == .placed)
+        if answered {
+            guard case .answered? = await stages.next() else { Issue.record("not answered"); return }
+        }
+        #expect(await server.channelIsUp("spoold-cut-1-1"))
+        try await backend.hangUp(channelId: "spoold-cut-1-1")
+        let end = await stages.next()
+        if answered {
+            #expect(end == .hungUp)
+        } else {
+            guard case .failed(reason: 1, _)? = end else { Issue.record("ended with \(String(describing: end))"); return }
+        }
+        #expect(await stages.next() == nil)
+        #expect(server.hangupRequests == ["spoold-cut-1-1"])
+        #expect(!(await server.channelIsUp("spoold-cut-1-1")))
+        try await backend.hangUp(channelId: "spoold-cut-1-1")  // No such channel: it has ended, no error
+        #expect(server.hangupRequests.count == 2)
+        connection.cancel()
+        _ = await connection.result
+        try await server.stop()
+    }
+
     /// An engine dialling through a real AMI client against the in-process Asterisk-like test server.
     static func withAMI(_ change: (inout AMITestServerConfiguration.Behaviour) -> Void = { _ in },
                         _ body: (EngineHarness, AMITestServer) async throws -> Void) async throws {

@@ -41,6 +41,10 @@ struct EngineCoreKit {
     var asked: [String: String] = [:]
     /// The last wait the core asked for.
     var wake: SpoolInstant?
+    /// Control replies by request number; the calls whose hangup was asked for (ChannelIds).
+    var replies: [UInt64: SpoolStateMachine.ControlReply] = [:]
+    var hangUps: [String] = []
+    private var lastRequest: UInt64 = 0
     private var nextInode: UInt64 = 1
 
     init(maxConcurrent: Int = 0, maxCallsPerSecond: Double = 0, trunks: [TrunkLimits.Rule] = [],
@@ -228,9 +232,37 @@ struct EngineCoreKit {
             outgoing[name]?.mtime = mtime
             return .rewritten(name, nil)
         case .wait(let until): wake = until
+        case .reply(let id, let reply): replies[id] = reply
+        case .hangUp(_, let channelId): hangUps.append(channelId)
+        case .setDue(let name, let due, let reply):
+            guard let file = outgoing[name] else {
+                return .dueSet(name, due, reply: reply, .init(code: 2, text: "set times: No such file or directory (errno 2)", infoAfter: nil))
+            }
+            guard file.timesSettable else { return .dueSet(name, due, reply: reply, failure(1, "set times: Operation not permitted (errno 1)", name)) }
+            outgoing[name]!.mtime = due
+            return .dueSet(name, due, reply: reply, nil)
         case .log, .debug, .logReady, .emit, .removeLeftover, .reopenOutgoing, .reopenDoneDirectory, .stopped: break
         }
         return nil
+    }
+
+    // MARK: Queue control
+
+    /// `spoold cancel NAME`: the core's answer (nil if it gave none, which must not happen).
+    @discardableResult
+    mutating func cancel(_ name: String) -> SpoolStateMachine.ControlReply? {
+        lastRequest += 1
+        let id = lastRequest
+        feed(.cancel(name, reply: id))
+        return replies[id]
+    }
+
+    @discardableResult
+    mutating func reschedule(_ name: String, to due: SpoolInstant) -> SpoolStateMachine.ControlReply? {
+        lastRequest += 1
+        let id = lastRequest
+        feed(.reschedule(name, to: due, reply: id))
+        return replies[id]
     }
 
     // MARK: Reading the actions

@@ -45,6 +45,22 @@ struct SimulatedPBXTests {
         #expect(plan("PJSIP/busy/100") == (nil, .zero, .zero))
     }
 
+    @Test("hangUp (spoold cancel) ends a call early: a hangup once answered, reason 1 while ringing",
+          .timeLimit(.minutes(1)), arguments: [true, false])
+    func hangUp(answered: Bool) async throws {
+        let pbx = SimulatedPBX(clock: ManualSpoolClock(now: SpoolInstant(seconds: 100)))
+        let channel = answered ? "Sim/answer/0/60000" : "Sim/noanswer/60000"
+        var stages = pbx.place(Self.request(channel, timeout: .seconds(90), id: "cut")).makeAsyncIterator()
+        #expect(await stages.next() == .placed)
+        if answered { #expect(await stages.next() == .answered(channel: channel)) }
+        #expect(await pbx.channelExists("cut") == true)
+        try await pbx.hangUp(channelId: "cut")
+        #expect(await stages.next() == (answered ? .hungUp : .failed(reason: 1, text: ReasonText.text(for: 1))))
+        #expect(await stages.next() == nil)
+        #expect(await pbx.channelExists("cut") == false)
+        try await pbx.hangUp(channelId: "cut")  // gone already: no error
+    }
+
     @Test("A talking call exists until it hangs up, on the injected clock")
     func talkingCallExists() async {
         let clock = ManualSpoolClock(now: SpoolInstant(seconds: 100))
