@@ -82,7 +82,7 @@ struct ControlCodecTests {
         #expect(throws: ControlCodecError("the answer has no final line")) { try ControlCodec.decodeResponse(withoutEnd) }
         #expect(throws: ControlCodecError("the answer was cut short")) { try ControlCodec.decodeResponse(Array(bytes.dropLast(3))) }
         let missingEntry = Array(lines.dropFirst().joined(separator: [0x0A])) + [0x0A]
-        #expect(throws: ControlCodecError("the listing says 6 files but holds 5")) { try ControlCodec.decodeResponse(missingEntry) }
+        #expect(throws: ControlCodecError("the listing says \(Self.entries.count) files but holds \(Self.entries.count - 1)")) { try ControlCodec.decodeResponse(missingEntry) }
         #expect(throws: ControlCodecError("the answer was cut short")) { try ControlCodec.decodeResponse([]) }
     }
 
