@@ -22,7 +22,8 @@ struct PollingWatcherTests {
         #expect(await recorder.waitForRescan(reason: .initial) == ["a.call"])
         try spool.shell("rm -rf outgoing")
         #expect(await recorder.waitForRescan(reason: .directoryRecreated) { $0.isEmpty } != nil)
-        try spool.shell("mkdir outgoing && touch outgoing/c.call")
+        // Back with its file in one rename: a poll between a mkdir and a touch would list it empty.
+        try spool.shell("mkdir staging/back && touch staging/back/c.call && mv staging/back outgoing")
         #expect(await recorder.waitForRescan(reason: .directoryRecreated) { $0 == ["c.call"] } != nil)
         await recorder.stop()
     }
