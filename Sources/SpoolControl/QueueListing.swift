@@ -1,3 +1,4 @@
+import CallFile
 import JSONString
 import Spooler
 
@@ -116,19 +117,9 @@ public enum QueueListing {
 
     /// `2026-12-07 14:05:00`, UTC.
     public static func utc(_ instant: SpoolInstant, separator: String = " ") -> String {
-        let seconds = instant.seconds
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let inDay = seconds - days * 86_400
-        // Days since 1970-01-01 to a civil date (proleptic Gregorian), by 400-year eras.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (days, inDay) = CivilDate.split(epochSeconds: instant.seconds)
+        let date = CivilDate(daysSinceEpoch: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         // Digits written straight into bytes: this runs once per file of a listing.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)

@@ -1,3 +1,4 @@
+import CallFile
 /// The UTC offsets of one time zone, read from the system's tz database (a TZif file under
 /// /usr/share/zoneinfo), as a table of transitions: pure, so that the calling-window rules can be tested
 /// with any zone and any instant. The shell reads the file; everything here works on its bytes.
@@ -306,7 +307,7 @@ extension PosixZoneRule.DateRule {
             return (first + Int64(day - 1)) * 86_400 + Int64(time)
         case .julianNoLeap(let day, let time):
             // 29 February is never counted: day 60 is 1 March in every year.
-            let leapShift: Int64 = isLeapYear(year) && day >= 60 ? 1 : 0
+            let leapShift: Int64 = CivilDate.isLeapYear(Int64(year)) && day >= 60 ? 1 : 0
             return (january1 + Int64(day - 1) + leapShift) * 86_400 + Int64(time)
         case .dayOfYear(let day, let time):
             return (january1 + Int64(day)) * 86_400 + Int64(time)
@@ -316,43 +317,17 @@ extension PosixZoneRule.DateRule {
 
 // MARK: - Civil calendar arithmetic (proleptic Gregorian, days since 1970-01-01)
 
-func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-    value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
-}
+func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 { CivilDate.floorDivide(value, divisor) }
 
-func isLeapYear(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+func daysInMonth(year: Int, month: Int) -> Int { Int(CivilDate.daysIn(month: Int64(month), year: Int64(year))) }
 
-func daysInMonth(year: Int, month: Int) -> Int {
-    switch month {
-    case 2: isLeapYear(year) ? 29 : 28
-    case 4, 6, 9, 11: 30
-    default: 31
-    }
-}
-
-/// Days since 1970-01-01 of a date, counting 400-year eras of 146,097 days from 1 March of year 0.
+/// Days since 1970-01-01 of a date.
 func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-    let shiftedYear = Int64(month <= 2 ? year - 1 : year)
-    let era = floorDivide(shiftedYear, 400)
-    let yearOfEra = shiftedYear - era * 400
-    let monthFromMarch = Int64((month + 9) % 12)
-    let dayOfYear = (153 * monthFromMarch + 2) / 5 + Int64(day) - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return era * 146_097 + dayOfEra - 719_468
+    CivilDate(year: Int64(year), month: Int64(month), day: Int64(day)).daysSinceEpoch
 }
 
 /// The year a day (since 1970-01-01) falls in.
-func civilYear(ofDay days: Int64) -> Int {
-    let shifted = days + 719_468
-    let era = floorDivide(shifted, 146_097)
-    let dayOfEra = shifted - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthFromMarch = (5 * dayOfYear + 2) / 153
-    return Int(yearOfEra + era * 400 + (monthFromMarch >= 10 ? 1 : 0))
-}
+func civilYear(ofDay days: Int64) -> Int { Int(CivilDate(daysSinceEpoch: days).year) }
 
-/// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
-func civilWeekday(ofDay days: Int64) -> Int {
-    Int(((days + 4) % 7 + 7) % 7)
-}
+/// 0 = Sunday … 6 = Saturday.
+func civilWeekday(ofDay days: Int64) -> Int { CivilDate.weekday(ofDay: days) }
