@@ -18,7 +18,8 @@ public struct SpoolStateMachine: Sendable {
         case parked
         /// Due, but outside its calling window ([window:PATTERN]): waits in the schedule until the window
         /// opens at `until`, the mtime spoold gave it, and is decided again then. Nothing is written or counted.
-        case held(until: SpoolInstant)
+        /// (Boxed like the other payloads, so that a state is one word.)
+        indirect case held(until: SpoolInstant)
         /// Taken off the schedule and being read and decided on (within one step of the loop).
         case due
         /// Its StartRetry record is being written; the call is placed only once it is in the file.
@@ -48,23 +49,60 @@ public struct SpoolStateMachine: Sendable {
         case skipped
         /// `spoold cancel` of a waiting file: it is being read for its Archive option, then finished as
         /// Cancelled; `reply` answers the request.
-        case cancelling(reply: UInt64)
+        indirect case cancelling(reply: UInt64)
     }
 
     /// What spoold remembers about a file beyond its state (contract §2.8: files whose records or times it
     /// cannot write).
+    ///
+    /// Almost every file has none of these, and there is one entry per file in outgoing/ (a million future
+    /// files are a million entries): so the fields live in a box that exists only while one of them differs
+    /// from its default, and an entry without memos costs one null pointer. New memos go into `Fields`, with
+    /// an accessor here, so that `Entry` stays two words.
     struct Memos: Equatable, Sendable {
-        /// Attempts known to be over that the file's records may not show.
-        var rememberedAttempts = 0
-        /// The mtime a file keeps because spoold cannot set it, so that it is not mistaken for a touch.
-        var stuckMtime: SpoolInstant?
-        /// How often in a row the file refused its StartRetry record for lack of permission.
-        var refusedRecordWrites = 0
-        /// The mtime spoold gave a file a window holds: the watcher's report of it is not a touch.
-        var heldUntil: SpoolInstant?
-        var warnedSkipped = false
-        /// What the last read of the file said, for `spoold queue` (nil until spoold has read it).
-        var summary: FileSummary?
+        struct Fields: Equatable, Sendable {
+            /// Attempts known to be over that the file's records may not show.
+            var rememberedAttempts = 0
+            /// The mtime a file keeps because spoold cannot set it, so that it is not mistaken for a touch.
+            var stuckMtime: SpoolInstant?
+            /// How often in a row the file refused its StartRetry record for lack of permission.
+            var refusedRecordWrites = 0
+            /// The mtime spoold gave a file a window holds: the watcher's report of it is not a touch.
+            var heldUntil: SpoolInstant?
+            var warnedSkipped = false
+            /// What the last read of the file said, for `spoold queue` (nil until spoold has read it).
+            var summary: FileSummary?
+        }
+
+        /// A value type boxed on the heap: nil means every field is at its default (a box of defaults is
+        /// dropped, so a file whose memos are all cleared costs no box again).
+        private indirect enum Box: Sendable { case fields(Fields) }
+        private var box: Box?
+        /// Whether the memos take a box (any field away from its default).
+        var isBoxed: Bool { box != nil }
+
+        static func == (lhs: Memos, rhs: Memos) -> Bool { lhs.fields == rhs.fields }
+
+        init(rememberedAttempts: Int = 0, stuckMtime: SpoolInstant? = nil, refusedRecordWrites: Int = 0,
+             heldUntil: SpoolInstant? = nil, warnedSkipped: Bool = false, summary: FileSummary? = nil) {
+            fields = Fields(rememberedAttempts: rememberedAttempts, stuckMtime: stuckMtime, refusedRecordWrites: refusedRecordWrites,
+                            heldUntil: heldUntil, warnedSkipped: warnedSkipped, summary: summary)
+        }
+
+        var fields: Fields {
+            get {
+                guard case .fields(let fields)? = box else { return Fields() }
+                return fields
+            }
+            set { box = newValue == Fields() ? nil : .fields(newValue) }
+        }
+
+        var rememberedAttempts: Int { get { fields.rememberedAttempts } set { fields.rememberedAttempts = newValue } }
+        var stuckMtime: SpoolInstant? { get { fields.stuckMtime } set { fields.stuckMtime = newValue } }
+        var refusedRecordWrites: Int { get { fields.refusedRecordWrites } set { fields.refusedRecordWrites = newValue } }
+        var heldUntil: SpoolInstant? { get { fields.heldUntil } set { fields.heldUntil = newValue } }
+        var warnedSkipped: Bool { get { fields.warnedSkipped } set { fields.warnedSkipped = newValue } }
+        var summary: FileSummary? { get { fields.summary } set { fields.summary = newValue } }
     }
 
     /// A file's channel and attempts, as the engine last read them.
@@ -75,6 +113,8 @@ public struct SpoolStateMachine: Sendable {
         }
     }
 
+    /// One per file name: two words (the state's payloads and the memos are boxed), as the dictionary holds
+    /// one for every file waiting in outgoing/.
     struct Entry: Sendable {
         var state: FileState
         var memos = Memos()
@@ -191,32 +231,36 @@ public struct SpoolStateMachine: Sendable {
 
     public enum LogLevel: Sendable, Equatable { case debug, notice, warning, error }
 
+    /// The cases with more than a name and a word are `indirect` (boxed): an action stays three words, and
+    /// a rescan of a large outgoing/ returns one `.stat` per file at once.
     public enum Action: Equatable, Sendable {
         /// A log line; a debug line (built only when wanted); the `spoold ready` line, printed whatever the
         /// log level (scripts wait for it); an event for observability.
-        case log(LogLevel, String), debug(DebugLine), logReady(String), emit(EngineEvent)
+        case log(LogLevel, String), logReady(String)
+        indirect case debug(DebugLine), emit(EngineEvent)
         /// lstat; read the whole file (at most maxFileSize), kept open for its StartRetry when `forAppend`.
         case stat(String), read(String, forAppend: Bool)
         /// One write(2) of a retry record, then the times; through the descriptor the read left open if any.
-        case appendRecord(String, [UInt8], atime: SpoolInstant, mtime: SpoolInstant, statAfter: Bool)
-        case truncate(String, length: Int64, mtime: SpoolInstant)
+        indirect case appendRecord(String, [UInt8], atime: SpoolInstant, mtime: SpoolInstant, statAfter: Bool)
+        indirect case truncate(String, length: Int64, mtime: SpoolInstant)
         /// Set the file's times (a held file's mtime shows when it will be dialled).
-        case setMtime(String, SpoolInstant)
+        indirect case setMtime(String, SpoolInstant)
         /// Dial; follow an adopted call to its hangup; ask whether a recovered call is up.
-        case place(String, CallRequest, token: UInt64), follow(String, channelId: String, token: UInt64)
-        case askChannel(String, channelId: String)
+        indirect case place(String, CallRequest, token: UInt64), follow(String, channelId: String, token: UInt64)
+        indirect case askChannel(String, channelId: String)
         /// Archive step 1; step 2, handed to the mover off the loop (its result comes back as `.archived`).
-        case markFinished(String, CallStatus), moveMarked(String, FileID)
+        case markFinished(String, CallStatus)
+        indirect case moveMarked(String, FileID)
         case moveUnmarked(String), delete(String), archiveSymlink(String), removeLeftover(String)
         /// Write these bytes to a temporary and rename it over the file.
-        case rewrite(String, [UInt8], mode: UInt32, mtime: SpoolInstant)
+        indirect case rewrite(String, [UInt8], mode: UInt32, mtime: SpoolInstant)
         case reopenOutgoing, reopenDoneDirectory
         /// The turn is over: sleep until then (nil: until news arrives). The engine has stopped.
         case wait(until: SpoolInstant?), stopped
         /// Queue control: answer a request; hang up a cancelled file's call; set a waiting file's atime and
         /// mtime to its new due time (its result comes back as `.dueSet`).
-        case reply(UInt64, ControlReply), hangUp(String, channelId: String)
-        case setDue(String, SpoolInstant, reply: UInt64)
+        indirect case reply(UInt64, ControlReply), hangUp(String, channelId: String)
+        indirect case setDue(String, SpoolInstant, reply: UInt64)
     }
 
     public enum DebugLine: Equatable, Sendable {
