@@ -166,10 +166,7 @@ struct RescheduleCommand: ParsableCommand {
         if let at {
             due = SpoolInstant(seconds: try TimeSpec.epoch(fromAt: at))
         } else {
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            due = SpoolInstant(seconds: Int64(now.tv_sec) + (try TimeSpec.seconds(fromIn: inDuration ?? "0s")),
-                               nanoseconds: Int64(now.tv_nsec))
+            due = SystemSpoolClock().now().adding(seconds: Int(try TimeSpec.seconds(fromIn: inDuration ?? "0s")))
         }
         switch try target.send(.reschedule(name, to: due), command: "reschedule") {
         case .done(let text): print("\(name): \(text)")
