@@ -110,7 +110,7 @@ public final class AMIBackend: CallBackend {
     }
 
     /// The connection dropped while Asterisk may hold the call: once reconnected, a call that is still
-    /// there is followed to its end; one that is gone ends as hung up if it was answered, else as `ifGone`.
+    /// there is followed to its end; one that is gone ends as `ifGone`.
     /// When the question cannot be answered, the attempt counts as failed ("connection lost"): counting it
     /// is safer than dialling a call that may be up.
     private func settleAfterDrop(_ channelId: String, answered: Bool, ifGone: CallStage,
@@ -122,9 +122,9 @@ public final class AMIBackend: CallBackend {
                 await follow(channelId, seen: status, answered: answered, report)
                 return
             case .gone:
-                // An answered call that ended while the connection was down is over, not failed:
-                // counting it as failed would ring the answered number again on the next retry.
-                report(answered ? .hungUp : ifGone)
+                // Contract §3: gone after a drop is a failed attempt, even one spoold saw answered (it may
+                // have ended at once); that it may be dialled again with retries left is in docs/ami.md.
+                report(ifGone)
                 return
             case .unknown:
                 try? await Task.sleep(for: pollInterval)

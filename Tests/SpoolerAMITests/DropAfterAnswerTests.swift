@@ -51,11 +51,11 @@ struct DropAfterAnswerTests {
         return (seen, connection.lookups.withLock { $0 })
     }
 
-    @Test("Answered, then the connection dropped and the call was gone on return: it hung up (Completed), not failed")
+    @Test("Answered, then the connection dropped and the call was gone on return: a failed attempt (contract §3)")
     func answeredThenGone() async {
         let (stages, lookups) = await Self.stages(after: [.queued, .answered(channel: "PJSIP/100-00000001", uniqueid: "spoold-x-1-1"),
                                                           .connectionLost(afterAnswer: true)])
-        #expect(stages == [.placed, .answered(channel: "PJSIP/100-00000001"), .hungUp])
+        #expect(stages == [.placed, .answered(channel: "PJSIP/100-00000001"), .failed(reason: 0, text: "connection lost")])
         #expect(lookups == 1, "asked once, after reconnecting")
     }
 
