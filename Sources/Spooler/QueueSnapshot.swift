@@ -45,3 +45,38 @@ extension Scheduler {
         return (due, count - due, nextLater)
     }
 }
+
+/// One line of `spoold queue`.
+public struct QueueEntry: Equatable, Sendable {
+    public enum State: Equatable, Sendable {
+        /// Waits for its due time (or a retry time).
+        case scheduled
+        /// Due, waiting for a free slot, the rate limit or the backend.
+        case due
+        /// Due, but a trunk it matches ([limit:PATTERN]) is at its limit.
+        case parked
+        /// Due, but outside its calling window ([window:PATTERN]): due again when the window opens.
+        case held
+        /// Attempt n is in flight (of the summary's attemptsAllowed).
+        case inFlight(attempt: Int)
+        /// An attempt the last stop interrupted is being looked for on the PBX.
+        case checking
+        /// Its last attempt ended (or it was cancelled): the Status line, the archive or the delete is under way.
+        case finishing
+    }
+
+    public var name: String
+    public var state: State
+    /// When it is due (for a call in flight: when the attempt started); nil when it has none.
+    public var due: SpoolInstant?
+    /// Channel and attempts, once spoold has read the file (at start-up for files due later, and at each
+    /// attempt); nil for a file that appeared since and waits for its first due time.
+    public var summary: SpoolStateMachine.FileSummary?
+
+    public init(name: String, state: State, due: SpoolInstant?, summary: SpoolStateMachine.FileSummary?) {
+        self.name = name
+        self.state = state
+        self.due = due
+        self.summary = summary
+    }
+}

@@ -144,7 +144,7 @@ extension SpoolStateMachine {
             if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
             if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
                 set(name, .parked)
-                return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: Self.describe(rule.maxConcurrent, rule.maxPerSecond)))]
+                return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: EngineWording.limits(rule.maxConcurrent, rule.maxPerSecond)))]
             }
         }
         let (retry, startEpoch) = (file.retryTime, now.seconds + Int64(file.retryTime))
@@ -154,8 +154,7 @@ extension SpoolStateMachine {
                               lengthBefore: 0, mtimeBefore: info.mtime, ownMtime: now.adding(seconds: 2 * retry),
                               fileID: info.fileID, started: now, token: nextToken)
         set(name, .starting(attempt))
-        let record = RetryRecord(kind: .start, pid: settings.pid, number: attempt.number, epoch: startEpoch, line: nil)
-        return [.appendRecord(name, record.bytes, atime: now.adding(seconds: retry), mtime: attempt.ownMtime, statAfter: false)]
+        return [.appendRecord(name, record(.start, attempt.number, epoch: startEpoch), atime: now.adding(seconds: retry), mtime: attempt.ownMtime, statAfter: false)]
     }
 
     /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
@@ -196,8 +195,8 @@ extension SpoolStateMachine {
         switch result {
         case .success(let done): appended = done
         case .failure(let failure):
-            if failure.code == Errno.noEntry { return forget(name) }
-            if [Errno.access, Errno.permission, Errno.readOnly].contains(failure.code) {
+            if failure.isNoEntry { return forget(name) }
+            if failure.isRefused {
                 let refusals = files[name]!.memos.refusedRecordWrites + 1
                 files[name]!.memos.refusedRecordWrites = refusals
                 if refusals >= Self.recordWriteRefusalLimit {
@@ -210,7 +209,7 @@ extension SpoolStateMachine {
             return stepFailed(name, step: "write the StartRetry record", failure, now: now)
         }
         files[name]!.memos.refusedRecordWrites = 0
-        var actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
+        let actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
         guard let request = CallRequest(file: attempt.file, attempt: attempt.number, channelId: attempt.channelId) else {
             files[name] = nil
             return actions
@@ -221,7 +220,7 @@ extension SpoolStateMachine {
         trunks.start(name, channel: request.channel, now: now)
         set(name, .dialling(attempt))
         inFlight += 1
-        return actions + [.debug(.dialling(name: name, attempt: Self.describe(attempt), channelId: attempt.channelId)),
+        return actions + [.debug(.dialling(name: name, attempt: EngineWording.attempt(attempt), channelId: attempt.channelId)),
                           .emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)),
                           .emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))),
                           .place(name, request, token: attempt.token)]
@@ -272,28 +271,18 @@ extension SpoolStateMachine {
         case .rejected(let message): .rejected(message)
         case .notPlaced: nil  // never reached the PBX: not an attempt
         }
-        guard settings.emitsEvents, let result else { return [.stat(name)] }
-        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: attempt.number, channelId: attempt.channelId,
-                                                  channel: attempt.file.channel?.description ?? "", started: attempt.started,
-                                                  ended: now, result: result))),
-                .stat(name)]  // the name may name another file by now
+        return ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now, result)
+            + [.stat(name)]  // the name may name another file by now
     }
 
     mutating func attemptOver(_ name: String, _ attempt: Attempt, _ outcome: Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
-        let (file, of) = (attempt.file, Self.describe(attempt))
+        let (file, of) = (attempt.file, EngineWording.attempt(attempt))
         if let info, let dialled = attempt.fileID, info.fileID != dialled {
             // Replaced by rename while the call was in flight: the result goes into no file, the new file
             // is a new call due at its own mtime (nothing is lost).
-            let result: String
-            switch outcome {
-            case .completed: result = "answered"
-            case .failed(let reason, let text): result = "failed, reason \(reason) (\(text))"
-            case .rejected(let message): result = "refused by the PBX: \(message)"
-            case .notPlaced(let message): result = "not placed (\(message))"
-            }
             files[name]!.memos = Memos(warnedSkipped: files[name]!.memos.warnedSkipped)
             set(name, .due)
-            return [.log(.warning, "[\(name)] \(of): \(result); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
+            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
                     .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
         }
         if attempt.cancelled { return cancelledAttemptOver(name, attempt, ended: ended) }
@@ -319,8 +308,7 @@ extension SpoolStateMachine {
                     + finish(name, Finish(status: .expired, summary: summary, rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
             }
             files[name]!.memos.rememberedAttempts = attempt.number
-            let record = RetryRecord(kind: .end, pid: settings.pid, number: attempt.number, epoch: ended.seconds, line: nil)
-            return [.appendRecord(name, record.bytes, atime: due, mtime: due, statAfter: false)]
+            return [.appendRecord(name, record(.end, attempt.number, epoch: ended.seconds), atime: due, mtime: due, statAfter: false)]
         }
     }
 
@@ -333,14 +321,14 @@ extension SpoolStateMachine {
 
     mutating func endRecorded(_ name: String, _ attempt: Attempt, reason: Int, text: String, ended: SpoolInstant,
                               _ result: Result<Appended, StepFailure>) -> [Action] {
-        let (of, cause) = (Self.describe(attempt), "failed, reason \(reason) (\(text))")
+        let (of, cause) = (EngineWording.attempt(attempt), "failed, reason \(reason) (\(text))")
         var actions: [Action] = []
         switch result {
         case .success(let appended):
             if let failure = appended.timesFailure {
                 actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore)
             }
-        case .failure(let failure) where failure.code == Errno.noEntry:
+        case .failure(let failure) where failure.isNoEntry:
             return [.log(.notice, "[\(name)] \(of): \(cause); the file was removed meanwhile, so nothing more is done")] + forget(name)
         case .failure(let failure):
             actions = [.log(.error, "[\(name)] cannot write the EndRetry record: \(failure); spoold keeps the count (\(attempt.number) attempts) in memory")]
@@ -383,8 +371,7 @@ extension SpoolStateMachine {
             let due = now.adding(seconds: file.retryTime)
             (recovery.abortNumber, recovery.abortDue) = (number, due)
             set(name, .checking(recovery))
-            let record = RetryRecord(kind: .abort, pid: settings.pid, number: number, epoch: now.seconds, line: nil)
-            return [.appendRecord(name, record.bytes, atime: due, mtime: due, statAfter: true)]
+            return [.appendRecord(name, record(.abort, number, epoch: now.seconds), atime: due, mtime: due, statAfter: true)]
         }
     }
 
@@ -411,17 +398,13 @@ extension SpoolStateMachine {
         switch result {
         case .success(let appended): info = appended.infoAfter
         case .failure(let failure):
-            if failure.code == Errno.noEntry { return forget(name) }
+            if failure.isNoEntry { return forget(name) }
             info = failure.infoAfter
             actions.append(.log(.error, "[\(name)] cannot write the AbortRetry record: \(failure); spoold keeps the count in memory"))
         }
         files[name]!.memos.rememberedAttempts = number
-        let (file, start) = (recovery.file, recovery.start)
-        if settings.emitsEvents {
-            actions.append(.emit(.attemptEnded(AttemptReport(
-                file: name, attempt: number, channelId: recovery.channelId, channel: file.channel?.description ?? "",
-                started: Self.startTime(of: start, file), ended: now, result: .aborted))))
-        }
+        let file = recovery.file
+        actions += ended(name, number, recovery.channelId, file, started: Self.startTime(of: recovery.start, file), now, .aborted)
         let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
         if number > file.maxRetries {
             return actions + [.log(.notice, "\(cut) no attempts left")]
@@ -432,9 +415,17 @@ extension SpoolStateMachine {
         return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
     }
 
-    /// `attempt 2 of 3 on PJSIP/100@trunk`, as log lines name an attempt.
-    static func describe(_ attempt: Attempt) -> String {
-        "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(attempt.file.channel?.description ?? "?")"
+    /// An attempt's end, for observability (nothing built when nobody reads events; none for a call never placed).
+    func ended(_ name: String, _ number: Int, _ channelId: String, _ file: CallFile, started: SpoolInstant, _ ended: SpoolInstant,
+               _ result: AttemptReport.Result?) -> [Action] {
+        guard settings.emitsEvents, let result else { return [] }
+        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: number, channelId: channelId, channel: file.channel?.description ?? "",
+                                                  started: started, ended: ended, result: result)))]
+    }
+
+    /// A retry record in Asterisk's format, with spoold's pid.
+    func record(_ kind: RetryRecord.Kind, _ number: Int, epoch: Int64) -> [UInt8] {
+        RetryRecord(kind: kind, pid: settings.pid, number: number, epoch: epoch, line: nil).bytes
     }
 
     /// StartRetry's epoch is the start time plus RetryTime (Asterisk's format), so the start is recovered to

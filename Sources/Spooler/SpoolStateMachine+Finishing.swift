@@ -39,40 +39,39 @@ extension SpoolStateMachine {
                      info: nil, now: now)
     }
 
+    /// The file has left outgoing/ by whichever step: one log line and one event say how.
+    func finished(_ name: String, _ finish: Finish, _ disposition: EngineEvent.Disposition, _ how: String) -> [Action] {
+        [.log(.notice, "[\(name)] finished: \(finish.summary); \(how)"),
+         .emit(.finished(file: name, status: finish.status, disposition: disposition, summary: finish.summary))]
+    }
+
     mutating func archived(_ name: String, _ result: Result<String?, StepFailure>, now: SpoolInstant) -> [Action] {
-        guard case .moving(let finish, var reappeared, let removed)? = state(of: name) else { return [] }
+        guard case .moving(let finish, let reappeared, let removed)? = state(of: name) else { return [] }
         moving -= 1
-        var actions: [Action]
         switch result {
         case .success(let archived?):
-            actions = [.log(.notice, "[\(name)] finished: \(finish.summary); archived to outgoing_done/\(archived)"),
-                       .emit(.finished(file: name, status: finish.status, disposition: .archived(archived), summary: finish.summary))]
+            let actions = finished(name, finish, .archived(archived), "archived to outgoing_done/\(archived)")
+            if !reappeared {
+                removed ? drop(name) : depart(name)
+                return actions
+            }
+            return actions + reappearedAfterFinish(name)
         case .success(nil):
             // Removed, or replaced by rename, after its Status line: the new file is a new call.
-            actions = [.log(.warning, "[\(name)] finished: \(finish.summary), but the file was removed or replaced before it could be archived; this result goes into no file"),
-                       .emit(.replacedInFlight(file: name))]
-            reappeared = true
+            return [.log(.warning, "[\(name)] finished: \(finish.summary), but the file was removed or replaced before it could be archived; this result goes into no file"),
+                    .emit(.replacedInFlight(file: name))] + reappearedAfterFinish(name)
         case .failure(let failure):
             // Marked already, so never dialled again (here, or after a restart): moved when the step is retried.
-            let retryAt = now.adding(settings.stepRetryDelay)
-            set(name, .finishRetry(Finish(status: finish.status, summary: finish.summary, rule: .moveAside), marked: true))
-            scheduler.upsert(name, due: retryAt)
-            return [.reopenDoneDirectory,
-                    .log(.error, "[\(name)] finished: \(finish.summary), but cannot move it into outgoing_done: \(failure); it stays in outgoing/ with its Status line (never dialled again), trying again at \(retryAt.timeOfDay)"),
-                    .emit(.stepFailed(file: name, step: "archive"))]
+            return retryFinish(name, Finish(status: finish.status, summary: finish.summary, rule: .moveAside), marked: true, step: "archive",
+                               "move it into outgoing_done: \(failure); it stays in outgoing/ with its Status line (never dialled again)", now: now)
         }
-        if reappeared {
-            // A new file of this name came in meanwhile; its watcher event was ignored as busy.
-            clearAttemptMemos(name)
-            set(name, .due)
-            return actions + note(name)
-        }
-        if removed {
-            files[name] = nil
-        } else {
-            depart(name)
-        }
-        return actions
+    }
+
+    /// A new file of this name came in meanwhile (its watcher event was ignored as busy): a new call.
+    mutating func reappearedAfterFinish(_ name: String) -> [Action] {
+        clearAttemptMemos(name)
+        set(name, .due)
+        return note(name)
     }
 
     mutating func movedUnmarked(_ name: String, _ result: Result<String, StepFailure>, now: SpoolInstant) -> [Action] {
@@ -80,8 +79,7 @@ extension SpoolStateMachine {
         switch result {
         case .success(let archived):
             depart(name)
-            return [.log(.notice, "[\(name)] finished: \(finish.summary); its Status line cannot be written, so it was moved to outgoing_done/\(archived)"),
-                    .emit(.finished(file: name, status: finish.status, disposition: .archived(archived), summary: finish.summary))]
+            return finished(name, finish, .archived(archived), "its Status line cannot be written, so it was moved to outgoing_done/\(archived)")
         case .failure(let failure): return finishFailed(name, finish, failure, now: now)
         }
     }
@@ -90,21 +88,26 @@ extension SpoolStateMachine {
         guard case .finishing(let finish)? = state(of: name) else { return [] }
         if let failure { return finishFailed(name, finish, failure, now: now) }
         depart(name)
-        return [.log(.notice, "[\(name)] finished: \(finish.summary); deleted"),
-                .emit(.finished(file: name, status: finish.status, disposition: .deleted, summary: finish.summary))]
+        return finished(name, finish, .deleted, "deleted")
     }
 
     /// The file stays in outgoing/, never dialled again by this spoold; the step is tried again later.
     mutating func finishFailed(_ name: String, _ finish: Finish, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
-        if failure.code == Errno.noEntry, failure.infoAfter == nil {
+        if failure.isGone {
             return [.log(.notice, "[\(name)] finished: \(finish.summary); the file was already removed by someone else")] + forget(name)
         }
-        let retryAt = now.adding(settings.stepRetryDelay)
         let step = finish.rule.archive ? "archive" : "delete"
-        set(name, .finishRetry(Finish(status: finish.status, summary: finish.summary, rule: finish.rule), marked: finish.marked != nil))
+        return retryFinish(name, Finish(status: finish.status, summary: finish.summary, rule: finish.rule), marked: finish.marked != nil,
+                           step: step, "\(step) it: \(failure); it stays in outgoing/ (never dialled again by this spoold)", now: now)
+    }
+
+    /// A finishing step failed: it waits in the schedule to be tried again (`finishRetry`), never dialled.
+    mutating func retryFinish(_ name: String, _ finish: Finish, marked: Bool, step: String, _ why: String, now: SpoolInstant) -> [Action] {
+        let retryAt = now.adding(settings.stepRetryDelay)
+        set(name, .finishRetry(finish, marked: marked))
         scheduler.upsert(name, due: retryAt)
         return [.reopenDoneDirectory,
-                .log(.error, "[\(name)] finished: \(finish.summary), but cannot \(step) it: \(failure); it stays in outgoing/ (never dialled again by this spoold), trying again at \(retryAt.timeOfDay)"),
+                .log(.error, "[\(name)] finished: \(finish.summary), but cannot \(why), trying again at \(retryAt.timeOfDay)"),
                 .emit(.stepFailed(file: name, step: step))]
     }
 
@@ -112,11 +115,11 @@ extension SpoolStateMachine {
     mutating func symlinkArchived(_ name: String, _ result: Result<String, StepFailure>, now: SpoolInstant) -> [Action] {
         switch result {
         case .success(let archived):
-            files[name] = nil
+            drop(name)
             return [.log(.error, "[\(name)] refused: a symlink is never followed; finished: Failed (symlink); recorded in outgoing_done/\(archived) and the link removed"),
                     .emit(.finished(file: name, status: .failed, disposition: .archived(archived), summary: "Failed (symlink)"))]
         case .failure(let failure):
-            if failure.code == Errno.noEntry, failure.infoAfter == nil { return forget(name) }
+            if failure.isGone { return forget(name) }
             schedule(name, at: now.adding(settings.stepRetryDelay))
             return [.log(.error, "[\(name)] refused: a symlink is never followed, and it cannot be moved aside: \(failure); trying again later")]
         }
@@ -160,9 +163,7 @@ extension SpoolStateMachine {
             rules = limits.callingRules
             for (name, entry) in files { if case .held = entry.state { schedule(name, at: now) } }
         }
-        let trunkText = limits.trunks.isEmpty ? "no per-trunk limits"
-            : limits.trunks.map { "\($0.pattern): \(Self.describe($0.maxConcurrent, $0.maxPerSecond))" }.joined(separator: "; ")
-        return [.log(.notice, "limits now: \(Self.describe(limits.maxConcurrent, limits.maxCallsPerSecond)) globally; \(trunkText)\(rules.summary)")]
+        return [.log(.notice, EngineWording.limitsNow(limits))]
     }
 
     /// No attempt starts from here on; calls in flight may end until `shutdownGrace` has passed.
@@ -181,12 +182,5 @@ extension SpoolStateMachine {
         stopped = true
         let left: [Action] = inFlight == 0 ? [] : [.log(.warning, "stopping with \(inFlight) calls still in flight; their files keep their StartRetry record and are recovered at the next start (followed if still up, else counted as aborted)")]
         return left + [.log(.notice, "spoold stopped"), .stopped]
-    }
-}
-
-extension SpoolStateMachine.Finish {
-    /// Hostile or unreadable files are never deleted: moved aside with Status: Failed whatever Archive says.
-    static func aside(_ reason: String) -> Self {
-        Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside)
     }
 }

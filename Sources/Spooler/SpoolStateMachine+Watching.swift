@@ -36,9 +36,7 @@ extension SpoolStateMachine {
             case .moving(let finish, _, let removed)?:
                 set(name, .moving(finish, reappeared: true, removed: removed))
                 return []
-            case .departed?:
-                files[name] = nil
-                departed -= 1
+            case .departed?: drop(name)
             default: break
             }
             return note(name)
@@ -46,22 +44,15 @@ extension SpoolStateMachine {
             return state(of: name) == .departed ? [] : note(name)
         case .removed(let name):
             switch state(of: name) {
-            case .departed?:
-                files[name] = nil
-                departed -= 1
-            case .moving(let finish, let reappeared, _)?:
-                set(name, .moving(finish, reappeared: reappeared, removed: true))
+            case .departed?: drop(name)
+            case .moving(let finish, let reappeared, _)?: set(name, .moving(finish, reappeared: reappeared, removed: true))
             case .scheduled?, .held?: return forget(name)
             default: break
             }
             return []
         case .rescan(let names, let reason):
             var actions: [Action] = reason == .directoryRecreated ? [.reopenOutgoing] : []
-            // Removals may have been lost with the events; a listing tells.
-            if departed > 0 {
-                files = files.filter { $0.value.state != .departed }
-                departed = 0
-            }
+            if departed > 0 { forgetDeparted() }  // removals may have been lost with the events; a listing tells
             for name in names { actions += note(name) }
             // The watcher's first listing follows spoold's own by moments: a scheduled name missing from it
             // is re-checked when it comes due anyway.
@@ -99,7 +90,7 @@ extension SpoolStateMachine {
         guard let info else {
             switch state(of: name) {
             case .scheduled?, .held?: return forget(name)
-            case .due?: files[name] = nil
+            case .due?: drop(name)
             default: break
             }
             return []
@@ -111,8 +102,7 @@ extension SpoolStateMachine {
                 if state(of: name) == .due { schedule(name, at: info.mtime) }
                 return []
             }
-            files[name]?.memos.stuckMtime = nil
-            files[name]?.memos.heldUntil = nil
+            clearTimeMemos(name)
             // Touched or replaced (not spoold's own record): what it said may no longer hold.
             if scheduler.due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             schedule(name, at: info.mtime)

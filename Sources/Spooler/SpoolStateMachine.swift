@@ -1,16 +1,14 @@
 import CallFile
 
-/// Every decision of the spool engine, as a pure value: events carry the facts the shell gathered (a
-/// watcher change, the bytes of a due file, a call's stage, the result of a file-system step and its errno,
-/// the time), and each event returns the ordered actions the shell must carry out. Nothing here touches the
-/// file system, the backend, the clock or a logger, so every rule is tested by feeding events.
-///
-/// Results of steps the shell performs on its loop (a stat, a read, a record written, a Status line) come
-/// back as the next event at once, before any other news; results from elsewhere (call stages, the archive
-/// mover, the recovery answer, the watcher) come through the shell's inbox. Either way a file's `FileState`
-/// says which step its next event answers.
+/// Every decision of the spool engine, as a pure value: events carry the facts the shell gathered (a watcher
+/// change, a due file's bytes, a call's stage, a file-system step's result and errno, the time); each returns
+/// the ordered actions the shell must carry out. No file system, backend, clock or logger is touched here, so
+/// every rule is tested by feeding events. Results of steps done on the shell's loop (stat, read, record,
+/// Status line) come back as the next event at once; results from elsewhere (call stages, the archive mover,
+/// the recovery answer, the watcher) through its inbox. A file's `FileState` says which step its event answers.
 public struct SpoolStateMachine: Sendable {
-    /// Everything a file name can be in, one at a time. A name with no entry is unknown to the engine.
+    /// Everything a file name can be in, one at a time (a name with no entry is unknown to the engine). The
+    /// payloads are boxed (`indirect`), so that a state is one word.
     enum FileState: Equatable, Sendable {
         /// Waits in the schedule for its due time (its mtime, or a retry time).
         case scheduled
@@ -18,7 +16,6 @@ public struct SpoolStateMachine: Sendable {
         case parked
         /// Due, but outside its calling window ([window:PATTERN]): waits in the schedule until the window
         /// opens at `until`, the mtime spoold gave it, and is decided again then. Nothing is written or counted.
-        /// (Boxed like the other payloads, so that a state is one word.)
         indirect case held(until: SpoolInstant)
         /// Taken off the schedule and being read and decided on (within one step of the loop).
         case due
@@ -53,12 +50,9 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// What spoold remembers about a file beyond its state (contract §2.8: files whose records or times it
-    /// cannot write).
-    ///
-    /// Almost every file has none of these, and there is one entry per file in outgoing/ (a million future
-    /// files are a million entries): so the fields live in a box that exists only while one of them differs
-    /// from its default, and an entry without memos costs one null pointer. New memos go into `Fields`, with
-    /// an accessor here, so that `Entry` stays two words.
+    /// cannot write). Almost every file has none, and there is one entry per file in outgoing/: the fields live
+    /// in a box that exists only while one differs from its default, so an entry without memos costs one null
+    /// pointer. New memos go into `Fields`, with an accessor here, so that `Entry` stays two words.
     struct Memos: Equatable, Sendable {
         struct Fields: Equatable, Sendable {
             /// Attempts known to be over that the file's records may not show.
@@ -90,10 +84,7 @@ public struct SpoolStateMachine: Sendable {
         }
 
         var fields: Fields {
-            get {
-                guard case .fields(let fields)? = box else { return Fields() }
-                return fields
-            }
+            get { if case .fields(let fields)? = box { fields } else { Fields() } }
             set { box = newValue == Fields() ? nil : .fields(newValue) }
         }
 
@@ -163,6 +154,8 @@ public struct SpoolStateMachine: Sendable {
         var ownMtime: SpoolInstant?
         /// The file that holds the Status line already.
         var marked: FileID?
+        /// A hostile or unreadable file: moved aside with Status: Failed whatever its Archive option says.
+        static func aside(_ reason: String) -> Self { Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside) }
     }
 
     enum Outcome: Equatable, Sendable {
@@ -182,11 +175,11 @@ public struct SpoolStateMachine: Sendable {
     public struct StepFailure: Error, Equatable, Sendable, CustomStringConvertible {
         public var code: Int32, text: String, infoAfter: EntryInfo?
         public var description: String { text }
-    }
-
-    /// The errno values the rules look at (Linux's numbering).
-    enum Errno {
-        static let noEntry: Int32 = 2, permission: Int32 = 1, access: Int32 = 13, readOnly: Int32 = 30
+        /// ENOENT (errno values in Linux's numbering); `isGone`: and no file at the name after, so someone removed it.
+        var isNoEntry: Bool { code == 2 }
+        var isGone: Bool { code == 2 && infoAfter == nil }
+        /// EPERM, EACCES or EROFS: spoold may not write to the file.
+        var isRefused: Bool { code == 1 || code == 13 || code == 30 }
     }
 
     /// What reading a call file gave.
@@ -358,13 +351,7 @@ public struct SpoolStateMachine: Sendable {
     // MARK: - Bookkeeping shared by the topics
 
     /// Sets a name's state, keeping its memos.
-    mutating func set(_ name: String, _ state: FileState) {
-        if files[name] == nil {
-            files[name] = Entry(state: state)
-        } else {
-            files[name]!.state = state
-        }
-    }
+    mutating func set(_ name: String, _ state: FileState) { files[name, default: Entry(state: state)].state = state }
 
     mutating func schedule(_ name: String, at due: SpoolInstant) {
         scheduler.upsert(name, due: due)
@@ -374,23 +361,36 @@ public struct SpoolStateMachine: Sendable {
     /// The file is gone: its schedule and memos are dropped.
     mutating func forget(_ name: String) -> [Action] {
         scheduler.remove(name)
-        if files.removeValue(forKey: name).map({ $0.state == .departed }) == true { departed -= 1 }
+        drop(name)
         return [.emit(.forgotten(file: name))]
+    }
+
+    /// Drops a name's entry, keeping the count of departed ones.
+    mutating func drop(_ name: String) {
+        if files.removeValue(forKey: name)?.state == .departed { departed -= 1 }
     }
 
     /// The file left outgoing/: until the watcher reports it, its changes are spoold's own.
     mutating func depart(_ name: String) {
-        if departed >= Self.departedLimit {
-            files = files.filter { $0.value.state != .departed }
-            departed = 0
-        }
+        if departed >= Self.departedLimit { forgetDeparted() }
         set(name, .departed)
         departed += 1
         clearAttemptMemos(name)
     }
 
+    /// Removals went unreported (too many departed names, or a rescan will tell): the departed are forgotten.
+    mutating func forgetDeparted() {
+        files = files.filter { $0.value.state != .departed }
+        departed = 0
+    }
+
     mutating func clearAttemptMemos(_ name: String) {
         files[name]?.memos.rememberedAttempts = 0
+        clearTimeMemos(name)
+    }
+
+    /// The file's mtime is its own again: not one spoold cannot set, nor the one it gave a held file.
+    mutating func clearTimeMemos(_ name: String) {
         files[name]?.memos.stuckMtime = nil
         files[name]?.memos.heldUntil = nil
     }
@@ -404,11 +404,6 @@ public struct SpoolStateMachine: Sendable {
     }
 
     var ownership: String { "spoold runs as uid \(settings.uid)" }
-
-    static func describe(_ maxConcurrent: Int, _ maxPerSecond: Double) -> String {
-        let concurrent = maxConcurrent > 0 ? "max \(maxConcurrent) in flight" : "no limit in flight"
-        return concurrent + ", " + (maxPerSecond <= 0 ? "no limit per second" : "max \(number(maxPerSecond)) per second")
-    }
 
     static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
 }
