@@ -46,12 +46,11 @@ public actor SpoolEngine {
         outgoing = try SpoolDirectory(path: configuration.outgoingPath, create: true, sync: configuration.diskSync)
         archiver = Archiver(outgoing: outgoing, donePath: configuration.donePath)
         finisher = Finisher(archiver: archiver, inbox: inbox)
-        let inbox = self.inbox
         let settings = SpoolStateMachine.Settings(
             outgoingPath: configuration.outgoingPath, donePath: configuration.donePath, pid: configuration.pid,
             uid: currentUID(), maxFileSize: configuration.maxFileSize, finishAtAnswer: configuration.finishAtAnswer,
             stepRetryDelay: configuration.stepRetryDelay, backendRetryDelay: configuration.backendRetryDelay,
-            shutdownGrace: configuration.shutdownGrace, backendWakesEngine: backend.wakeWhenReady { inbox.ring() },
+            shutdownGrace: configuration.shutdownGrace, backendWakesEngine: backend.wakeWhenReady { [inbox] in inbox.ring() },
             emitsEvents: events != nil)
         core = SpoolStateMachine(settings: settings, limits: EngineLimits(
             maxConcurrent: configuration.maxConcurrent, maxCallsPerSecond: configuration.maxCallsPerSecond,
@@ -159,7 +158,7 @@ public actor SpoolEngine {
             // Printed whatever the log level; the level is set back because a handler that is a class is shared.
             var readyLogger = logger
             let level = logger.logLevel
-            if level > .notice { readyLogger.logLevel = .notice }
+            readyLogger.logLevel = min(level, .notice)
             readyLogger.notice("\(text)")
             readyLogger.logLevel = level
         case .emit(let event): if events != nil { pendingEvents.append(event) }
@@ -232,17 +231,13 @@ public actor SpoolEngine {
 
     /// Where the backend reports one attempt's call: into the inbox.
     nonisolated func reporter(_ name: String, _ token: UInt64) -> CallReport {
-        let inbox = self.inbox
-        return { stage in inbox.post(.callStage(name, token: token, stage)) }
+        { [inbox] stage in inbox.post(.callStage(name, token: token, stage)) }
     }
 
+    /// Runs one file-system step on `name`: nil when it worked, else what failed.
     func step(_ name: String, _ body: () throws(SystemError) -> Void) -> SpoolStateMachine.StepFailure? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return failure(error, name)
-        }
+        do { try body() } catch { return failure(error, name) }
+        return nil
     }
 
     /// A failed step, with what lstat says about the name right after.
