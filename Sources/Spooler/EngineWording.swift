@@ -33,6 +33,15 @@ enum EngineWording {
         return "limits now: \(Self.limits(limits.maxConcurrent, limits.maxCallsPerSecond)) globally; \(trunks)\(limits.callingRules.summary)"
     }
 
+    /// A debug line, built only when the log level asks for it.
+    static func debug(_ line: SpoolStateMachine.DebugLine) -> String {
+        switch line {
+        case .dialling(let name, let attempt, let id): "[\(name)] \(attempt): dialling (ChannelId \(id))"
+        case .parked(let name, let pattern, let limits):
+            "[\(name)] due, but the limit for \(pattern) is reached (\(limits)); it waits for that trunk while other calls go on"
+        }
+    }
+
     /// A control request names a file the engine does not know.
     static func unknown(_ name: String) -> String {
         "spoold knows no call file named '\(name)' in outgoing/ (finished already, never there, or a dot-file)"

@@ -153,7 +153,7 @@ public actor SpoolEngine {
     func perform(_ action: SpoolStateMachine.Action) {
         switch action {
         case .log(let level, let text): logger.log(level: level.logging, "\(text)")
-        case .debug(let line): logger.debug("\(line.text)")
+        case .debug(let line): logger.debug("\(EngineWording.debug(line))")
         case .logReady(let text):
             // Printed whatever the log level; the level is set back because a handler that is a class is shared.
             var readyLogger = logger

@@ -121,9 +121,9 @@ extension SpoolStateMachine {
             case .parked: listed = (.parked, parkedDue[name], entry.memos.summary)
             case .held(let until): listed = (.held, until, entry.memos.summary)
             case .starting(let attempt), .dialling(let attempt):
-                listed = (.inFlight(attempt: attempt.number), attempt.started, Self.summary(attempt.file, made: attempt.number - 1))
-            case .checking(let recovery): listed = (.checking, nil, Self.summary(recovery.file, made: recovery.start.number - 1))
-            case .ending(let attempt, _, _): listed = (.finishing, nil, Self.summary(attempt.file, made: attempt.number))
+                listed = (.inFlight(attempt: attempt.number), attempt.started, FileSummary(attempt.file, made: attempt.number - 1))
+            case .checking(let recovery): listed = (.checking, nil, FileSummary(recovery.file, made: recovery.start.number - 1))
+            case .ending(let attempt, _, _): listed = (.finishing, nil, FileSummary(attempt.file, made: attempt.number))
             case .finishing, .keeping, .moving, .finishRetry, .cancelling:
                 listed = (.finishing, scheduler.due(of: name), entry.memos.summary)
             case .departed, .skipped: continue
@@ -133,12 +133,8 @@ extension SpoolStateMachine {
         return entries
     }
 
-    static func summary(_ file: CallFile, made: Int) -> FileSummary {
-        FileSummary(channel: file.channel?.description ?? "", attemptsMade: made, attemptsAllowed: file.maxRetries + 1)
-    }
-
     /// Remembers what a read of the file said, for the listing.
     mutating func remember(_ name: String, _ file: CallFile, made: Int) {
-        files[name]?.memos.summary = Self.summary(file, made: made)
+        files[name]?.memos.summary = FileSummary(file, made: made)
     }
 }

@@ -102,6 +102,7 @@ public struct SpoolStateMachine: Sendable {
         public init(channel: String, attemptsMade: Int, attemptsAllowed: Int) {
             (self.channel, self.attemptsMade, self.attemptsAllowed) = (channel, attemptsMade, attemptsAllowed)
         }
+        init(_ file: CallFile, made: Int) { self.init(channel: file.channel?.description ?? "", attemptsMade: made, attemptsAllowed: file.maxRetries + 1) }
     }
 
     /// One per file name: two words (the state's payloads and the memos are boxed), as the dictionary holds
@@ -256,15 +257,9 @@ public struct SpoolStateMachine: Sendable {
         indirect case setDue(String, SpoolInstant, reply: UInt64)
     }
 
+    /// A debug line's facts; `EngineWording.debug` builds its text only when the log level asks for it.
     public enum DebugLine: Equatable, Sendable {
         case dialling(name: String, attempt: String, channelId: String), parked(name: String, pattern: String, limits: String)
-        public var text: String {
-            switch self {
-            case .dialling(let name, let attempt, let id): "[\(name)] \(attempt): dialling (ChannelId \(id))"
-            case .parked(let name, let pattern, let limits):
-                "[\(name)] due, but the limit for \(pattern) is reached (\(limits)); it waits for that trunk while other calls go on"
-            }
-        }
     }
 
     /// `uid`: spoold's, named in log lines about ownership. `backendWakesEngine`: the backend wakes the engine
