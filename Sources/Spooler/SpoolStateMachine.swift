@@ -142,8 +142,7 @@ public struct SpoolStateMachine: Sendable {
 
     /// The two options that decide what finishing does with a file.
     struct FinishRule: Equatable, Sendable {
-        var archive: Bool
-        var alwaysDelete: Bool
+        var archive: Bool, alwaysDelete: Bool
         init(archive: Bool, alwaysDelete: Bool) { (self.archive, self.alwaysDelete) = (archive, alwaysDelete) }
         init(_ file: CallFile) { self.init(archive: file.archive, alwaysDelete: file.alwaysDelete) }
         static let moveAside = FinishRule(archive: true, alwaysDelete: true)
@@ -159,12 +158,8 @@ public struct SpoolStateMachine: Sendable {
         static func aside(_ reason: String) -> Self { Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside) }
     }
 
-    enum Outcome: Equatable, Sendable {
-        case completed
-        case failed(reason: Int, text: String)
-        case rejected(String)
-        case notPlaced(String)
-    }
+    /// How an attempt ended; `notPlaced`: it never reached the PBX, so it is no attempt.
+    enum Outcome: Equatable, Sendable { case completed, failed(reason: Int, text: String), rejected(String), notPlaced(String) }
 
     /// What a watcher reports (translated by the shell from `SpoolChange`).
     public enum Change: Equatable, Sendable {
