@@ -293,18 +293,18 @@ extension SpoolStateMachine {
                 + finish(name, Finish(status: .completed, summary: "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", rule: rule,
                                       ownMtime: attempt.ownMtime), info: info, now: ended)
         case .rejected(let message):
-            return [.log(.error, "[\(name)] \(of): refused by the PBX: \(message); not retried")]
+            return [.log(.error, "[\(name)] \(of): \(EngineWording.outcome(outcome)); not retried")]
                 + finish(name, Finish(status: .failed, summary: "Failed (\(message))", rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
-        case .notPlaced(let message):
+        case .notPlaced:
             // Never reached the PBX: the StartRetry comes back out, as if the file had not been touched.
-            return [.log(.warning, "[\(name)] \(of): not placed (\(message)); nothing counted, the file waits for the backend"),
+            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); nothing counted, the file waits for the backend"),
                     .truncate(name, length: attempt.lengthBefore, mtime: attempt.mtimeBefore)]
-        case .failed(let reason, let text):
+        case .failed(let reason, _):
             var (left, summary) = ("no attempts left", "Expired after \(attempt.number) attempts")
             let next = nextAttempt(attempt, reason: reason, ended: ended)
             if case .never(let retryRule) = next { (left, summary) = ("\(retryRule): no more attempts", summary + " (\(retryRule))") }
             guard attempt.number < file.maxRetries + 1, case .at(let due, _) = next else {
-                return [.log(.notice, "[\(name)] \(of): failed, reason \(reason) (\(text)); \(left)")]
+                return [.log(.notice, "[\(name)] \(of): \(EngineWording.outcome(outcome)); \(left)")]
                     + finish(name, Finish(status: .expired, summary: summary, rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
             }
             files[name]!.memos.rememberedAttempts = attempt.number
@@ -321,7 +321,7 @@ extension SpoolStateMachine {
 
     mutating func endRecorded(_ name: String, _ attempt: Attempt, reason: Int, text: String, ended: SpoolInstant,
                               _ result: Result<Appended, StepFailure>) -> [Action] {
-        let (of, cause) = (EngineWording.attempt(attempt), "failed, reason \(reason) (\(text))")
+        let (of, cause) = (EngineWording.attempt(attempt), EngineWording.outcome(.failed(reason: reason, text: text)))
         var actions: [Action] = []
         switch result {
         case .success(let appended):
