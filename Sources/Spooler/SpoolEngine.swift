@@ -230,10 +230,10 @@ public actor SpoolEngine {
         }
     }
 
-    /// Where the backend reports one attempt's call: into the inbox.
+    /// Where the backend reports one attempt's call: into the inbox, but for `placed`, which the core takes as no news.
     nonisolated func reporter(_ name: String, _ token: UInt64) -> CallReport {
         let inbox = self.inbox
-        return { stage in inbox.post(.callStage(name, token: token, stage)) }
+        return { stage in if stage != .placed { inbox.post(.callStage(name, token: token, stage)) } }
     }
 
     func step(_ name: String, _ body: () throws(SystemError) -> Void) -> SpoolStateMachine.StepFailure? {
