@@ -124,6 +124,8 @@ import Testing
         ("Sim/answer", CallOutcome.Kind.answer, nil, 0), ("Sim/answer/", .answer, nil, 0), ("Sim/answer//7", .answer, nil, 7),
         ("Sim/busy/1/2/3", .busy, 1, 2), ("Sim/noanswer/-5/-6", .noanswer, 0, 0), ("Sim/failure/x/9", .failure, nil, 9),
         ("/congestion/4", .congestion, 4, 0), ("Local/answer/+3", .answer, 3, 0),
+        // Not ASCII: a `/` with a combining mark is one Character, not a separator, as a split sees it.
+        ("Sim/answer/5\u{301}/7", .answer, nil, 7), ("Sïm/busy/\u{301}/2", nil, nil, 0), ("Sïm/busy/3/é", .busy, 3, 0),
     ] as [(String, CallOutcome.Kind?, Int?, Int)])
     func fields(channel: String, kind: CallOutcome.Kind?, ring: Int?, talk: Int) {
         let outcome = CallOutcome(channel: channel)
