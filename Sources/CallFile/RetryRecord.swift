@@ -35,8 +35,39 @@ public struct RetryRecord: Sendable, Equatable {
     }
 
     /// The bytes to append, exactly as Asterisk appends them: `\n<Tag>: <pid> <n> (<epoch>)\n`.
+    /// Written byte by byte rather than through string interpolation: one is made per attempt.
     public var bytes: [UInt8] {
-        Array("\n\(kind.rawValue): \(pid) \(number) (\(epoch))\n".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: kind.rawValue.utf8)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
+        Self.appendDecimal(Int64(pid), to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        Self.appendDecimal(Int64(number), to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(UInt8(ascii: "("))
+        Self.appendDecimal(epoch, to: &bytes)
+        bytes.append(UInt8(ascii: ")"))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// `value` in decimal, with a `-` when negative, as `\(value)` writes it.
+    public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64's 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
     }
 }
 

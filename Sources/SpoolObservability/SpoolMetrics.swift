@@ -2,6 +2,7 @@ import CallFile
 import CoreMetrics
 import Prometheus
 import Spooler
+import Synchronization
 
 /// spoold's Prometheus metrics. Labels never carry file names or call-file values: their values come
 /// from small fixed sets (status, result, reason code, server name), so the number of series stays small.
@@ -22,6 +23,14 @@ public final class SpoolMetrics: Sendable {
     let stepFailures: Prometheus.Counter
     let resultLogDropped: Prometheus.Counter
     let resultLogWriteErrors: Prometheus.Counter
+    /// `spoold_attempts_total`'s series, by result and reason label, made once each: asking the registry
+    /// for a series builds its label key and looks it up under a lock, about 10,000 instructions per attempt.
+    private let attemptSeries = Mutex<[AttemptSeries: Prometheus.Counter]>([:])
+
+    private struct AttemptSeries: Hashable {
+        var result: String
+        var reason: String
+    }
 
     /// Due-to-dial latency buckets: from a prompt dial to an hour of backlog.
     public static let latencyBuckets: [Duration] = [
@@ -77,9 +86,7 @@ public final class SpoolMetrics: Sendable {
         case .attemptDialled(_, _, let latency):
             dialLatency.record(max(latency, .zero))
         case .attemptEnded(let report):
-            registry.makeCounter(descriptor: Self.attemptsDescriptor,
-                                 labels: [("result", report.result.name), ("reason", Self.reasonLabel(report.result.reasonCode))])
-                .increment()
+            attemptCounter(result: report.result.name, reason: Self.reasonLabel(report.result.reasonCode)).increment()
         case .finished(_, let status, _, _):
             finished[status]?.increment()
         case .notPlaced:
@@ -89,6 +96,14 @@ public final class SpoolMetrics: Sendable {
         default:
             break
         }
+    }
+
+    private func attemptCounter(result: String, reason: String) -> Prometheus.Counter {
+        let series = AttemptSeries(result: result, reason: reason)
+        if let counter = attemptSeries.withLock({ $0[series] }) { return counter }
+        let counter = registry.makeCounter(descriptor: Self.attemptsDescriptor, labels: [("result", result), ("reason", reason)])
+        attemptSeries.withLock { $0[series] = counter }
+        return counter
     }
 
     /// Asterisk's codes are 0-8; anything else a server might send is folded into one series.

@@ -66,6 +66,15 @@ extension CallRequest {
     /// AMI keeps the first `Variable` of a name while call files keep the last `Set`: send each name
     /// once, with its last value, in the order of its first appearance.
     static func lastWins(_ pairs: [(String, String)]) -> [(name: String, value: String)] {
+        // A call file sets a few variables: a scan of those kept so far beats hashing every name.
+        if pairs.count <= 16 {
+            var kept: [(name: String, value: String)] = []
+            kept.reserveCapacity(pairs.count)
+            for (name, value) in pairs {
+                if let index = kept.firstIndex(where: { $0.name == name }) { kept[index].value = value } else { kept.append((name, value)) }
+            }
+            return kept
+        }
         var order: [String] = []
         var values: [String: String] = [:]
         for (name, value) in pairs {

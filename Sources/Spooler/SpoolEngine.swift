@@ -229,9 +229,9 @@ public actor SpoolEngine {
         }
     }
 
-    /// Where the backend reports one attempt's call: into the inbox.
+    /// Where the backend reports one attempt's call: into the inbox, but for `placed`, which the core takes as no news.
     nonisolated func reporter(_ name: String, _ token: UInt64) -> CallReport {
-        { [inbox] stage in inbox.post(.callStage(name, token: token, stage)) }
+        { [inbox] stage in if stage != .placed { inbox.post(.callStage(name, token: token, stage)) } }
     }
 
     /// Runs one file-system step on `name`: nil when it worked, else what failed.

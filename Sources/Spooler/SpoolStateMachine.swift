@@ -88,11 +88,11 @@ public struct SpoolStateMachine: Sendable {
             set { box = newValue == Fields() ? nil : .fields(newValue) }
         }
 
-        var rememberedAttempts: Int { get { fields.rememberedAttempts } set { fields.rememberedAttempts = newValue } }
-        var stuckMtime: SpoolInstant? { get { fields.stuckMtime } set { fields.stuckMtime = newValue } }
-        var refusedRecordWrites: Int { get { fields.refusedRecordWrites } set { fields.refusedRecordWrites = newValue } }
-        var heldUntil: SpoolInstant? { get { fields.heldUntil } set { fields.heldUntil = newValue } }
-        var warnedSkipped: Bool { get { fields.warnedSkipped } set { fields.warnedSkipped = newValue } }
+        var rememberedAttempts: Int { get { fields.rememberedAttempts } set { if newValue != rememberedAttempts { fields.rememberedAttempts = newValue } } }
+        var stuckMtime: SpoolInstant? { get { fields.stuckMtime } set { if newValue != stuckMtime { fields.stuckMtime = newValue } } }
+        var refusedRecordWrites: Int { get { fields.refusedRecordWrites } set { if newValue != refusedRecordWrites { fields.refusedRecordWrites = newValue } } }
+        var heldUntil: SpoolInstant? { get { fields.heldUntil } set { if newValue != heldUntil { fields.heldUntil = newValue } } }
+        var warnedSkipped: Bool { get { fields.warnedSkipped } set { if newValue != warnedSkipped { fields.warnedSkipped = newValue } } }
         var summary: FileSummary? { get { fields.summary } set { fields.summary = newValue } }
     }
 

@@ -119,4 +119,22 @@ import Testing
         let other = CallOutcome(channel: "PJSIP/100")
         #expect(other.kind == nil && other.answers && other.responseDelayMilliseconds(originateTimeout: 30_000) == 0)
     }
+
+    @Test("Fields as a split on / keeping empty fields reads them", arguments: [
+        ("Sim/answer", CallOutcome.Kind.answer, nil, 0), ("Sim/answer/", .answer, nil, 0), ("Sim/answer//7", .answer, nil, 7),
+        ("Sim/busy/1/2/3", .busy, 1, 2), ("Sim/noanswer/-5/-6", .noanswer, 0, 0), ("Sim/failure/x/9", .failure, nil, 9),
+        ("/congestion/4", .congestion, 4, 0), ("Local/answer/+3", .answer, 3, 0),
+        // Not ASCII: a `/` with a combining mark is one Character, not a separator, as a split sees it.
+        ("Sim/answer/5\u{301}/7", .answer, nil, 7), ("Sïm/busy/\u{301}/2", nil, nil, 0), ("Sïm/busy/3/é", .busy, 3, 0),
+    ] as [(String, CallOutcome.Kind?, Int?, Int)])
+    func fields(channel: String, kind: CallOutcome.Kind?, ring: Int?, talk: Int) {
+        let outcome = CallOutcome(channel: channel)
+        #expect(outcome.kind == kind && outcome.ringMilliseconds == ring && outcome.talkMilliseconds == talk)
+    }
+
+    @Test("Anything but an exact outcome word is an instant answer", arguments: ["answer", "Sim", "Sim/", "Sim/Answer", "Sim/answerx", "Sim/ answer", "Sim/answer\u{301}/5"])
+    func notAnOutcome(channel: String) {
+        let outcome = CallOutcome(channel: channel)
+        #expect(outcome.kind == nil && outcome.ringMilliseconds == nil && outcome.talkMilliseconds == 0)
+    }
 }

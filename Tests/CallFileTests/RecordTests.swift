@@ -10,6 +10,10 @@ import Testing
             == Array("\nEndRetry: 2381 1 (1795364219)\n".utf8))
         #expect(RetryRecord(kind: .abort, pid: 7, number: 2, epoch: 5).bytes == Array("\nAbortRetry: 7 2 (5)\n".utf8))
         #expect(RetryRecord(kind: .delayed, pid: 7, number: 0, epoch: 5).bytes == Array("\nDelayedRetry: 7 0 (5)\n".utf8))
+        // Every digit, signs and the extremes, as string interpolation writes them.
+        for epoch in [0, 9, 10, -1, -10, 1_000_000_007, Int64.max, Int64.min] {
+            #expect(RetryRecord(kind: .retry, pid: 0, number: -3, epoch: epoch).bytes == Array("\nRetry: 0 -3 (\(epoch))\n".utf8))
+        }
     }
 
     @Test func statusLineIsAlwaysOnItsOwnLine() {

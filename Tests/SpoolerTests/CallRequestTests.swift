@@ -75,4 +75,32 @@ struct ChannelIDTests {
         let long = ChannelID.make(fileName: String(repeating: "x", count: 255), startEpoch: Int64.max, attempt: Int.max)
         #expect(long.count <= 149)
     }
+
+    @Test("The exact text: a call in flight across an upgrade is found by it, so it never changes")
+    func exactText() {
+        #expect(ChannelID.make(fileName: "call-001.call", startEpoch: 1_795_364_223, attempt: 2) == "spoold-69f43b6b58c8e1db-1795364223-2")
+        // Sixteen hex digits always, leading zeros included; a negative epoch keeps its sign.
+        #expect(ChannelID.make(fileName: "f-186.call", startEpoch: -5, attempt: 1) == "spoold-00c03a36d14afb71--5-1")
+        #expect(ChannelID.make(fileName: "", startEpoch: Int64.min, attempt: Int.max)
+                == "spoold-cbf29ce484222325-\(Int64.min)-\(Int.max)")
+    }
+}
+
+@Suite("CallRequest.lastWins")
+struct LastWinsTests {
+    /// What the rule says, written the slow way: each name once, in the order of its first appearance,
+    /// with its last value.
+    static func expected(_ pairs: [(String, String)]) -> [String] {
+        var names: [String] = []
+        for (name, _) in pairs where !names.contains(name) { names.append(name) }
+        return names.map { name in "\(name)=\(pairs.last { $0.0 == name }!.1)" }
+    }
+
+    @Test("Few and many variables give the same rule", arguments: [3, 16, 17, 40])
+    func rule(count: Int) {
+        let pairs = (0..<count).map { index in ("V\(index % 5)", "\(index)") } + [("LAST", "x"), ("V0", "again")]
+        let kept = CallRequest.lastWins(pairs).map { "\($0.name)=\($0.value)" }
+        #expect(kept == Self.expected(pairs))
+        #expect(kept.first == "V0=again")
+    }
 }
