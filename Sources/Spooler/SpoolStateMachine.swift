@@ -359,11 +359,7 @@ public struct SpoolStateMachine: Sendable {
 
     /// Sets a name's state, keeping its memos.
     mutating func set(_ name: String, _ state: FileState) {
-        if files[name] == nil {
-            files[name] = Entry(state: state)
-        } else {
-            files[name]!.state = state
-        }
+        files[name, default: Entry(state: state)].state = state  // one hash look-up
     }
 
     mutating func schedule(_ name: String, at due: SpoolInstant) {
