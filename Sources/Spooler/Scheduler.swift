@@ -43,11 +43,19 @@ public struct Scheduler: Sendable {
     /// already scheduled at exactly that time (nothing changed).
     @discardableResult
     public mutating func upsert(_ name: String, due: SpoolInstant) -> Bool {
-        if let current = live[name], current.due == due { return false }
-        nextOrder += 1
-        live[name] = (due, nextOrder)
-        heap.insert(Entry(due: due, order: nextOrder, name: name))
+        // One hash look-up: order stamps start at 1, so a stamp of 0 is a name not scheduled before.
+        let stamp = nextOrder + 1
+        let changed = Self.restamp(&live[name, default: (due, 0)], due: due, order: stamp)
+        guard changed else { return false }
+        nextOrder = stamp
+        heap.insert(Entry(due: due, order: stamp, name: name))
         compactIfMostlyStale()
+        return true
+    }
+
+    private static func restamp(_ slot: inout (due: SpoolInstant, order: UInt64), due: SpoolInstant, order: UInt64) -> Bool {
+        if slot.order != 0 && slot.due == due { return false }
+        slot = (due, order)
         return true
     }
 

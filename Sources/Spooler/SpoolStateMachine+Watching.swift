@@ -19,8 +19,10 @@ extension SpoolStateMachine {
         }
         scheduler.reserveCapacity(names.count)
         files.reserveCapacity(names.count)
-        for (name, info) in names where Self.isCallFileName(name) { actions += noted(name, info, now: now) }
-        sweep = names.compactMap { (scheduler.due(of: $0.0) ?? now) > now ? $0.0 : nil }
+        for (name, info) in names where Self.isCallFileName(name) {
+            actions += noted(name, info, now: now)
+            if let due = scheduler.due(of: name), due > now { sweep.append(name) }  // future-dated: swept
+        }
         let (concurrent, rate) = (limiter.maxConcurrent, limiter.maxPerSecond)
         actions.append(.logReady("spoold ready: \(scheduler.count) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), max \(concurrent > 0 ? String(concurrent) : "unlimited") calls in flight, max \(rate <= 0 ? "unlimited" : Self.number(rate)) calls per second)"))
         actions.append(.emit(.ready(scheduled: scheduler.count)))
@@ -53,6 +55,7 @@ extension SpoolStateMachine {
         case .rescan(let names, let reason):
             var actions: [Action] = reason == .directoryRecreated ? [.reopenOutgoing] : []
             if departed > 0 { forgetDeparted() }  // removals may have been lost with the events; a listing tells
+            actions.reserveCapacity(actions.count + names.count)
             for name in names { actions += note(name) }
             // The watcher's first listing follows spoold's own by moments: a scheduled name missing from it
             // is re-checked when it comes due anyway.
@@ -97,14 +100,16 @@ extension SpoolStateMachine {
         }
         switch info.kind {
         case .regular:
-            // An mtime spoold cannot change, or the one it gave a held file: not a touch.
-            if let memos = files[name]?.memos, memos.stuckMtime == info.mtime || memos.heldUntil == info.mtime {
-                if state(of: name) == .due { schedule(name, at: info.mtime) }
-                return []
+            // An mtime spoold cannot change, or the one it gave a held file: not a touch. (Most names have no memos.)
+            if let memos = files[name]?.memos, memos.isBoxed {
+                if memos.stuckMtime == info.mtime || memos.heldUntil == info.mtime {
+                    if state(of: name) == .due { schedule(name, at: info.mtime) }
+                    return []
+                }
+                clearTimeMemos(name)
+                // Touched or replaced (not spoold's own record): what it said may no longer hold.
+                if scheduler.due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             }
-            clearTimeMemos(name)
-            // Touched or replaced (not spoold's own record): what it said may no longer hold.
-            if scheduler.due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             schedule(name, at: info.mtime)
         case .symlink:
             schedule(name, at: now)
@@ -120,11 +125,12 @@ extension SpoolStateMachine {
         return []
     }
 
-    /// Reads the next batch of the start-up sweep: files finished or left in flight whose mtime lies ahead.
+    /// Reads the next batch of the start-up sweep: files finished or left in flight whose mtime lies ahead. The
+    /// batch is taken before the list shrinks: a slice still sharing the list's storage would copy all of it.
     mutating func continueSweep() -> [Action] {
-        let batch = sweep.suffix(256)
-        sweep.removeLast(batch.count)
-        return batch.compactMap { state(of: $0) == .scheduled ? .read($0, forAppend: false) : nil }
+        let batch = sweep[max(0, sweep.count - 256)...].compactMap { state(of: $0) == .scheduled ? Action.read($0, forAppend: false) : nil }
+        if sweep.count > 256 { sweep.removeLast(256) } else { sweep = [] }
+        return batch
     }
 
     mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {

@@ -341,7 +341,7 @@ public struct SpoolStateMachine: Sendable {
     // MARK: - Bookkeeping shared by the topics
 
     /// Sets a name's state, keeping its memos.
-    mutating func set(_ name: String, _ state: FileState) { files[name, default: Entry(state: state)].state = state }
+    mutating func set(_ name: String, _ state: FileState) { files[name, default: Entry(state: state)].state = state }  // one look-up
 
     mutating func schedule(_ name: String, at due: SpoolInstant) {
         scheduler.upsert(name, due: due)

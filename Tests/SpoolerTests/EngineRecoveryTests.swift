@@ -107,4 +107,22 @@ struct EngineRecoveryTests {
         kit.advance(by: .seconds(1))
         #expect(kit.asked["ask.call"] != nil)
     }
+
+    @Test("The start-up sweep reads every future-dated file once, at most 256 per turn, and finds the one left in flight")
+    func sweepReadsEachFutureFileOnce() {
+        var kit = EngineCoreKit()
+        let fresh = callText(["Channel": "Sim/answer", "Application": "Wait"])
+        for index in 0..<600 { kit.put("later-\(index).call", fresh, mtime: t0.adding(seconds: 3600)) }
+        let crashed = callText(["Channel": "Sim/answer", "MaxRetries": "1", "Application": "Wait"]) + "\nStartRetry: 5 1 (\(t0.seconds - 7))\n"
+        kit.put("crash.call", crashed, mtime: t0.adding(seconds: 2))
+        kit.start()
+        var reads: [[String]] = []
+        for _ in 0..<4 {
+            reads.append(kit.tick().compactMap { if case .read(let name, forAppend: false) = $0 { name } else { nil } })
+        }
+        #expect(reads.map(\.count) == [256, 256, 89, 0])
+        #expect(Set(reads.joined()).count == 601)
+        #expect(kit.asked["crash.call"] == ChannelID.make(fileName: "crash.call", startEpoch: t0.seconds - 7, attempt: 1))
+        #expect(kit.placed.isEmpty)
+    }
 }
