@@ -11,18 +11,18 @@ struct InboxTests {
     func endsAtTheDeadline() async throws {
         let clock = ManualSpoolClock(now: SpoolInstant(seconds: 100))
         let inbox = Inbox()
-        let ended = Atomic<Bool>(false)
+        let ended = Flag()
         let waiting = Task {
             await inbox.wait(until: SpoolInstant(seconds: 105), clock: clock)
-            ended.store(true, ordering: .sequentiallyConsistent)
+            ended.set()
         }
         try await waitUntil("the wait's timer is set") { clock.sleeperCount == 1 }
         clock.advance(to: SpoolInstant(seconds: 104))
         #expect(clock.sleeperCount == 1)
-        #expect(!ended.load(ordering: .sequentiallyConsistent))
+        #expect(!ended.isSet)
         clock.advance(to: SpoolInstant(seconds: 105))
         await waiting.value
-        #expect(ended.load(ordering: .sequentiallyConsistent))
+        #expect(ended.isSet)
         #expect(inbox.take().isEmpty)
     }
 
@@ -44,4 +44,10 @@ struct InboxTests {
         await Inbox().wait(until: SpoolInstant(seconds: 100), clock: clock)
         #expect(clock.sleeperCount == 0)
     }
+}
+
+private final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
 }
