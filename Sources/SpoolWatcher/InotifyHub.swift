@@ -143,7 +143,7 @@ private final class HubReader {
     static let gatherMicroseconds: UInt32 = 1000
     /// Events drained by one wake-up from which the next wake-up gathers: a burst is under way. Below it
     /// (a call's own few events) the gathering would cost a second wake-up and save none.
-    static let burstEvents = 32
+    static let burstEvents = 8
 
     enum Role: Hashable {
         case spool(SubscriptionID)
