@@ -1,7 +1,7 @@
 import ArgumentParser
 import BuildInfo
 
-@main
+/// The command tree; `SpooldMain` runs it.
 struct Spoold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spoold",
