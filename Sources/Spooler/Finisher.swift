@@ -7,9 +7,8 @@ import Dispatch
 /// Why: the rename between two large directories is most of what a file costs, and it waits on the file
 /// system's rename lock. Step 1 (the Status line) stays on the loop, right where the attempt ends, so a crash
 /// never finds a finished call looking unfinished; after step 1 a crash is recovered at the next start
-/// whatever the queue holds. One queue of its own, off the threads that run Swift concurrency (in `spoold run`,
-/// NIO's one event loop, which also carries the AMI connection): the steps block in the kernel (directory
-/// locks), and need no parallelism of their own.
+/// whatever the queue holds. One queue outside Swift's small concurrency pool: the steps block in the kernel
+/// (directory locks), and need no parallelism of their own.
 ///
 /// The engine keeps a handed-off name busy (`moving`) until it has taken the result.
 final class Finisher: Sendable {
