@@ -139,11 +139,8 @@ private final class HubReader {
 
     /// Upper bound for one batch handed to a subscriber, and for events drained per wake-up.
     static let batchLimit = 4096
-    /// How long the reader lets events gather after waking during a burst; the latency it adds to a change.
+    /// How long the reader lets events gather after waking; the latency it adds to a single change.
     static let gatherMicroseconds: UInt32 = 1000
-    /// Events drained by one wake-up from which the next wake-up gathers: a burst is under way. Below it
-    /// (a call's own few events) the gathering would cost a second wake-up and save none.
-    static let burstEvents = 8
 
     enum Role: Hashable {
         case spool(SubscriptionID)
@@ -228,7 +225,6 @@ private final class HubReader {
 
     func run() {
         applyCommands()
-        var inBurst = false
         while true {
             let timeout = waitSeconds(now: .now)
             var drained = 0
@@ -238,7 +234,7 @@ private final class HubReader {
                 drained = 1
                 // A wake-up costs more than an event: during a burst, let the kernel gather a
                 // millisecond's worth of events so they arrive in one read.
-                if inBurst { usleep(Self.gatherMicroseconds) }
+                usleep(Self.gatherMicroseconds)
             case .timedOut:
                 break
             case .failed(let error):
@@ -252,7 +248,6 @@ private final class HubReader {
                 handle(event)
                 drained += 1
             }
-            inBurst = drained >= Self.burstEvents
             // Commands after the events already read: a watch the kernel dropped meanwhile
             // (`IN_IGNORED`) is then known, and not removed a second time.
             applyCommands()

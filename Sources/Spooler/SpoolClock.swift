@@ -49,31 +49,6 @@ public protocol SpoolClock: Sendable {
     func now() -> SpoolInstant
     /// Returns once `now() >= deadline`; throws `CancellationError` when the task is cancelled.
     func sleep(until deadline: SpoolInstant) async throws
-    /// Calls `body` once, on any thread, when `now() >= deadline`, unless the timer is cancelled first. The
-    /// engine's timed waits use it; a clock whose timers cost no task of their own overrides the default.
-    func wake(at deadline: SpoolInstant, _ body: @escaping @Sendable () -> Void) -> any SpoolTimer
-}
-
-/// A pending `SpoolClock.wake`; cancelling one that has fired does nothing.
-public protocol SpoolTimer: Sendable {
-    func cancel()
-}
-
-extension SpoolClock {
-    /// A task that sleeps until `deadline`.
-    public func wake(at deadline: SpoolInstant, _ body: @escaping @Sendable () -> Void) -> any SpoolTimer {
-        SleepingTaskTimer(task: Task {
-            do {
-                try await sleep(until: deadline)
-                body()
-            } catch {}
-        })
-    }
-}
-
-struct SleepingTaskTimer: SpoolTimer {
-    let task: Task<Void, Never>
-    func cancel() { task.cancel() }
 }
 
 public struct SystemSpoolClock: SpoolClock {

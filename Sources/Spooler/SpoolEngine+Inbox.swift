@@ -61,13 +61,15 @@ final class Inbox: Sendable {
         }
     }
 
-    /// Waits for a post or for `deadline` on `clock`, whichever comes first. The deadline rings like a post
-    /// (the loop takes the ring with the next `take`), so a timed wait costs a timer, not two child tasks.
+    /// Waits for a post or for `deadline` on `clock`, whichever comes first.
     func wait(until deadline: SpoolInstant?, clock: any SpoolClock) async {
         guard let deadline else { return await wait() }
         if deadline <= clock.now() { return }
-        let timer = clock.wake(at: deadline) { [self] in ring() }
-        await wait()
-        timer.cancel()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await clock.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

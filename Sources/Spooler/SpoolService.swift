@@ -10,17 +10,15 @@ public struct SpoolService: Service, CustomStringConvertible {
     private let events: AsyncStream<[EngineEvent]>.Continuation?
 
     /// `events`, when given, receives what happens to each file and is finished when the engine stops.
-    /// `clock` is the engine's: `spoold run` passes one whose timers fire on the event loop it runs on.
     public init(
         configuration: EngineConfiguration,
         backend: any CallBackend,
         watchMode: SpoolWatcher.Mode,
-        clock: any SpoolClock = SystemSpoolClock(),
         logger: Logger,
         events: AsyncStream<[EngineEvent]>.Continuation? = nil
     ) throws(SystemError) {
         // The engine creates outgoing/ first, so the watcher always finds it.
-        engine = try SpoolEngine(configuration: configuration, backend: backend, clock: clock, logger: logger, events: events)
+        engine = try SpoolEngine(configuration: configuration, backend: backend, logger: logger, events: events)
         watcher = SpoolWatcher(directory: configuration.outgoingPath, mode: watchMode, logger: logger)
         self.events = events
     }

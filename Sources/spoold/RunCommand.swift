@@ -5,7 +5,6 @@ import AMI
 import ArgumentParser
 import LogFormats
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import SpoolControl
 import SpoolObservability
@@ -144,8 +143,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             spool = try SpoolService(
                 configuration: configuration, backend: callBackend,
-                watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify,
-                clock: EventLoopSpoolClock(eventLoop: MultiThreadedEventLoopGroup.singleton.next()), logger: logger, events: eventInput)
+                watchMode: settings.poll ? .polling(interval: .seconds(1)) : .inotify, logger: logger, events: eventInput)
             services.append(spool)
             // After the engine in the list, so stopped before it: no request comes in while it drains.
             do {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BuildInfo
 
-/// The command tree; `SpooldMain` runs it.
+@main
 struct Spoold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spoold",
