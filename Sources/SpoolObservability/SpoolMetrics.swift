@@ -99,11 +99,13 @@ public final class SpoolMetrics: Sendable {
     }
 
     private func attemptCounter(result: String, reason: String) -> Prometheus.Counter {
-        let series = AttemptSeries(result: result, reason: reason)
-        if let counter = attemptSeries.withLock({ $0[series] }) { return counter }
-        let counter = registry.makeCounter(descriptor: Self.attemptsDescriptor, labels: [("result", result), ("reason", reason)])
-        attemptSeries.withLock { $0[series] = counter }
-        return counter
+        attemptSeries.withLock { made in
+            let series = AttemptSeries(result: result, reason: reason)
+            if let counter = made[series] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.attemptsDescriptor, labels: [("result", result), ("reason", reason)])
+            made[series] = counter
+            return counter
+        }
     }
 
     /// Asterisk's codes are 0-8; anything else a server might send is folded into one series.
