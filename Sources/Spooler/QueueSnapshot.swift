@@ -30,22 +30,6 @@ public struct QueueSnapshot: Sendable, Equatable {
     }
 }
 
-extension Scheduler {
-    /// Splits the scheduled files into due by `now` and later, with the earliest later due time.
-    public func census(now: SpoolInstant) -> (due: Int, later: Int, nextLater: SpoolInstant?) {
-        var due = 0
-        var nextLater: SpoolInstant?
-        for entry in liveDueTimes {
-            if entry <= now {
-                due += 1
-            } else if nextLater.map({ entry < $0 }) ?? true {
-                nextLater = entry
-            }
-        }
-        return (due, count - due, nextLater)
-    }
-}
-
 /// One line of `spoold queue`.
 public struct QueueEntry: Equatable, Sendable {
     public enum State: Equatable, Sendable {

@@ -1,12 +1,23 @@
 import HeapModule
 
 /// Which files are due when. A pure value type: a min-heap of (due, order, name) with lazy deletion,
-/// so rescheduling and forgetting are O(log n) and never scan the heap. An entry is live only while
-/// its order stamp matches the name's current one.
+/// so rescheduling and forgetting are O(log n) and never scan the heap. The heap does not keep a table of
+/// its own: each scheduled name's `Stamp` (its due time and order) lives in its owner's table beside the
+/// name's other facts (`SpoolStateMachine.files`), so a name costs one hash-table slot, not two. A heap
+/// entry is live only while its order matches the stamp in that table.
 public struct Scheduler: Sendable {
+    /// A name's place in the schedule, kept in the owner's table; `none` (order 0) when not scheduled.
+    public struct Stamp: Equatable, Sendable, Scheduled {
+        public var due: SpoolInstant
+        /// Ties on `due` go first-come first-served; doubles as the generation stamp. Starts at 1.
+        var order: UInt64
+        public static let none = Stamp(due: SpoolInstant(nanoseconds: 0), order: 0)
+        public var isScheduled: Bool { order != 0 }
+        public var stamp: Stamp { get { self } set { self = newValue } }
+    }
+
     struct Entry: Comparable, Sendable {
         var due: SpoolInstant
-        /// Ties on `due` go first-come first-served; doubles as the generation stamp.
         var order: UInt64
         var name: String
 
@@ -17,84 +28,86 @@ public struct Scheduler: Sendable {
     }
 
     private var heap = Heap<Entry>()
-    private var live: [String: (due: SpoolInstant, order: UInt64)] = [:]
     private var nextOrder: UInt64 = 0
+    /// Names scheduled (stamps given and not yet removed or popped).
+    public private(set) var count = 0
 
     public init() {}
 
-    public var count: Int { live.count }
-    public var isEmpty: Bool { live.isEmpty }
+    public var isEmpty: Bool { count == 0 }
 
-    public func due(of name: String) -> SpoolInstant? { live[name]?.due }
-    public func contains(_ name: String) -> Bool { live[name] != nil }
-    /// Every scheduled name, in no particular order.
-    public var names: [String] { Array(live.keys) }
-    /// Every scheduled due time, in no particular order.
-    var liveDueTimes: some Sequence<SpoolInstant> { live.values.lazy.map(\.due) }
+    /// Makes room for `count` files at once (the start-up listing), so the heap is not grown step by step.
+    public mutating func reserveCapacity(_ count: Int) { heap.reserveCapacity(count) }
 
-    /// Makes room for `count` files at once (the start-up listing), so the storage is not grown, copied
-    /// and left half-empty step by step.
-    public mutating func reserveCapacity(_ count: Int) {
-        heap.reserveCapacity(count)
-        live.reserveCapacity(count)
-    }
-
-    /// Schedules `name` at `due`, replacing any earlier schedule of it. Returns false when it was
-    /// already scheduled at exactly that time (nothing changed).
+    /// Schedules a name at `due` through its `stamp`, replacing any earlier schedule of it. Returns false
+    /// when it was already scheduled at exactly that time (nothing changed).
     @discardableResult
-    public mutating func upsert(_ name: String, due: SpoolInstant) -> Bool {
-        // One hash look-up: order stamps start at 1, so a stamp of 0 is a name not scheduled before.
-        let stamp = nextOrder + 1
-        let changed = Self.restamp(&live[name, default: (due, 0)], due: due, order: stamp)
-        guard changed else { return false }
-        nextOrder = stamp
-        heap.insert(Entry(due: due, order: stamp, name: name))
-        compactIfMostlyStale()
+    public mutating func upsert(_ name: String, due: SpoolInstant, stamp: inout Stamp) -> Bool {
+        if stamp.isScheduled && stamp.due == due { return false }
+        if !stamp.isScheduled { count += 1 }
+        nextOrder += 1
+        stamp = Stamp(due: due, order: nextOrder)
+        heap.insert(Entry(due: due, order: nextOrder, name: name))
         return true
     }
 
-    private static func restamp(_ slot: inout (due: SpoolInstant, order: UInt64), due: SpoolInstant, order: UInt64) -> Bool {
-        if slot.order != 0 && slot.due == due { return false }
-        slot = (due, order)
-        return true
-    }
-
-    public mutating func remove(_ name: String) {
-        live[name] = nil
-        compactIfMostlyStale()
+    /// Takes a name off the schedule (its heap entry goes stale).
+    public mutating func remove(_ stamp: inout Stamp) {
+        if stamp.isScheduled { count -= 1 }
+        stamp = .none
     }
 
     /// The earliest live due time.
-    public mutating func nextDue() -> SpoolInstant? {
-        dropStaleTop()
+    public mutating func nextDue<T: Scheduled>(in table: [String: T]) -> SpoolInstant? {
+        dropStaleTop(table)
         return heap.min?.due
     }
 
     /// The name that comes due first.
-    public mutating func firstDue() -> String? {
-        dropStaleTop()
+    public mutating func firstDue<T: Scheduled>(in table: [String: T]) -> String? {
+        dropStaleTop(table)
         return heap.min?.name
     }
 
-    /// Takes the earliest file whose due time is at or before `now` off the schedule.
-    public mutating func popDue(now: SpoolInstant) -> String? {
-        dropStaleTop()
+    /// Takes the earliest file whose due time is at or before `now` off the schedule (its stamp too).
+    public mutating func popDue<T: Scheduled>(now: SpoolInstant, in table: inout [String: T]) -> String? {
+        dropStaleTop(table)
         guard let top = heap.min, top.due <= now else { return nil }
         heap.removeMin()
-        live[top.name] = nil
+        table[top.name]?.stamp = .none
+        count -= 1
         return top.name
     }
 
-    private func isLive(_ entry: Entry) -> Bool { live[entry.name]?.order == entry.order }
-
-    private mutating func dropStaleTop() {
-        while let top = heap.min, !isLive(top) { heap.removeMin() }
+    private static func isLive<T: Scheduled>(_ entry: Entry, _ table: [String: T]) -> Bool {
+        table[entry.name]?.stamp.order == entry.order
     }
 
-    /// Many touches of waiting files leave dead entries behind; rebuild once they outnumber the live
-    /// ones so memory stays proportional to the files actually waiting.
-    private mutating func compactIfMostlyStale() {
-        guard heap.count > 1024, heap.count > 2 * live.count else { return }
-        heap = Heap(live.map { Entry(due: $0.value.due, order: $0.value.order, name: $0.key) })
+    /// Drops dead entries off the top; many touches of waiting files leave dead entries behind, so the heap
+    /// is rebuilt once they outnumber the live ones and memory stays proportional to the files waiting.
+    private mutating func dropStaleTop<T: Scheduled>(_ table: [String: T]) {
+        if heap.count > 1024, heap.count > 2 * count {
+            heap = Heap(heap.unordered.filter { Self.isLive($0, table) })
+        }
+        while let top = heap.min, !Self.isLive(top, table) { heap.removeMin() }
+    }
+
+    /// Splits the scheduled files of `table` into due by `now` and later, with the earliest later due time.
+    public func census<T: Scheduled>(now: SpoolInstant, in table: [String: T]) -> (due: Int, later: Int, nextLater: SpoolInstant?) {
+        var (due, later) = (0, 0)
+        var nextLater: SpoolInstant?
+        for value in table.values where value.stamp.isScheduled {
+            let time = value.stamp.due
+            if time <= now {
+                due += 1
+            } else {
+                later += 1
+                if nextLater.map({ time < $0 }) ?? true { nextLater = time }
+            }
+        }
+        return (due, later, nextLater)
     }
 }
+
+/// What a `Scheduler` looks names up in: a value that carries the name's stamp.
+public protocol Scheduled { var stamp: Scheduler.Stamp { get set } }

@@ -339,12 +339,13 @@ public final class SpoolDirectory: Sendable {
     }
 
     /// Every name in the directory except `.` and `..`.
-    public func names() throws(SystemError) -> [String] {
+    public func names(hiddenOnly: Bool = false) throws(SystemError) -> [String] {
         let dupFD = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dupFD >= 0, let dir = fdopendir(dupFD) else { throw SystemError("opendir \(path)") }
         defer { closedir(dir) }
         var result: [String] = []
         while let entry = readdir(dir) {
+            if hiddenOnly && entry.pointee.d_name.0 != CChar(46) { continue }  // only names starting with "."
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }

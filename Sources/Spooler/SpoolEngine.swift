@@ -58,11 +58,12 @@ public actor SpoolEngine {
     }
 
     /// Runs until the task is cancelled (SIGTERM/SIGINT through service-lifecycle) or `stop` is called, then
-    /// starts no attempt and lets calls in flight end, up to `shutdownGrace`.
-    public func run() async {
+    /// starts no attempt and lets calls in flight end, up to `shutdownGrace`. `listedByWatcher`: the first news
+    /// in the inbox is the watcher's first listing, taken as the start-up listing (else the engine lists outgoing/).
+    public func run(listedByWatcher: Bool = false) async {
         // The loop must not inherit the cancellation: the drain waits on purpose.
         let loop = Task {
-            await self.loop()
+            await self.loop(listedByWatcher: listedByWatcher)
             await self.endControl()
         }
         await withTaskCancellationHandler {
@@ -90,7 +91,7 @@ public actor SpoolEngine {
 
     /// O(files scheduled): meant for sampling about once a second, never per file.
     public func queueSnapshot() -> QueueSnapshot {
-        let census = core.scheduler.census(now: clock.now())
+        let census = core.scheduler.census(now: clock.now(), in: core.files)
         // Files parked behind a full trunk left the schedule but are due all the same.
         return QueueSnapshot(due: census.due + core.trunks.parkedCount, scheduled: census.later, nextDue: census.nextLater,
                              inFlight: core.inFlight, backendReady: backend.isReady,
@@ -99,14 +100,8 @@ public actor SpoolEngine {
 
     // MARK: - The loop
 
-    func loop() async {
-        let recovered = archiver.recoverStaged().map { item in
-            (staging: item.staging, final: item.final, failure: item.error.map { Self.failure($0, info: nil) })
-        }
-        let listing = Result { () throws(SystemError) in try outgoing.names() }
-            .map { names in names.map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) } }
-            .mapError { Self.failure($0, info: nil) }
-        feed(.started(recovered: recovered, listing: listing))
+    func loop(listedByWatcher: Bool) async {
+        startUp(listedByWatcher: listedByWatcher)
         while true {
             for event in inbox.take() { feed(event) }
             var wake: SpoolInstant?
@@ -137,6 +132,34 @@ public actor SpoolEngine {
             if stopped { return }
             await inbox.wait(until: wake, clock: clock)
         }
+    }
+
+    /// Lists outgoing/, or takes the watcher's first listing (then the first news in the inbox) as the listing,
+    /// and feeds it to the core. A function of its own, so that the listing is let go of when it returns.
+    func startUp(listedByWatcher: Bool) {
+        let recovered = archiver.recoverStaged().map { item in
+            (staging: item.staging, final: item.final, failure: item.error.map { Self.failure($0, info: nil) })
+        }
+        var early = listedByWatcher ? inbox.take() : []
+        var listing: [String]?
+        if case .change(.rescan(let names, .initial))? = early.first, !names.isEmpty { (listing, _) = (names, early.removeFirst()) }
+        let names = Result { () throws(SystemError) in
+            guard let listing else { return try outgoing.names() }
+            // The watcher leaves out dot names: the rewrite temporaries a crash left are looked for here.
+            let hidden = try outgoing.names(hiddenOnly: true)
+            return hidden.isEmpty ? listing : listing + hidden
+        }
+        listing = nil
+        switch names {
+        case .failure(let error): feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
+        case .success(let names):
+            // A batch at a time: the lstat of every name (72 bytes) is never held for all of them at once.
+            for start in stride(from: 0, to: max(names.count, 1), by: 4096) {
+                let batch = names[start..<min(start + 4096, names.count)].map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) }
+                feed(.started(recovered: start == 0 ? recovered : [], listing: .success(batch), toCome: names.count - start - batch.count))
+            }
+        }
+        for event in early { feed(event) }
     }
 
     func feed(_ event: SpoolStateMachine.Event) {
@@ -261,29 +284,6 @@ public actor SpoolEngine {
 }
 
 extension SpoolStateMachine.LogLevel {
-    var logging: Logger.Level {
-        switch self {
-        case .debug: .debug
-        case .notice: .notice
-        case .warning: .warning
-        case .error: .error
-        }
-    }
-}
-
-extension SpoolStateMachine.Change {
-    init(_ change: SpoolChange) {
-        switch change {
-        case .appeared(let name): self = .appeared(name)
-        case .changed(let name): self = .changed(name)
-        case .removed(let name): self = .removed(name)
-        case .rescan(let names, let reason):
-            switch reason {
-            case .initial: self = .rescan(names, reason: .initial)
-            case .overflow: self = .rescan(names, reason: .overflow)
-            case .directoryRecreated: self = .rescan(names, reason: .directoryRecreated)
-            case .poll: self = .rescan(names, reason: .poll)
-            }
-        }
-    }
+    /// Its cases are named as swift-log's levels.
+    var logging: Logger.Level { Logger.Level(rawValue: rawValue) ?? .error }
 }

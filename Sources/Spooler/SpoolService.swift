@@ -26,16 +26,39 @@ public struct SpoolService: Service, CustomStringConvertible {
     public var description: String { "SpoolService(\(engine.configuration.outgoingPath))" }
 
     public func run() async throws {
-        let (watcher, engine) = (self.watcher, self.engine)
-        let watching = Task {
-            for await batch in watcher { engine.apply(batch) }
+        let engine = self.engine
+        // The watch is set up and outgoing/ listed before the engine starts, and the engine takes that listing as
+        // its own: a large spool is listed once, not twice at the same time, and no change falls between the two.
+        var changes = watcher.makeAsyncIterator()
+        if let first = await changes.next() { engine.apply(first) }
+        let watching = Task { [changes] in
+            var changes = changes
+            while let batch = await changes.next() { engine.apply(batch) }
         }
         defer {
             watching.cancel()
             events?.finish()
         }
         await cancelWhenGracefulShutdown {
-            await engine.run()
+            await engine.run(listedByWatcher: true)
+        }
+    }
+}
+
+/// The watcher's changes in the core's words.
+extension SpoolStateMachine.Change {
+    init(_ change: SpoolChange) {
+        switch change {
+        case .appeared(let name): self = .appeared(name)
+        case .changed(let name): self = .changed(name)
+        case .removed(let name): self = .removed(name)
+        case .rescan(let names, let reason):
+            switch reason {
+            case .initial: self = .rescan(names, reason: .initial)
+            case .overflow: self = .rescan(names, reason: .overflow)
+            case .directoryRecreated: self = .rescan(names, reason: .directoryRecreated)
+            case .poll: self = .rescan(names, reason: .poll)
+            }
         }
     }
 }

@@ -9,9 +9,9 @@ extension SpoolStateMachine {
         var actions: [Action] = []
         if turnFiles < Self.filesPerTurn {
             if !gate.ready {
-                if !waitingForBackend, let due = scheduler.nextDue(), due <= now {
+                if !waitingForBackend, let due = scheduler.nextDue(in: files), due <= now {
                     waitingForBackend = true
-                    actions.append(.log(.warning, "[\(scheduler.firstDue() ?? "?")] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted"))
+                    actions.append(.log(.warning, "[\(scheduler.firstDue(in: files) ?? "?")] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted"))
                 }
             } else {
                 if waitingForBackend {
@@ -36,7 +36,7 @@ extension SpoolStateMachine {
 
     mutating func wake(_ gate: Gate, now: SpoolInstant) -> SpoolInstant? {
         var scheduled: SpoolInstant?
-        if let due = scheduler.nextDue() {
+        if let due = scheduler.nextDue(in: files) {
             if due > now {
                 scheduled = sweep.isEmpty ? due : now
             } else if !gate.ready {
@@ -62,7 +62,7 @@ extension SpoolStateMachine {
 
     /// The earliest due of the scheduled files and of the files parked behind a trunk that has room again.
     mutating func takeDue(now: SpoolInstant) -> String? {
-        let scheduledDue = scheduler.nextDue().flatMap { $0 <= now ? $0 : nil }
+        let scheduledDue = scheduler.nextDue(in: files).flatMap { $0 <= now ? $0 : nil }
         if trunks.hasParked {
             let files = self.files
             // A parked entry is stale once the file was dealt with another way.
@@ -70,7 +70,7 @@ extension SpoolStateMachine {
                 return parked.name
             }
         }
-        return scheduledDue == nil ? nil : scheduler.popDue(now: now)
+        return scheduledDue == nil ? nil : scheduler.popDue(now: now, in: &files)
     }
 
     /// A due file: a finish step to retry looks at the file again; any other file is read.
@@ -162,8 +162,7 @@ extension SpoolStateMachine {
         switch rules.timing(channel: channel, due: due, now: now) {
         case .dialNow: return nil
         case .holdUntil(let until, _):
-            scheduler.upsert(name, due: until)
-            set(name, .held(until: until))
+            schedule(name, at: until, as: .held(until: until))
             files[name]!.memos.heldUntil = until
             return [.setMtime(name, until), .log(.notice, "[\(name)] due, but \(rules.holdText(channel: channel, until: until)); not dialled before then")]
         case .tooLate(let dialAt, let lateness, let limit, let window):

@@ -19,7 +19,7 @@ extension SpoolStateMachine {
         if isStopping { return [.reply(reply, .refused("spoold is stopping; nothing is cancelled now"))] }
         switch state(of: name) {
         case .scheduled?, .parked?, .due?, .held?:
-            scheduler.remove(name)
+            unschedule(name)
             trunks.remove(name)
             set(name, .cancelling(reply: reply))
             // The file says whether it is archived or deleted.
@@ -115,7 +115,7 @@ extension SpoolStateMachine {
             let listed: (QueueEntry.State, due: SpoolInstant?, FileSummary?)
             switch entry.state {
             case .scheduled:
-                let due = scheduler.due(of: name)
+                let due = entry.stamp.isScheduled ? entry.stamp.due : nil
                 listed = (due.map { $0 <= now } == true ? .due : .scheduled, due, entry.memos.summary)
             case .due: listed = (.due, now, entry.memos.summary)
             case .parked: listed = (.parked, parkedDue[name], entry.memos.summary)
@@ -125,7 +125,7 @@ extension SpoolStateMachine {
             case .checking(let recovery): listed = (.checking, nil, FileSummary(recovery.file, made: recovery.start.number - 1))
             case .ending(let attempt, _, _): listed = (.finishing, nil, FileSummary(attempt.file, made: attempt.number))
             case .finishing, .keeping, .moving, .finishRetry, .cancelling:
-                listed = (.finishing, scheduler.due(of: name), entry.memos.summary)
+                listed = (.finishing, entry.stamp.isScheduled ? entry.stamp.due : nil, entry.memos.summary)
             case .departed, .skipped: continue
             }
             entries.append(QueueEntry(name: name, state: listed.0, due: listed.due, summary: listed.2))

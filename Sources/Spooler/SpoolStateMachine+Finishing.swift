@@ -104,8 +104,7 @@ extension SpoolStateMachine {
     /// A finishing step failed: it waits in the schedule to be tried again (`finishRetry`), never dialled.
     mutating func retryFinish(_ name: String, _ finish: Finish, marked: Bool, step: String, _ why: String, now: SpoolInstant) -> [Action] {
         let retryAt = now.adding(settings.stepRetryDelay)
-        set(name, .finishRetry(finish, marked: marked))
-        scheduler.upsert(name, due: retryAt)
+        schedule(name, at: retryAt, as: .finishRetry(finish, marked: marked))
         return [.reopenDoneDirectory,
                 .log(.error, "[\(name)] finished: \(finish.summary), but cannot \(why), trying again at \(retryAt.timeOfDay)"),
                 .emit(.stepFailed(file: name, step: step))]

@@ -3,7 +3,7 @@ import CallFile
 /// Start-up, the watcher's changes, and scheduling each name by its mtime.
 extension SpoolStateMachine {
     mutating func started(_ recovered: [(staging: String, final: String, failure: StepFailure?)],
-                          _ listing: Result<[(String, EntryInfo?)], StepFailure>, now: SpoolInstant) -> [Action] {
+                          _ listing: Result<[(String, EntryInfo?)], StepFailure>, toCome: Int, now: SpoolInstant) -> [Action] {
         var actions: [Action] = recovered.map { item in
             item.failure.map { .log(.error, "[\(item.staging)] could not finish an interrupted archive: \($0); it stays in \(settings.donePath)") }
                 ?? .log(.notice, "[\(item.final)] finished an archive interrupted by a stop or crash: outgoing_done/\(item.final)")
@@ -17,12 +17,17 @@ extension SpoolStateMachine {
         for (name, _) in names where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
             actions.append(.removeLeftover(name))
         }
-        scheduler.reserveCapacity(names.count)
-        files.reserveCapacity(names.count)
+        // Room for the whole listing at once (no-ops after its first batch), not grown and copied step by step.
+        let total = files.count + names.count + toCome
+        scheduler.reserveCapacity(total)
+        files.reserveCapacity(total)
+        sweep.reserveCapacity(sweep.count + names.count + toCome)
         for (name, info) in names where Self.isCallFileName(name) {
             actions += noted(name, info, now: now)
-            if let due = scheduler.due(of: name), due > now { sweep.append(name) }  // future-dated: swept
+            if let when = due(of: name), when > now { sweep.append(name) }  // future-dated: swept
         }
+        guard toCome == 0 else { return actions }
+        if sweep.isEmpty { sweep = [] }
         let (concurrent, rate) = (limiter.maxConcurrent, limiter.maxPerSecond)
         actions.append(.logReady("spoold ready: \(scheduler.count) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), max \(concurrent > 0 ? String(concurrent) : "unlimited") calls in flight, max \(rate <= 0 ? "unlimited" : Self.number(rate)) calls per second)"))
         actions.append(.emit(.ready(scheduled: scheduler.count)))
@@ -61,7 +66,7 @@ extension SpoolStateMachine {
             // is re-checked when it comes due anyway.
             guard reason != .initial else { return actions }
             let present = Set(names)
-            for name in scheduler.names where !present.contains(name) && !isBusy(name) {
+            for (name, entry) in files where entry.stamp.isScheduled && !present.contains(name) && !isBusy(name) {
                 actions += note(name)  // re-stat: a rescan can race with a rename in
             }
             return actions
@@ -108,13 +113,13 @@ extension SpoolStateMachine {
                 }
                 clearTimeMemos(name)
                 // Touched or replaced (not spoold's own record): what it said may no longer hold.
-                if scheduler.due(of: name) != info.mtime { files[name]?.memos.summary = nil }
+                if due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             }
             schedule(name, at: info.mtime)
         case .symlink:
             schedule(name, at: now)
         case .other(let kind):
-            scheduler.remove(name)
+            unschedule(name)
             set(name, .skipped)
             if !files[name]!.memos.warnedSkipped {
                 files[name]!.memos.warnedSkipped = true
@@ -139,11 +144,11 @@ extension SpoolStateMachine {
         if parsed.isRunnable { remember(name, parsed.file, made: parsed.file.finishedAttempts) }
         // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
         if let status = parsed.file.finishedStatus {
-            scheduler.remove(name)
+            unschedule(name)
             return archiveMarked(name, status: status, file: info.fileID, now: now)
         }
         guard parsed.isRunnable, let start = parsed.file.inFlightStart else { return [] }
-        scheduler.remove(name)
+        unschedule(name)
         return recover(name, file: parsed.file, start: start)
     }
 }

@@ -105,11 +105,13 @@ public struct SpoolStateMachine: Sendable {
         init(_ file: CallFile, made: Int) { self.init(channel: file.channel?.description ?? "", attemptsMade: made, attemptsAllowed: file.maxRetries + 1) }
     }
 
-    /// One per file name: two words (the state's payloads and the memos are boxed), as the dictionary holds
-    /// one for every file waiting in outgoing/.
-    struct Entry: Sendable {
+    /// One per file name: four words (the state's payloads and the memos are boxed), as the dictionary holds
+    /// one for every file waiting in outgoing/. `stamp`: its place in the schedule, so that the scheduler needs
+    /// no table of names of its own.
+    struct Entry: Sendable, Scheduled {
         var state: FileState
         var memos = Memos()
+        var stamp = Scheduler.Stamp.none
     }
 
     struct Attempt: Equatable, Sendable {
@@ -196,9 +198,10 @@ public struct SpoolStateMachine: Sendable {
     }
 
     public enum Event: Sendable {
-        /// Start-up: the interrupted archives finished, and the listing of outgoing/ with each name's lstat.
+        /// Start-up: the interrupted archives finished, and the listing of outgoing/ with each name's lstat, in
+        /// batches (so that no lstat of every name is held at once): `toCome` names follow; the last says ready.
         case started(recovered: [(staging: String, final: String, failure: StepFailure?)],
-                     listing: Result<[(String, EntryInfo?)], StepFailure>)
+                     listing: Result<[(String, EntryInfo?)], StepFailure>, toCome: Int = 0)
         /// A watcher change; a reload of the limits; a stop (SIGTERM).
         case change(Change), limits(EngineLimits), stop
         /// The loop looks for due work; it ticks again until told to `.wait`.
@@ -218,7 +221,7 @@ public struct SpoolStateMachine: Sendable {
         case dueSet(String, SpoolInstant, reply: UInt64, StepFailure?)
     }
 
-    public enum LogLevel: Sendable, Equatable { case debug, notice, warning, error }
+    public enum LogLevel: String, Sendable, Equatable { case debug, notice, warning, error }
 
     /// The cases with more than a name and a word are `indirect` (boxed): an action stays three words, and
     /// a rescan of a large outgoing/ returns one `.stat` per file at once.
@@ -310,7 +313,7 @@ public struct SpoolStateMachine: Sendable {
     public mutating func handle(_ event: Event, now: SpoolInstant) -> [Action] {
         guard !stopped else { return refusedAfterStop(event) }
         switch event {
-        case .started(let recovered, let listing): return started(recovered, listing, now: now)
+        case .started(let recovered, let listing, let toCome): return started(recovered, listing, toCome: toCome, now: now)
         case .change(let change): return stopDeadline == nil ? apply(change, now: now) : []
         case .tick(let gate): return tick(gate, now: now)
         case .statted(let name, let info): return statted(name, info, now: now)
@@ -343,21 +346,35 @@ public struct SpoolStateMachine: Sendable {
     /// Sets a name's state, keeping its memos.
     mutating func set(_ name: String, _ state: FileState) { files[name, default: Entry(state: state)].state = state }  // one look-up
 
-    mutating func schedule(_ name: String, at due: SpoolInstant) {
-        scheduler.upsert(name, due: due)
-        set(name, .scheduled)
+    /// Puts a name in the schedule at `due` in `state` (scheduled, held, a finish step to retry); one look-up.
+    mutating func schedule(_ name: String, at due: SpoolInstant, as state: FileState = .scheduled) {
+        Self.schedule(&files[name, default: Entry(state: state)], &scheduler, name, due, state)
     }
+
+    private static func schedule(_ entry: inout Entry, _ scheduler: inout Scheduler, _ name: String, _ due: SpoolInstant, _ state: FileState) {
+        scheduler.upsert(name, due: due, stamp: &entry.stamp)
+        entry.state = state
+    }
+
+    /// Takes a name off the schedule, keeping its entry.
+    mutating func unschedule(_ name: String) {
+        if files[name]?.stamp.isScheduled == true { scheduler.remove(&files[name]!.stamp) }
+    }
+
+    /// When a scheduled name is due (nil when it is not in the schedule).
+    func due(of name: String) -> SpoolInstant? { files[name].flatMap { $0.stamp.isScheduled ? $0.stamp.due : nil } }
 
     /// The file is gone: its schedule and memos are dropped.
     mutating func forget(_ name: String) -> [Action] {
-        scheduler.remove(name)
         drop(name)
         return [.emit(.forgotten(file: name))]
     }
 
-    /// Drops a name's entry, keeping the count of departed ones.
+    /// Drops a name's entry and its schedule, keeping the count of departed ones.
     mutating func drop(_ name: String) {
-        if files.removeValue(forKey: name)?.state == .departed { departed -= 1 }
+        guard var entry = files.removeValue(forKey: name) else { return }
+        scheduler.remove(&entry.stamp)
+        if entry.state == .departed { departed -= 1 }
     }
 
     /// The file left outgoing/: until the watcher reports it, its changes are spoold's own.
@@ -370,7 +387,7 @@ public struct SpoolStateMachine: Sendable {
 
     /// Removals went unreported (too many departed names, or a rescan will tell): the departed are forgotten.
     mutating func forgetDeparted() {
-        files = files.filter { $0.value.state != .departed }
+        files = files.filter { $0.value.state != .departed || $0.value.stamp.isScheduled }  // one scheduled would stay in the count
         departed = 0
     }
 

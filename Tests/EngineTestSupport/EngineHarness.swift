@@ -57,10 +57,11 @@ public final class EngineHarness {
                                  logger: log.logger, events: eventInput)
     }
 
-    /// Starts the engine and waits for its ready event.
-    public func start() async throws {
+    /// Starts the engine and waits for its ready event; `listedByWatcher`: as `SpoolService` does, with the
+    /// watcher's first batch (its listing first) already in the inbox.
+    public func start(listedByWatcher: Bool = false) async throws {
         let engine = self.engine
-        running = Task { await engine.run() }
+        running = Task { await engine.run(listedByWatcher: listedByWatcher) }
         _ = try await next { if case .ready = $0 { true } else { false } }
     }
 

@@ -99,12 +99,12 @@ struct MetricsTests {
 
     @Test func theSchedulerCensusSplitsDueFromLater() {
         var scheduler = Scheduler()
-        scheduler.upsert("past.call", due: Self.t0.adding(seconds: -10))
-        scheduler.upsert("now.call", due: Self.t0)
-        scheduler.upsert("soon.call", due: Self.t0.adding(seconds: 30))
-        scheduler.upsert("later.call", due: Self.t0.adding(seconds: 3600))
-        scheduler.upsert("soon.call", due: Self.t0.adding(seconds: 20))  // rescheduled: counted once
-        let census = scheduler.census(now: Self.t0)
+        var stamps: [String: Scheduler.Stamp] = [:]
+        for (name, seconds) in [("past.call", -10), ("now.call", 0), ("soon.call", 30), ("later.call", 3600), ("soon.call", 20)] {
+            scheduler.upsert(name, due: Self.t0.adding(seconds: seconds), stamp: &stamps[name, default: .none])  // soon.call rescheduled: counted once
+        }
+        stamps["gone.call"] = Scheduler.Stamp.none  // known, not scheduled: not counted
+        let census = scheduler.census(now: Self.t0, in: stamps)
         #expect(census.due == 2)
         #expect(census.later == 2)
         #expect(census.nextLater == Self.t0.adding(seconds: 20))

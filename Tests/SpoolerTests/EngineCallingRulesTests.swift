@@ -70,7 +70,7 @@ struct EngineCallingRulesTests {
         kit.outgoing["c.call"]!.mtime = utc(2026, 12, 10, 12)
         kit.feed(.change(.changed("c.call")))
         #expect(kit.core.state(of: "c.call") == .scheduled)
-        #expect(kit.core.scheduler.due(of: "c.call") == utc(2026, 12, 10, 12))
+        #expect(kit.core.due(of: "c.call") == utc(2026, 12, 10, 12))
         kit.advance(to: utc(2026, 12, 10, 12))
         #expect(kit.started("c.call") == [1])
 

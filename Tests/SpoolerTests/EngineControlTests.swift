@@ -33,7 +33,7 @@ struct EngineControlTests {
         case .due:
             kit.submit("wait.call", call(archive: archive), mtime: t0)
             // Between being taken off the heap and its read: only inside one step of the loop.
-            kit.core.scheduler.remove("wait.call")
+            kit.core.unschedule("wait.call")
             kit.core.set("wait.call", .due)
         case .parked:
             kit.submit("busy.call", call(archive: archive), mtime: t0)
@@ -203,7 +203,7 @@ struct EngineControlTests {
         #expect(reply == .done("due at \(target.timeOfDay) UTC"))
         #expect(kit.outgoing["wait.call"]?.mtime == target)
         #expect(kit.core.state(of: "wait.call") == .scheduled)
-        #expect(kit.core.scheduler.due(of: "wait.call") == target)
+        #expect(kit.core.due(of: "wait.call") == target)
         #expect(kit.core.trunks.parkedCount == 0, "no longer parked: it waits for its new time")
         kit.report("busy.call", .answered(channel: "x"), .hungUp)
         kit.advance(to: target.adding(.milliseconds(-1)))
@@ -227,7 +227,7 @@ struct EngineControlTests {
         let reply = kit.reschedule("wait.call", to: t0.adding(seconds: 300))
         guard case .refused(let reason)? = reply else { Issue.record("\(String(describing: reply))"); return }
         #expect(reason.hasPrefix("cannot set its mtime: set times: Operation not permitted (errno 1)"))
-        #expect(kit.core.scheduler.due(of: "wait.call") == t0.adding(seconds: 60))
+        #expect(kit.core.due(of: "wait.call") == t0.adding(seconds: 60))
     }
 
     @Test("A waiting file removed behind spoold's back is unknown when cancelled or moved, and forgotten")

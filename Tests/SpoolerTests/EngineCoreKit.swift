@@ -100,7 +100,24 @@ struct EngineCoreKit {
             actions.append(action)
             if let result = perform(action) { all += feed(result) }
         }
+        checkSchedule()
         return all
+    }
+
+    /// The schedule and the entries agree after every event: a name is in the schedule (its entry holds a
+    /// stamp) exactly when its state waits for a time, and the scheduler counts exactly those names.
+    func checkSchedule() {
+        var stamped = 0
+        for (name, entry) in core.files {
+            let waits: Bool
+            switch entry.state {
+            case .scheduled, .held, .finishRetry: waits = true
+            default: waits = false
+            }
+            #expect(entry.stamp.isScheduled == waits, "\(name): \(entry.state), stamp \(entry.stamp)")
+            if entry.stamp.isScheduled { stamped += 1 }
+        }
+        #expect(core.scheduler.count == stamped, "the scheduler counts \(core.scheduler.count) names, the entries hold \(stamped) stamps")
     }
 
     /// One turn: ticks until the core says how long to wait; returns the actions of the turn.

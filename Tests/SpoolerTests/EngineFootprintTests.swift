@@ -6,11 +6,12 @@ import Testing
 /// sizes are the engine's memory per waiting file (`spoold-bench engine`: RSS with 100,000 scheduled files).
 @Suite("Engine footprint")
 struct EngineFootprintTests {
-    @Test("A file's entry is two words: its state and its memos are boxed")
-    func entryIsTwoWords() {
+    @Test("A file's entry is four words: its state and its memos are boxed, and it holds its place in the schedule")
+    func entryIsFourWords() {
         #expect(MemoryLayout<SpoolStateMachine.FileState>.size <= 8)
         #expect(MemoryLayout<SpoolStateMachine.Memos>.size <= 8)
-        #expect(MemoryLayout<SpoolStateMachine.Entry>.stride <= 16)
+        #expect(MemoryLayout<Scheduler.Stamp>.size <= 16)
+        #expect(MemoryLayout<SpoolStateMachine.Entry>.stride <= 32)
     }
 
     @Test("An action is at most four words: one .stat per file of a rescan stays small")

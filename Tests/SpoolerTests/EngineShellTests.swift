@@ -42,6 +42,31 @@ struct EngineShellTests {
         await harness.stop()
     }
 
+    @Test("The watcher's first listing is the start-up listing; a crash's rewrite temporary is still removed; the rest of its batch follows")
+    func watcherListing() async throws {
+        let harness = try EngineHarness()
+        try harness.submit("listed.call", Self.answered, announce: false)
+        try harness.submit("later.call", Self.answered, announce: false)
+        try harness.submit(".x.call.spoold-rewrite", "half", announce: false)
+        harness.engine.apply([.rescan(["listed.call"], reason: .initial), .appeared("later.call")])
+        try await harness.start(listedByWatcher: true)
+        #expect(harness.log.contains("spoold ready: 1 call files scheduled in \(harness.outgoing)"), "not the watcher's listing")
+        for _ in 0..<2 { _ = try await harness.next("a finish") { if case .finished = $0 { true } else { false } } }  // either order
+        #expect(harness.names(in: harness.outgoing).isEmpty)
+        await harness.stop()
+    }
+
+    @Test("A watcher's empty first listing (it could not list): the engine lists outgoing/ itself")
+    func emptyWatcherListing() async throws {
+        let harness = try EngineHarness()
+        try harness.submit("a.call", Self.answered, announce: false)
+        try harness.submit("b.call", Self.answered, announce: false)
+        harness.engine.apply([.rescan([], reason: .initial)])
+        try await harness.start(listedByWatcher: true)
+        #expect(harness.log.contains("spoold ready: 2 call files scheduled in \(harness.outgoing)"))
+        await harness.stop()
+    }
+
     @Test("An older archive of the same name is kept as <name>.1, then .2")
     func collision() async throws {
         let harness = try EngineHarness()

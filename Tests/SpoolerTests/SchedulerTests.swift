@@ -1,13 +1,28 @@
 import Testing
 @testable import Spooler
 
+/// A scheduler with its owner's table of stamps, kept the way `SpoolStateMachine` keeps them in `files`.
+struct StampedSchedule {
+    var scheduler = Scheduler()
+    var stamps: [String: Scheduler.Stamp] = [:]
+
+    @discardableResult
+    mutating func upsert(_ name: String, due: SpoolInstant) -> Bool { scheduler.upsert(name, due: due, stamp: &stamps[name, default: .none]) }
+    mutating func remove(_ name: String) { scheduler.remove(&stamps[name, default: .none]) }
+    mutating func popDue(now: SpoolInstant) -> String? { scheduler.popDue(now: now, in: &stamps) }
+    mutating func nextDue() -> SpoolInstant? { scheduler.nextDue(in: stamps) }
+    func due(of name: String) -> SpoolInstant? { stamps[name].flatMap { $0.isScheduled ? $0.due : nil } }
+    var count: Int { scheduler.count }
+    var isEmpty: Bool { scheduler.isEmpty }
+}
+
 @Suite("Scheduler")
 struct SchedulerTests {
     let t0 = SpoolInstant(seconds: 1_795_364_000)
 
     @Test("Files come due in mtime order, sub-second precision kept, ties first come first served")
     func order() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         scheduler.upsert("c", due: t0.adding(.milliseconds(500)))
         scheduler.upsert("a", due: t0)
         scheduler.upsert("b", due: t0)
@@ -20,7 +35,7 @@ struct SchedulerTests {
 
     @Test("Nothing is popped before its due time")
     func notBeforeDue() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         scheduler.upsert("a", due: t0.adding(.nanoseconds(1)))
         #expect(scheduler.popDue(now: t0) == nil)
         #expect(scheduler.nextDue() == t0.adding(.nanoseconds(1)))
@@ -30,7 +45,7 @@ struct SchedulerTests {
 
     @Test("Rescheduling moves a file both ways and leaves one live entry")
     func reschedule() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         scheduler.upsert("a", due: t0.adding(seconds: 10))
         scheduler.upsert("b", due: t0.adding(seconds: 5))
         scheduler.upsert("a", due: t0.adding(seconds: 1))   // touched earlier
@@ -45,7 +60,7 @@ struct SchedulerTests {
 
     @Test("Upserting the same time reports no change")
     func sameTime() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         let first = scheduler.upsert("a", due: t0)
         let same = scheduler.upsert("a", due: t0)
         let moved = scheduler.upsert("a", due: t0.adding(.nanoseconds(1)))
@@ -54,7 +69,7 @@ struct SchedulerTests {
 
     @Test("A removed file never fires, and a new schedule of the same name fires only at its own time")
     func removeThenReuseName() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         scheduler.upsert("a", due: t0)
         scheduler.remove("a")
         #expect(scheduler.popDue(now: t0.adding(seconds: 1)) == nil)
@@ -66,7 +81,7 @@ struct SchedulerTests {
 
     @Test("Many touches of the same files keep the heap bounded and the answers right")
     func compaction() {
-        var scheduler = Scheduler()
+        var scheduler = StampedSchedule()
         for round in 0..<50 {
             for file in 0..<100 {
                 scheduler.upsert("f\(file)", due: t0.adding(seconds: 1000 - round * 10 + file))
@@ -76,6 +91,25 @@ struct SchedulerTests {
         var popped: [String] = []
         while let name = scheduler.popDue(now: t0.adding(seconds: 10_000)) { popped.append(name) }
         #expect(popped == (0..<100).map { "f\($0)" })
+    }
+
+    @Test("A pop takes the name's stamp off too; a name its owner dropped never fires")
+    func stampsFollowTheSchedule() {
+        var scheduler = StampedSchedule()
+        scheduler.upsert("a", due: t0)
+        scheduler.upsert("b", due: t0.adding(seconds: 1))
+        scheduler.upsert("c", due: t0.adding(seconds: 2))
+        #expect(scheduler.count == 3)
+        #expect(scheduler.popDue(now: t0) == "a")
+        #expect(scheduler.stamps["a"] == Scheduler.Stamp.none && scheduler.count == 2, "popped, but still stamped")
+        var dropped = scheduler.stamps.removeValue(forKey: "b")!  // the owner drops the name with its stamp
+        scheduler.scheduler.remove(&dropped)
+        scheduler.remove("c")
+        #expect(scheduler.count == 0 && scheduler.isEmpty)
+        #expect(scheduler.popDue(now: t0.adding(seconds: 5)) == nil, "a name no longer stamped fired")
+        #expect(scheduler.nextDue() == nil)
+        scheduler.upsert("c", due: t0.adding(seconds: 3))
+        #expect(scheduler.count == 1 && scheduler.nextDue() == t0.adding(seconds: 3))
     }
 }
 
