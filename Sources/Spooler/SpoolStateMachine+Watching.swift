@@ -24,7 +24,8 @@ extension SpoolStateMachine {
         sweep.reserveCapacity(sweep.count + names.count + toCome)
         for (name, info) in names where Self.isCallFileName(name) {
             actions += noted(name, info, now: now)
-            if let when = due(of: name), when > now { sweep.append(name) }  // future-dated: swept
+            // Future-dated (a regular file is scheduled at its mtime: no memos yet at start-up): swept.
+            if let info, info.kind == .regular, info.mtime > now { sweep.append(name) }
         }
         guard toCome == 0 else { return actions }
         if sweep.isEmpty { sweep = [] }
