@@ -30,6 +30,8 @@ public actor SpoolEngine {
     var lastRequest: UInt64 = 0
     /// Set when the loop has returned: nobody reads the inbox any more.
     var loopEnded = false
+    /// Callers of `activity()` waiting for the start-up listing to be scheduled; nil once it is.
+    var startWaiters: [CheckedContinuation<Void, Never>]? = []
 
     public init(
         configuration: EngineConfiguration,
@@ -87,7 +89,12 @@ public actor SpoolEngine {
     /// The limits in force now.
     public var limits: EngineLimits { core.limits }
 
-    public func activity() -> EngineActivity { EngineActivity(scheduled: core.scheduledCount, inFlight: core.inFlight) }
+    /// Answered once the start-up listing is scheduled, as when the start-up held the actor from its first step
+    /// (it now waits for the watcher's listing first): a count from before the listing is never reported after it.
+    public func activity() async -> EngineActivity {
+        if startWaiters != nil { await withCheckedContinuation { startWaiters?.append($0) } }
+        return EngineActivity(scheduled: core.scheduledCount, inFlight: core.inFlight)
+    }
 
     /// O(files scheduled): meant for sampling about once a second, never per file.
     public func queueSnapshot() -> QueueSnapshot {
@@ -102,6 +109,7 @@ public actor SpoolEngine {
 
     func loop(listedByWatcher: Bool) async {
         startUp(listedByWatcher: listedByWatcher)
+        startWaiters.take()?.forEach { $0.resume() }
         while true {
             for event in inbox.take() { feed(event) }
             var wake: SpoolInstant?
@@ -145,11 +153,9 @@ public actor SpoolEngine {
         if case .change(.rescan(let names, .initial))? = early.first, !names.isEmpty { (listing, _) = (names, early.removeFirst()) }
         let names = Result { () throws(SystemError) in
             guard let listing else { return try outgoing.names() }
-            // The watcher leaves out dot names: the rewrite temporaries a crash left are looked for here.
-            let hidden = try outgoing.names(hiddenOnly: true)
+            let hidden = try outgoing.names(hiddenOnly: true)  // the watcher leaves out dot names (a crash's rewrite temporaries)
             return hidden.isEmpty ? listing : listing + hidden
         }
-        listing = nil
         switch names {
         case .failure(let error): feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
         case .success(let names):
