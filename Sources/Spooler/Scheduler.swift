@@ -78,11 +78,17 @@ public struct Scheduler: Sendable {
 
     /// Takes the earliest file whose due time is at or before `now` off the schedule.
     public mutating func popDue(now: SpoolInstant) -> String? {
-        dropStaleTop()
-        guard let top = heap.min, top.due <= now else { return nil }
-        heap.removeMin()
-        live[top.name] = nil
-        return top.name
+        // One hash look-up per file taken: the live entry is found once, checked and removed by its index.
+        while let top = heap.min {
+            if let index = live.index(forKey: top.name), live.values[index].order == top.order {
+                guard top.due <= now else { return nil }
+                heap.removeMin()
+                live.remove(at: index)
+                return top.name
+            }
+            heap.removeMin()  // stale: rescheduled or removed since
+        }
+        return nil
     }
 
     private func isLive(_ entry: Entry) -> Bool { live[entry.name]?.order == entry.order }
