@@ -125,7 +125,10 @@ public struct SpoolStateMachine: Sendable {
     }
 
     struct Attempt: Equatable, Sendable {
-        var file: CallFile
+        /// The call file as read, in a box: an attempt is copied out of its state and back at every step of
+        /// a call, and a `CallFile` is a dozen reference-counted fields (one retain instead of a dozen).
+        private let box: FileBox
+        var file: CallFile { box.file }
         var number: Int
         var channelId: String
         /// For taking the StartRetry back out when the call never reached the PBX.
@@ -142,6 +145,20 @@ public struct SpoolStateMachine: Sendable {
         var answered = false
         /// `spoold cancel` hung its call up: when it ends, the file finishes as Cancelled whatever the outcome.
         var cancelled = false
+
+        init(file: CallFile, number: Int, channelId: String, lengthBefore: Int64, mtimeBefore: SpoolInstant, ownMtime: SpoolInstant,
+             fileID: FileID?, started: SpoolInstant, token: UInt64, answered: Bool = false, cancelled: Bool = false) {
+            box = FileBox(file)
+            (self.number, self.channelId, self.lengthBefore, self.mtimeBefore, self.ownMtime) = (number, channelId, lengthBefore, mtimeBefore, ownMtime)
+            (self.fileID, self.started, self.token, self.answered, self.cancelled) = (fileID, started, token, answered, cancelled)
+        }
+
+        /// Immutable, so sharing it between copies of an attempt is sharing a value.
+        final class FileBox: Equatable, Sendable {
+            let file: CallFile
+            init(_ file: CallFile) { self.file = file }
+            static func == (lhs: FileBox, rhs: FileBox) -> Bool { lhs === rhs || lhs.file == rhs.file }
+        }
     }
 
     struct Recovery: Equatable, Sendable {
