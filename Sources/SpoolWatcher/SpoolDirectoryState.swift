@@ -38,8 +38,10 @@ struct SpoolDirectoryState {
     }
 
     mutating func handle(_ mask: InotifyMask, name: String, now: Instant) -> SpoolChange? {
+        // Nothing pending (the usual case, and always for spoold's own steps): no name is hashed.
+        let anyPending = pendingCount > 0
         if mask.contains(.movedTo) {
-            forget(name)
+            if anyPending { forget(name) }
             return .appeared(name)
         }
         if mask.contains(.create) {
@@ -52,20 +54,20 @@ struct SpoolDirectoryState {
             return nil
         }
         if mask.contains(.closeWrite) {
-            let wasPending = opened.remove(name) != nil || created.removeValue(forKey: name) != nil
+            let wasPending = anyPending && (opened.remove(name) != nil || created.removeValue(forKey: name) != nil)
             return wasPending ? .appeared(name) : .changed(name)
         }
         if mask.contains(.closeNoWrite) {
             // A reader (not the writer) closed it; whether a writer is still busy is unknown, so the
             // name waits for a writer's close or for the grace to end.
-            if opened.remove(name) != nil { arm(name, now: now) }
+            if anyPending, opened.remove(name) != nil { arm(name, now: now) }
             return nil
         }
         if mask.contains(.attrib) {
-            return isPending(name) ? nil : .changed(name)
+            return anyPending && isPending(name) ? nil : .changed(name)
         }
         if mask.contains(.delete) || mask.contains(.movedFrom) {
-            forget(name)
+            if anyPending { forget(name) }
             return .removed(name)
         }
         return nil

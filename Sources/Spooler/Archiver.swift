@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// The order makes every crash point safe:
 /// 1. append the Status line to `outgoing/<name>` (`markFinished`, on the engine's actor, right where the
-///    attempt ends). From here on the file is finished: a Status line after its last retry record is what
+///    attempt ends; through the StartRetry's descriptor when the engine kept it and its lstat just found
+///    that file at the name). From here on the file is finished: a Status line after its last retry record is what
 ///    the next start reads as "archive me, do not dial" (`CallFile.finishedStatus`).
 /// 2. rename it to `outgoing_done/<name>` with RENAME_NOREPLACE (`moveMarked`, on the finisher's queue),
 ///    if the name still holds the file that was marked. If `outgoing_done/<name>` exists, the older
@@ -70,6 +71,12 @@ final class Archiver: Sendable {
         appendStatus(status, to: name, in: outgoing)
     }
 
+    /// Step 1 through a descriptor already open for appending to the file at `name`, `size` bytes long (the
+    /// engine's lstat of the name just found that file there): no open, fstat or close here.
+    func markFinished(_ name: String, through file: SpoolDirectory.OpenCallFile, size: Int64, status: CallStatus) -> FileID? {
+        appendStatus(status, fd: file.fd, size: off_t(size), file: file.info.fileID, name: name, in: outgoing)
+    }
+
     /// Step 2 for a file `markFinished` marked: returns its name in `outgoing_done/`, or nil when
     /// `outgoing/<name>` is no longer that file (removed, or replaced by a new call that must stay).
     func moveMarked(_ name: String, file: FileID) throws(SystemError) -> String? {
@@ -115,21 +122,27 @@ final class Archiver: Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return appendStatus(status, fd: fd, size: st.st_size, file: FileID(st), name: name, in: directory)
+    }
+
+    /// The Status line through `fd`, open for appending to the regular file `file`, `size` bytes long.
+    private func appendStatus(_ status: CallStatus, fd: Int32, size: off_t, file: FileID, name: String,
+                              in directory: SpoolDirectory) -> FileID? {
         var last: UInt8 = 0
-        let hasLast = st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1
+        let hasLast = size > 0 && pread(fd, &last, 1, size - 1) == 1
         let line = status.line(afterFileEndingWith: hasLast ? last : nil)
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count else {
-            if written > 0 { _ = ftruncate(fd, st.st_size) }
+            if written > 0 { _ = ftruncate(fd, size) }
             return nil
         }
         do {
             try directory.sync.sync(fd, .file(name, in: directory.path))
         } catch {
-            _ = ftruncate(fd, st.st_size)
+            _ = ftruncate(fd, size)
             return nil
         }
-        return FileID(st)
+        return file
     }
 
     /// Renames `source` in `directory` to `name` in `done`, first moving an existing `name` to the first

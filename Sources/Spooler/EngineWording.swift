@@ -6,7 +6,11 @@ import CallFile
 enum EngineWording {
     /// `attempt 2 of 3 on PJSIP/100@trunk`, as log lines name an attempt.
     static func attempt(_ attempt: SpoolStateMachine.Attempt) -> String {
-        "attempt \(attempt.number) of \(attempt.file.maxRetries + 1) on \(attempt.file.channel?.description ?? "?")"
+        Self.attempt(attempt.number, of: attempt.file.maxRetries + 1, on: attempt.file.channel)
+    }
+
+    static func attempt(_ number: Int, of allowed: Int, on channel: Channel?) -> String {
+        "attempt \(number) of \(allowed) on \(channel?.description ?? "?")"
     }
 
     /// How an attempt ended: `answered`, `failed, reason 5 (busy)`, `refused by the PBX: …`, `not placed (…)`.
@@ -36,7 +40,8 @@ enum EngineWording {
     /// A debug line, built only when the log level asks for it.
     static func debug(_ line: SpoolStateMachine.DebugLine) -> String {
         switch line {
-        case .dialling(let name, let attempt, let id): "[\(name)] \(attempt): dialling (ChannelId \(id))"
+        case .dialling(let name, let number, let allowed, let channel, let id):
+            "[\(name)] \(attempt(number, of: allowed, on: channel)): dialling (ChannelId \(id))"
         case .parked(let name, let pattern, let limits):
             "[\(name)] due, but the limit for \(pattern) is reached (\(limits)); it waits for that trunk while other calls go on"
         }

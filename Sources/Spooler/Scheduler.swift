@@ -69,27 +69,39 @@ public struct Scheduler: Sendable {
         return heap.min?.name
     }
 
-    /// Takes the earliest file whose due time is at or before `now` off the schedule (its stamp too).
+    /// Takes the earliest file whose due time is at or before `now` off the schedule (its stamp too). One
+    /// look-up of the name per file taken: its slot is found once, checked and cleared by its index.
     public mutating func popDue<T: Scheduled>(now: SpoolInstant, in table: inout [String: T]) -> String? {
-        dropStaleTop(table)
-        guard let top = heap.min, top.due <= now else { return nil }
-        heap.removeMin()
-        table[top.name]?.stamp = .none
-        count -= 1
-        return top.name
+        compactIfMostlyStale(table)
+        while let top = heap.min {
+            guard let index = table.index(forKey: top.name), table.values[index].stamp.order == top.order else {
+                heap.removeMin()  // stale: rescheduled or removed since
+                continue
+            }
+            guard top.due <= now else { return nil }
+            heap.removeMin()
+            table.values[index].stamp = .none
+            count -= 1
+            return top.name
+        }
+        return nil
     }
 
     private static func isLive<T: Scheduled>(_ entry: Entry, _ table: [String: T]) -> Bool {
         table[entry.name]?.stamp.order == entry.order
     }
 
-    /// Drops dead entries off the top; many touches of waiting files leave dead entries behind, so the heap
-    /// is rebuilt once they outnumber the live ones and memory stays proportional to the files waiting.
+    /// Drops dead entries off the top.
     private mutating func dropStaleTop<T: Scheduled>(_ table: [String: T]) {
-        if heap.count > 1024, heap.count > 2 * count {
-            heap = Heap(heap.unordered.filter { Self.isLive($0, table) })
-        }
+        compactIfMostlyStale(table)
         while let top = heap.min, !Self.isLive(top, table) { heap.removeMin() }
+    }
+
+    /// Many touches of waiting files leave dead entries behind: the heap is rebuilt once they outnumber the
+    /// live ones, so memory stays proportional to the files waiting.
+    private mutating func compactIfMostlyStale<T: Scheduled>(_ table: [String: T]) {
+        guard heap.count > 1024, heap.count > 2 * count else { return }
+        heap = Heap(heap.unordered.filter { Self.isLive($0, table) })
     }
 
     /// Splits the scheduled files of `table` into due by `now` and later, with the earliest later due time.

@@ -341,7 +341,13 @@ public final class SpoolDirectory: Sendable {
     /// Every name in the directory except `.` and `..`.
     public func names(hiddenOnly: Bool = false) throws(SystemError) -> [String] {
         let dupFD = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dupFD >= 0, let dir = fdopendir(dupFD) else { throw SystemError("opendir \(path)") }
+        guard dupFD >= 0 else { throw SystemError("opendir \(path)") }
+        guard let dir = fdopendir(dupFD) else {
+            // fdopendir takes the descriptor only when it succeeds: close it here, keeping its errno.
+            let error = SystemError("opendir \(path)")
+            close(dupFD)
+            throw error
+        }
         defer { closedir(dir) }
         var result: [String] = []
         while let entry = readdir(dir) {

@@ -21,6 +21,17 @@ public actor SpoolEngine {
     var core: SpoolStateMachine
     /// The due file being decided on, kept open so that its StartRetry goes through the same descriptor.
     var openFile: (name: String, file: SpoolDirectory.OpenCallFile)?
+    /// Set when the StartRetry went through `openFile` and the call was placed: the descriptor is then kept.
+    var openFileDialled = false
+    /// Descriptors of files whose call is in flight, kept from the read that wrote their StartRetry (at most
+    /// `heldLimit`): when the look after the call finds the same file at the name, its Status line goes
+    /// through it, without opening, fstat-ing and closing the file again. Closed after that look in any case.
+    var held: [String: SpoolDirectory.OpenCallFile] = [:]
+    static let heldLimit = 256
+    /// The names whose descriptor is kept now (for tests).
+    var heldNames: [String] { held.keys.sorted() }
+    /// The name's lstat while the core decides on it (the `.stat` action's result, during its `.statted`).
+    var looked: (name: String, info: EntryInfo?)?
     /// Archives marked in this turn, handed to the finisher together at its end.
     var staged: [Finisher.Step] = []
     /// Events of this turn, yielded together at its end: one element per turn for each reader.
@@ -80,7 +91,7 @@ public actor SpoolEngine {
 
     /// The watcher's changes, straight into the inbox.
     public nonisolated func apply(_ batch: [SpoolChange]) {
-        inbox.post(batch.map { .change(SpoolStateMachine.Change($0)) })
+        inbox.post(SpoolStateMachine.coalesced(batch.map(SpoolStateMachine.Change.init)).map { .change($0) })
     }
 
     /// Changes the global and per-trunk limits and the calling rules of the running engine (a reload).
@@ -137,7 +148,11 @@ public actor SpoolEngine {
                 staged.removeAll(keepingCapacity: true)
             }
             flushEvents()
-            if stopped { return }
+            if stopped {
+                for file in held.values { file.close() }  // calls still up at the stop: recovered at the next start
+                held.removeAll()
+                return
+            }
             await inbox.wait(until: wake, clock: clock)
         }
     }
@@ -191,15 +206,28 @@ public actor SpoolEngine {
             readyLogger.notice("\(text)")
             readyLogger.logLevel = level
         case .emit(let event): if events != nil { pendingEvents.append(event) }
-        case .stat(let name): feed(.statted(name, outgoing.info(name)))
+        case .stat(let name):
+            let info = outgoing.info(name)
+            looked = (name, info)
+            feed(.statted(name, info))
+            looked = nil
+            // Only the look that ends a call can use a kept descriptor: whatever came of it, it is closed now.
+            if !held.isEmpty, let file = held.removeValue(forKey: name) { file.close() }
         case .read(let name, let forAppend):
             let limit = configuration.maxFileSize
             switch outgoing.openCallFile(name, limit: limit, forAppend: forAppend) {
             case .success(let file):
                 openFile = forAppend ? (name, file) : nil
+                openFileDialled = false
                 feed(.fileRead(name, .read(file.bytes, file.info)))
                 openFile = nil
-                file.close()
+                if openFileDialled, held.count < Self.heldLimit, held[name] == nil {
+                    var kept = file
+                    kept.bytes = []  // only the descriptor and the identity are needed; a file may be up to 1 MiB
+                    held[name] = kept
+                } else {
+                    file.close()
+                }
             case .failure(let failure): feed(.fileRead(name, Self.readResult(failure)))
             }
         case .appendRecord(let name, let bytes, let atime, let mtime, let statAfter):
@@ -217,12 +245,25 @@ public actor SpoolEngine {
             feed(.truncated(name, step(name) { () throws(SystemError) in try outgoing.truncate(name, to: length, mtime: mtime) }))
         case .setMtime(let name, let mtime):
             feed(.timesSet(name, step(name) { () throws(SystemError) in try outgoing.setTimes(name, atime: mtime, mtime: mtime) }))
-        case .place(let name, let request, let token): backend.place(request, report: reporter(name, token))
+        case .place(let name, let request, let token):
+            if let open = openFile, open.name == name { openFileDialled = true }
+            backend.place(request, report: reporter(name, token))
         case .follow(let name, let channelId, let token): forward(backend.awaitHangup(of: channelId), to: reporter(name, token))
         case .askChannel(let name, let channelId):
             let (backend, inbox) = (self.backend, self.inbox)
             Task.detached { inbox.post(.channelChecked(name, exists: await backend.channelExists(channelId))) }
-        case .markFinished(let name, let status): feed(.marked(name, archiver.markFinished(name, status: status)))
+        case .markFinished(let name, let status):
+            // Step 1 through the descriptor kept from the StartRetry when the lstat just made (this `.stat`'s
+            // chain) found that same regular file at the name; else the name is opened, as for any other file.
+            if let looked, looked.name == name, let info = looked.info, info.kind == .regular,
+               let file = held[name], file.info.fileID == info.fileID {
+                held[name] = nil
+                let marked = archiver.markFinished(name, through: file, size: info.size, status: status)
+                file.close()
+                feed(.marked(name, marked))
+            } else {
+                feed(.marked(name, archiver.markFinished(name, status: status)))
+            }
         case .moveMarked(let name, let file): staged.append(Finisher.Step(name: name, file: file))
         case .moveUnmarked(let name):
             feed(.movedUnmarked(name, Result { () throws(SystemError) in try archiver.moveUnmarked(name) }.mapError { failure($0, name) }))

@@ -62,9 +62,10 @@ extension SpoolStateMachine {
 
     /// The earliest due of the scheduled files and of the files parked behind a trunk that has room again.
     mutating func takeDue(now: SpoolInstant) -> String? {
+        guard trunks.hasParked else { return scheduler.popDue(now: now, in: &files) }
         let scheduledDue = scheduler.nextDue(in: files).flatMap { $0 <= now ? $0 : nil }
-        if trunks.hasParked {
-            let files = self.files
+        do {
+            let files = self.files  // released before `files` is changed below, so it is not copied
             // A parked entry is stale once the file was dealt with another way.
             if let parked = trunks.takeReleasable(now: now, dueBy: scheduledDue, isStale: { files[$0]?.state != .parked }) {
                 return parked.name
@@ -73,10 +74,15 @@ extension SpoolStateMachine {
         return scheduledDue == nil ? nil : scheduler.popDue(now: now, in: &files)
     }
 
-    /// A due file: a finish step to retry looks at the file again; any other file is read.
+    /// A due file: a finish step to retry looks at the file again; any other file is read. (One look-up of
+    /// the name: its entry is found once and changed in place.)
     mutating func takeUp(_ name: String) -> [Action] {
-        if case .finishRetry? = state(of: name) { return [.stat(name)] }
-        set(name, .due)
+        guard let index = files.index(forKey: name) else {
+            files[name] = Entry(state: .due)
+            return [.read(name, forAppend: true)]
+        }
+        if case .finishRetry = files.values[index].state { return [.stat(name)] }
+        files.values[index].state = .due
         // Opened at once, without an lstat first: O_NOFOLLOW refuses a symlink, fstat tells the rest, and the
         // StartRetry record goes through the same descriptor.
         return [.read(name, forAppend: true)]
@@ -207,7 +213,6 @@ extension SpoolStateMachine {
             }
             return stepFailed(name, step: "write the StartRetry record", failure, now: now)
         }
-        files[name]!.memos.refusedRecordWrites = 0
         let actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
         guard let request = CallRequest(file: attempt.file, attempt: attempt.number, channelId: attempt.channelId) else {
             files[name] = nil
@@ -217,9 +222,16 @@ extension SpoolStateMachine {
         (attempt.lengthBefore, attempt.fileID) = (appended.lengthBefore, appended.fileID)
         limiter.start(now: now)
         trunks.start(name, channel: request.channel, now: now)
-        set(name, .dialling(attempt))
+        // One look-up: the refusals count starts again and the state changes in place.
+        if let index = files.index(forKey: name) {
+            files.values[index].memos.refusedRecordWrites = 0
+            files.values[index].state = .dialling(attempt)
+        } else {
+            files[name] = Entry(state: .dialling(attempt))
+        }
         inFlight += 1
-        return actions + [.debug(.dialling(name: name, attempt: EngineWording.attempt(attempt), channelId: attempt.channelId)),
+        return actions + [.debug(.dialling(name: name, attempt: attempt.number, of: attempt.file.maxRetries + 1, channel: attempt.file.channel,
+                                           channelId: attempt.channelId)),
                           .emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)),
                           .emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))),
                           .place(name, request, token: attempt.token)]
@@ -246,14 +258,17 @@ extension SpoolStateMachine {
     /// An adopted call's report says `answered` too (only if it was), so a call adopted while ringing that
     /// then ends unanswered is a failed attempt, never Completed.
     mutating func callStage(_ name: String, token: UInt64, _ stage: CallStage?, now: SpoolInstant) -> [Action] {
-        guard case .dialling(var attempt)? = state(of: name), attempt.token == token else { return [] }
+        // One look-up: the entry is found once and changed in place (nothing is added to or removed from
+        // `files` below, so the index stays valid).
+        guard let index = files.index(forKey: name), case .dialling(var attempt) = files.values[index].state, attempt.token == token
+        else { return [] }
         let outcome: Outcome
         switch stage {
         case nil: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
         case .placed?: return []
         case .answered?:
             attempt.answered = true
-            guard settings.finishAtAnswer else { set(name, .dialling(attempt)); return [] }
+            guard settings.finishAtAnswer else { files.values[index].state = .dialling(attempt); return [] }
             outcome = .completed
         case .hungUp?: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "hung up before answer")
         case .failed(let reason, let text)?: outcome = .failed(reason: reason, text: text)
@@ -263,7 +278,7 @@ extension SpoolStateMachine {
         limiter.finish()
         trunks.finish(name)
         inFlight -= 1
-        set(name, .ending(attempt, outcome, ended: now))
+        files.values[index].state = .ending(attempt, outcome, ended: now)
         let result: AttemptReport.Result? = switch outcome {
         case .completed: .answered
         case .failed(let reason, let text): .failed(reason: reason, text: text)

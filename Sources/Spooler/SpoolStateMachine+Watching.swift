@@ -38,18 +38,23 @@ extension SpoolStateMachine {
     static func isCallFileName(_ name: String) -> Bool { !name.hasPrefix(".") && !name.utf8.contains(UInt8(ascii: "/")) }
 
     mutating func apply(_ change: Change, now: SpoolInstant) -> [Action] {
+        // Each change looks its name up once: most are spoold's own appends, utimes and moves, about a busy
+        // or departed file, and end here.
         switch change {
         case .appeared(let name):
-            switch state(of: name) {
+            let state = state(of: name)
+            switch state {
             case .moving(let finish, _, let removed)?:
                 set(name, .moving(finish, reappeared: true, removed: removed))
                 return []
-            case .departed?: drop(name)
-            default: break
+            case .departed?:
+                drop(name)
+                return note(name, state: nil)
+            default: return note(name, state: state)
             }
-            return note(name)
         case .changed(let name):
-            return state(of: name) == .departed ? [] : note(name)
+            let state = state(of: name)
+            return state == .departed ? [] : note(name, state: state)
         case .removed(let name):
             switch state(of: name) {
             case .departed?: drop(name)
@@ -74,9 +79,31 @@ extension SpoolStateMachine {
         }
     }
 
+    /// A watcher batch without the changes that repeat the one just before them: `changed` right after
+    /// `appeared` or `changed` of the same name. Each asks for a fresh look at the name, and the batch is fed
+    /// in one go with nothing between, so the second look would see what the first saw. spoold's own steps
+    /// come in such pairs (the times of a record set, then the close of its descriptor).
+    static func coalesced(_ changes: [Change]) -> [Change] {
+        var kept: [Change] = []
+        kept.reserveCapacity(changes.count)
+        for change in changes {
+            if case .changed(let name) = change, let last = kept.last {
+                switch last {
+                case .appeared(let previous), .changed(let previous): if previous == name { continue }
+                case .removed, .rescan: break
+                }
+            }
+            kept.append(change)
+        }
+        return kept
+    }
+
     /// Asks for a fresh lstat of a name that is not busy; `noted` schedules it by the answer.
-    func note(_ name: String) -> [Action] {
-        Self.isCallFileName(name) && !isBusy(name) ? [.stat(name)] : []
+    func note(_ name: String) -> [Action] { note(name, state: state(of: name)) }
+
+    /// `note` for a name whose state was just looked up.
+    func note(_ name: String, state: FileState?) -> [Action] {
+        Self.isCallFileName(name) && !Self.isBusy(state) ? [.stat(name)] : []
     }
 
     mutating func statted(_ name: String, _ info: EntryInfo?, now: SpoolInstant) -> [Action] {

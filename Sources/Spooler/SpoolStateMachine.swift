@@ -94,6 +94,18 @@ public struct SpoolStateMachine: Sendable {
         var heldUntil: SpoolInstant? { get { fields.heldUntil } set { if newValue != heldUntil { fields.heldUntil = newValue } } }
         var warnedSkipped: Bool { get { fields.warnedSkipped } set { if newValue != warnedSkipped { fields.warnedSkipped = newValue } } }
         var summary: FileSummary? { get { fields.summary } set { fields.summary = newValue } }
+
+        /// An attempt's memos are over: the count kept in memory and the time memos.
+        mutating func clearAttemptMemos() {
+            rememberedAttempts = 0
+            clearTimeMemos()
+        }
+
+        /// Not an mtime spoold cannot set, nor the one it gave a held file.
+        mutating func clearTimeMemos() {
+            stuckMtime = nil
+            heldUntil = nil
+        }
     }
 
     /// A file's channel and attempts, as the engine last read them.
@@ -115,7 +127,10 @@ public struct SpoolStateMachine: Sendable {
     }
 
     struct Attempt: Equatable, Sendable {
-        var file: CallFile
+        /// The call file as read, in a box: an attempt is copied out of its state and back at every step of
+        /// a call, and a `CallFile` is a dozen reference-counted fields (one retain instead of a dozen).
+        private let box: FileBox
+        var file: CallFile { box.file }
         var number: Int
         var channelId: String
         /// For taking the StartRetry back out when the call never reached the PBX.
@@ -132,6 +147,20 @@ public struct SpoolStateMachine: Sendable {
         var answered = false
         /// `spoold cancel` hung its call up: when it ends, the file finishes as Cancelled whatever the outcome.
         var cancelled = false
+
+        init(file: CallFile, number: Int, channelId: String, lengthBefore: Int64, mtimeBefore: SpoolInstant, ownMtime: SpoolInstant,
+             fileID: FileID?, started: SpoolInstant, token: UInt64, answered: Bool = false, cancelled: Bool = false) {
+            box = FileBox(file)
+            (self.number, self.channelId, self.lengthBefore, self.mtimeBefore, self.ownMtime) = (number, channelId, lengthBefore, mtimeBefore, ownMtime)
+            (self.fileID, self.started, self.token, self.answered, self.cancelled) = (fileID, started, token, answered, cancelled)
+        }
+
+        /// Immutable, so sharing it between copies of an attempt is sharing a value.
+        final class FileBox: Equatable, Sendable {
+            let file: CallFile
+            init(_ file: CallFile) { self.file = file }
+            static func == (lhs: FileBox, rhs: FileBox) -> Bool { lhs === rhs || lhs.file == rhs.file }
+        }
     }
 
     struct Recovery: Equatable, Sendable {
@@ -257,7 +286,9 @@ public struct SpoolStateMachine: Sendable {
 
     /// A debug line's facts; `EngineWording.debug` builds its text only when the log level asks for it.
     public enum DebugLine: Equatable, Sendable {
-        case dialling(name: String, attempt: String, channelId: String), parked(name: String, pattern: String, limits: String)
+        /// The attempt's number, the attempts allowed and the channel, worded only when the line is logged.
+        case dialling(name: String, attempt: Int, of: Int, channel: Channel?, channelId: String)
+        case parked(name: String, pattern: String, limits: String)
     }
 
     /// `uid`: spoold's, named in log lines about ownership. `backendWakesEngine`: the backend wakes the engine
@@ -380,9 +411,11 @@ public struct SpoolStateMachine: Sendable {
     /// The file left outgoing/: until the watcher reports it, its changes are spoold's own.
     mutating func depart(_ name: String) {
         if departed >= Self.departedLimit { forgetDeparted() }
-        set(name, .departed)
         departed += 1
-        clearAttemptMemos(name)
+        // One look-up: the entry is changed in place (it exists: the file was being finished).
+        guard let index = files.index(forKey: name) else { files[name] = Entry(state: .departed); return }
+        files.values[index].state = .departed
+        files.values[index].memos.clearAttemptMemos()
     }
 
     /// Removals went unreported (too many departed names, or a rescan will tell): the departed are forgotten.
@@ -392,19 +425,21 @@ public struct SpoolStateMachine: Sendable {
     }
 
     mutating func clearAttemptMemos(_ name: String) {
-        files[name]?.memos.rememberedAttempts = 0
-        clearTimeMemos(name)
+        guard let index = files.index(forKey: name) else { return }
+        files.values[index].memos.clearAttemptMemos()
     }
 
     /// The file's mtime is its own again: not one spoold cannot set, nor the one it gave a held file.
     mutating func clearTimeMemos(_ name: String) {
-        files[name]?.memos.stuckMtime = nil
-        files[name]?.memos.heldUntil = nil
+        guard let index = files.index(forKey: name) else { return }
+        files.values[index].memos.clearTimeMemos()
     }
 
     /// Watcher events about a busy file (spoold's own appends among them) are ignored until it is settled.
-    func isBusy(_ name: String) -> Bool {
-        switch files[name]?.state {
+    func isBusy(_ name: String) -> Bool { Self.isBusy(files[name]?.state) }
+
+    static func isBusy(_ state: FileState?) -> Bool {
+        switch state {
         case nil, .scheduled?, .parked?, .held?, .due?, .departed?, .skipped?: false
         default: true
         }

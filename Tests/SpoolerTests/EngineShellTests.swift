@@ -206,6 +206,37 @@ struct EngineShellTests {
         await second.stop()
     }
 
+    @Test("The StartRetry's descriptor is kept while the call is in flight: the Status line goes through it, and it is closed at the look after the call or at a stop")
+    func keptDescriptor() async throws {
+        let harness = try EngineHarness()
+        try await harness.start()
+        let text = callText(["Channel": "Sim/answer/0/5000", "Application": "Wait", "Archive": "yes"])
+        try harness.submit("talk.call", text)
+        _ = try await harness.attemptStarted("talk.call")
+        #expect(await harness.engine.heldNames == ["talk.call"])
+        harness.advance(by: .seconds(5))
+        #expect(try await harness.finished("talk.call") == (.completed, .archived("talk.call")))
+        #expect(harness.archived("talk.call") == text + "\nStartRetry: 2381 1 (\(t0.seconds + 300))\nStatus: Completed\n")  // RetryTime 300
+        #expect(await harness.engine.heldNames.isEmpty)
+
+        // Replaced by rename during the call: the look after it finds another file, so nothing is written
+        // through the kept descriptor (nor into the new file), and the descriptor is closed all the same.
+        try harness.submit("swap.call", text)
+        _ = try await harness.attemptStarted("swap.call")
+        let replacement = callText(["Channel": "Sim/answer", "Application": "Wait", "Archive": "yes"])
+        try harness.submit("swap.call", replacement, mtime: t0.adding(seconds: 3600), announce: false)
+        harness.advance(by: .seconds(5))
+        _ = try await harness.next { $0 == .replacedInFlight(file: "swap.call") }
+        #expect(await harness.engine.heldNames.isEmpty)
+        #expect(harness.inOutgoing("swap.call") == replacement)
+
+        try harness.submit("long.call", callText(["Channel": "Sim/answer/0/60000", "Application": "Wait"]))
+        _ = try await harness.attemptStarted("long.call")
+        #expect(await harness.engine.heldNames == ["long.call"])
+        await harness.stop()
+        #expect(await harness.engine.heldNames.isEmpty)
+    }
+
     @Test("A reload reaches the running engine through its inbox")
     func reload() async throws {
         let harness = try EngineHarness { $0.maxConcurrent = 1 }
