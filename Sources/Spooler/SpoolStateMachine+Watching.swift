@@ -17,15 +17,13 @@ extension SpoolStateMachine {
         for (name, _) in names where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
             actions.append(.removeLeftover(name))
         }
-        // Room for the whole listing at once (no-ops after its first batch), not grown and copied step by step.
-        let total = files.count + names.count + toCome
+        let total = files.count + names.count + toCome  // the whole listing at once (no-ops after its first batch)
         scheduler.reserveCapacity(total)
         files.reserveCapacity(total)
         sweep.reserveCapacity(sweep.count + names.count + toCome)
         for (name, info) in names where Self.isCallFileName(name) {
             actions += noted(name, info, now: now)
-            // Future-dated (a regular file is scheduled at its mtime: no memos yet at start-up): swept.
-            if let info, info.kind == .regular, info.mtime > now { sweep.append(name) }
+            if let info, info.kind == .regular, info.mtime > now { sweep.append(name) }  // future-dated (at its mtime): swept
         }
         guard toCome == 0 else { return actions }
         if sweep.isEmpty { sweep = [] }

@@ -117,9 +117,8 @@ public struct SpoolStateMachine: Sendable {
         init(_ file: CallFile, made: Int) { self.init(channel: file.channel?.description ?? "", attemptsMade: made, attemptsAllowed: file.maxRetries + 1) }
     }
 
-    /// One per file name: four words (the state's payloads and the memos are boxed), as the dictionary holds
-    /// one for every file waiting in outgoing/. `stamp`: its place in the schedule, so that the scheduler needs
-    /// no table of names of its own.
+    /// One per file name: four words (the payloads and memos boxed), as the dictionary holds one for every file
+    /// in outgoing/. `stamp`: its place in the schedule, so that the scheduler keeps no table of names.
     struct Entry: Sendable, Scheduled {
         var state: FileState
         var memos = Memos()
@@ -383,8 +382,7 @@ public struct SpoolStateMachine: Sendable {
     }
 
     private static func schedule(_ entry: inout Entry, _ scheduler: inout Scheduler, _ name: String, _ due: SpoolInstant, _ state: FileState) {
-        scheduler.upsert(name, due: due, stamp: &entry.stamp)
-        entry.state = state
+        (entry.state, _) = (state, scheduler.upsert(name, due: due, stamp: &entry.stamp))
     }
 
     /// Takes a name off the schedule, keeping its entry.
