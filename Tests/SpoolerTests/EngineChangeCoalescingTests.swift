@@ -41,7 +41,7 @@ struct EngineChangeCoalescingTests {
             for change in coalesce ? SpoolStateMachine.coalesced(batch) : batch { actions += kit.feed(.change(change)) }
             actions += kit.tick()
             return (actions.filter { if case .stat = $0 { false } else { true } },
-                    [kit.core.scheduler.due(of: "touched.call"), kit.core.scheduler.due(of: "other.call")], kit.wake)
+                    [kit.core.due(of: "touched.call"), kit.core.due(of: "other.call")], kit.wake)
         }
         let (plain, coalesced) = (run(false), run(true))
         #expect(plain.actions == coalesced.actions)
