@@ -134,7 +134,10 @@ public actor SpoolEngine {
                 staged.removeAll(keepingCapacity: true)
             }
             flushEvents()
-            if stopped { return }
+            if stopped {
+                inbox.cancelTimer()
+                return
+            }
             await inbox.wait(until: wake, clock: clock)
         }
     }
