@@ -27,8 +27,9 @@ public struct SpoolService: Service, CustomStringConvertible {
 
     public func run() async throws {
         let (watcher, engine) = (self.watcher, self.engine)
+        // The watcher's thread posts into the engine's inbox itself: no task between them.
         let watching = Task {
-            for await batch in watcher { engine.apply(batch) }
+            await watcher.run { engine.apply($0) }
         }
         defer {
             watching.cancel()
