@@ -80,13 +80,23 @@ public final class AMIClient: Sendable {
     /// consumer that stops early (say after `.answered`) makes the client forget the call.
     public func originate(_ request: OriginateRequest) -> AsyncStream<OriginateStage> {
         let (stream, continuation) = AsyncStream.makeStream(of: OriginateStage.self)
+        startOriginate(request, .stream(continuation))
+        return stream
+    }
+
+    /// Sends an async Originate and calls `onStage` with its stages in order, on the client's event loop,
+    /// ending with a terminal one. `onStage` must not block: it runs where the connection's bytes are read.
+    public func originate(_ request: OriginateRequest, onStage: @escaping @Sendable (OriginateStage) -> Void) {
+        startOriginate(request, .function(onStage))
+    }
+
+    private func startOriginate(_ request: OriginateRequest, _ subscriber: OriginateSubscriber) {
         let core = self.core
         if core.eventLoop.inEventLoop {
-            core.startOriginate(request, subscriber: continuation)
+            core.startOriginate(request, subscriber: subscriber)
         } else {
-            core.eventLoop.execute { core.startOriginate(request, subscriber: continuation) }
+            core.eventLoop.execute { core.startOriginate(request, subscriber: subscriber) }
         }
-        return stream
     }
 
     /// Whether Asterisk still has a channel with this id (a ChannelId spoold assigned, which Asterisk

@@ -6,7 +6,7 @@ import NIOCore
 /// connection. Confined to one event loop (the one every connection of this client runs on), so the hot
 /// path takes no locks; public entry points hop onto the loop.
 final class AMIClientCore: @unchecked Sendable {
-    typealias Subscriber = AsyncStream<OriginateStage>.Continuation
+    typealias Subscriber = OriginateSubscriber
 
     struct PendingAction {
         /// The response, then (for a list action) the events of its list, in order.
@@ -116,8 +116,7 @@ final class AMIClientCore: @unchecked Sendable {
         }
         // Nothing is re-sent: each Originate learns how far it got and the caller decides.
         for update in originates.connectionLost() {
-            update.subscriber.yield(update.stage)
-            update.subscriber.finish()
+            update.subscriber.deliver(update.stage)  // every stage of a lost connection is terminal
         }
         let pending = actions.values
         actions.removeAll()
@@ -186,8 +185,7 @@ final class AMIClientCore: @unchecked Sendable {
     }
 
     private func deliver(_ update: OriginateTracker<Subscriber>.Update) {
-        update.subscriber.yield(update.stage)
-        if update.stage.isTerminal { update.subscriber.finish() }
+        update.subscriber.deliver(update.stage)
     }
 
     // MARK: Originate
@@ -195,8 +193,7 @@ final class AMIClientCore: @unchecked Sendable {
     func startOriginate(_ request: OriginateRequest, subscriber: Subscriber) {
         eventLoop.preconditionInEventLoop()
         guard let channel else {
-            subscriber.yield(.notSent("not connected to AMI"))
-            subscriber.finish()
+            subscriber.deliver(.notSent("not connected to AMI"))
             return
         }
         let actionID = nextActionID()
@@ -205,8 +202,7 @@ final class AMIClientCore: @unchecked Sendable {
             try AMIMessageWriter.write(request.message(actionID: actionID), to: &buffer, enforceRequestLimits: true)
         } catch {
             // Permanent: the same request would be refused again.
-            subscriber.yield(.rejected("invalid Originate: \(error)"))
-            subscriber.finish()
+            subscriber.deliver(.rejected("invalid Originate: \(error)"))
             return
         }
         let now = NIODeadline.now()
@@ -217,9 +213,11 @@ final class AMIClientCore: @unchecked Sendable {
             responseDeadline: now + TimeAmount(configuration.responseTimeout),
             resultWindow: TimeAmount(request.timeout) + TimeAmount(configuration.originateResponseMargin)
         )
-        subscriber.onTermination = { [self] termination in
-            guard case .cancelled = termination else { return }
-            eventLoop.execute { self.originates.remove(actionID) }
+        if case .stream(let continuation) = subscriber {
+            continuation.onTermination = { [self] termination in
+                guard case .cancelled = termination else { return }
+                eventLoop.execute { self.originates.remove(actionID) }
+            }
         }
         write(buffer, to: channel)
     }
@@ -314,6 +312,24 @@ final class AMIClientCore: @unchecked Sendable {
     static func sweepInterval(for responseTimeout: Duration) -> TimeAmount {
         let quarter = TimeAmount(responseTimeout).nanoseconds / 4
         return .nanoseconds(min(max(quarter, 10_000_000), 1_000_000_000))
+    }
+}
+
+/// Who hears one Originate's stages: the stream `AMIClient.originate(_:)` returns, or a function the loop
+/// calls (`originate(_:onStage:)`: no stream, no task, no hop of its own per call).
+enum OriginateSubscriber: Sendable {
+    case stream(AsyncStream<OriginateStage>.Continuation)
+    case function(@Sendable (OriginateStage) -> Void)
+
+    /// Hands on one stage; a terminal one is the last (the stream ends with it).
+    func deliver(_ stage: OriginateStage) {
+        switch self {
+        case .stream(let continuation):
+            continuation.yield(stage)
+            if stage.isTerminal { continuation.finish() }
+        case .function(let onStage):
+            onStage(stage)
+        }
     }
 }
 

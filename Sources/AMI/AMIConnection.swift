@@ -25,6 +25,10 @@ public protocol AMIConnection: Sendable {
     func waitUntilConnected() async throws
     /// Sends one async Originate and follows it; never re-sent.
     func originate(_ request: OriginateRequest) -> AsyncStream<OriginateStage>
+    /// The same Originate, its stages handed to `onStage` in order (the last one terminal), from any
+    /// thread; `onStage` must not block. For the engine's hot path: `AMIClient` does it without a stream
+    /// or a task per call.
+    func originate(_ request: OriginateRequest, onStage: @escaping @Sendable (OriginateStage) -> Void)
     /// Whether Asterisk still has a channel with this Uniqueid (a ChannelId we assigned).
     func channelExists(_ channelId: String) async throws -> Bool
     /// A channel's state by Uniqueid (Up or still ringing); nil when Asterisk has no such channel.
@@ -32,6 +36,16 @@ public protocol AMIConnection: Sendable {
     /// The `Hangup` event of a channel this client did not originate; the stream ends without one if the
     /// connection or session ends. The watch is in place when this returns.
     func hangupEvent(of uniqueid: String) async -> AsyncStream<AMIMessage>
+}
+
+extension AMIConnection {
+    /// Follows the stream in a task of its own (the HTTP client; scripted connections in tests).
+    public func originate(_ request: OriginateRequest, onStage: @escaping @Sendable (OriginateStage) -> Void) {
+        let stages = originate(request)
+        Task {
+            for await stage in stages { onStage(stage) }
+        }
+    }
 }
 
 extension AMIClient: AMIConnection {}

@@ -14,7 +14,7 @@ final class InotifyHub: Sendable {
     static let shared = InotifyHub()
 
     typealias SubscriptionID = UInt64
-    typealias Output = AsyncStream<[SpoolChange]>.Continuation
+    typealias Output = WatchOutput
 
     enum Command {
         case subscribe(SubscriptionID, directory: String, logger: Logger, output: Output)

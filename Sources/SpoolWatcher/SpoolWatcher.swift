@@ -1,5 +1,14 @@
 import Logging
 
+/// Where the inotify thread hands a subscription's batches: a stream's continuation, or a function.
+struct WatchOutput: Sendable {
+    let deliver: @Sendable ([SpoolChange]) -> Void
+    /// The watch was abandoned (inotify could not be set up): nothing more will come.
+    let finish: @Sendable () -> Void
+
+    func yield(_ batch: [SpoolChange]) { deliver(batch) }
+}
+
 /// The changes in one spool directory, as an async sequence of batches.
 ///
 /// Iterating starts the watch: the first batch holds `.rescan(names, reason: .initial)`. Iteration
@@ -36,12 +45,31 @@ public struct SpoolWatcher: AsyncSequence, Sendable {
         case .inotify:
             let (stream, output) = AsyncStream.makeStream(of: Element.self)
             let hub = InotifyHub.shared
-            let id = hub.subscribe(directory: path, logger: logger, output: output)
+            let id = hub.subscribe(directory: path, logger: logger,
+                                   output: WatchOutput(deliver: { output.yield($0) }, finish: { output.finish() }))
             output.onTermination = { _ in hub.unsubscribe(id) }
             return AsyncIterator(source: .inotify(stream.makeAsyncIterator()))
         case .polling(let interval):
             return AsyncIterator(source: .polling(PollingIterator(
                 directory: path, schedule: PollSchedule(interval: interval), logger: logger)))
+        }
+    }
+
+    /// Hands each batch to `deliver` until the calling task is cancelled, in the sequence's order. In inotify
+    /// mode `deliver` runs on the watcher's own thread (no task hop per batch: each costs thread wake-ups)
+    /// and must not block; it returns early, as the sequence ends, when inotify cannot be set up.
+    public func run(deliver: @escaping @Sendable (Element) -> Void) async {
+        switch mode {
+        case .inotify:
+            // Never yields: it ends when the watch is abandoned, or at cancellation, which unsubscribes.
+            let (ended, end) = AsyncStream.makeStream(of: Never.self)
+            let hub = InotifyHub.shared
+            let id = hub.subscribe(directory: SpoolPath.absolute(directory), logger: logger,
+                                   output: WatchOutput(deliver: deliver, finish: { end.finish() }))
+            end.onTermination = { _ in hub.unsubscribe(id) }
+            for await _ in ended {}
+        case .polling:
+            for await batch in self { deliver(batch) }
         }
     }
 

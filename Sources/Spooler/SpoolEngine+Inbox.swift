@@ -10,6 +10,11 @@ final class Inbox: Sendable {
         /// A wake-up without news (the backend can take calls again).
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// The task that rings at the deadline the loop last waited for. It outlives the wait: a loop woken
+        /// by news waits again for the same deadline (the next paced call) most of the time, and finds
+        /// its timer still armed instead of arming one more (each costs thread wake-ups on Linux).
+        var timer: (id: UInt64, deadline: SpoolInstant, task: Task<Void, Never>)?
+        var lastTimerID: UInt64 = 0
     }
     private let state = Mutex(State())
     private let stopFlag = Atomic<Bool>(false)
@@ -61,15 +66,46 @@ final class Inbox: Sendable {
         }
     }
 
-    /// Waits for a post or for `deadline` on `clock`, whichever comes first.
+    /// Waits for a post or for `deadline` on `clock`, whichever comes first. Only the engine's loop calls it.
     func wait(until deadline: SpoolInstant?, clock: any SpoolClock) async {
         guard let deadline else { return await wait() }
         if deadline <= clock.now() { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.wait() }
-            group.addTask { try? await clock.sleep(until: deadline) }
-            await group.next()
-            group.cancelAll()
+        armTimer(for: deadline, clock: clock)
+        await wait()
+    }
+
+    /// Makes sure the inbox rings by `deadline`. A timer already armed for that deadline or an earlier one
+    /// is kept (an earlier one wakes the loop, which then waits again); a later one is replaced.
+    private func armTimer(for deadline: SpoolInstant, clock: any SpoolClock) {
+        // Made and recorded under the lock, so the timer cannot fire before it is known as the current one.
+        let replaced: Task<Void, Never>? = state.withLock { locked in
+            if let timer = locked.timer, timer.deadline <= deadline { return nil }
+            locked.lastTimerID += 1
+            let id = locked.lastTimerID
+            let task = Task { [self] in
+                do { try await clock.sleep(until: deadline) } catch { return }
+                if takeTimer(id) { ring() }
+            }
+            defer { locked.timer = (id, deadline, task) }
+            return locked.timer?.task
         }
+        replaced?.cancel()
+    }
+
+    /// True when timer `id` was still the current one (it is no longer): only then may it ring.
+    private func takeTimer(_ id: UInt64) -> Bool {
+        state.withLock { state in
+            guard state.timer?.id == id else { return false }
+            state.timer = nil
+            return true
+        }
+    }
+
+    /// How many timers were armed so far (tests: a deadline waited for again arms none).
+    var timersArmed: UInt64 { state.withLock { $0.lastTimerID } }
+
+    /// The loop has ended: no timer may ring for it any more.
+    func cancelTimer() {
+        state.withLock { $0.timer.take() }?.task.cancel()
     }
 }

@@ -151,6 +151,7 @@ public actor SpoolEngine {
             if stopped {
                 for file in held.values { file.close() }  // calls still up at the stop: recovered at the next start
                 held.removeAll()
+                inbox.cancelTimer()
                 return
             }
             await inbox.wait(until: wake, clock: clock)

@@ -26,19 +26,23 @@ public struct SpoolService: Service, CustomStringConvertible {
     public var description: String { "SpoolService(\(engine.configuration.outgoingPath))" }
 
     public func run() async throws {
-        let engine = self.engine
+        let (watcher, engine) = (self.watcher, self.engine)
         // The watch is set up and outgoing/ listed before the engine starts, and the engine takes that listing as
         // its own: a large spool is listed once, not twice at the same time, and no change falls between the two.
-        var changes = watcher.makeAsyncIterator()
-        if let first = await changes.next() { engine.apply(first) }
-        let watching = Task { [changes] in
-            var changes = changes
-            while let batch = await changes.next() { engine.apply(batch) }
+        // The watcher's thread posts into the engine's inbox itself: no task between them.
+        let (listing, listed) = AsyncStream.makeStream(of: Never.self)
+        let watching = Task {
+            await watcher.run { batch in
+                engine.apply(batch)
+                listed.finish()  // the first batch is in the inbox (later calls find it finished already)
+            }
+            listed.finish()  // the watch ended without a batch: the engine lists outgoing/ itself
         }
         defer {
             watching.cancel()
             events?.finish()
         }
+        for await _ in listing {}
         await cancelWhenGracefulShutdown {
             await engine.run(listedByWatcher: true)
         }

@@ -68,12 +68,61 @@ public final class AMIBackend: CallBackend {
         }
     }
 
-    /// The same, reporting straight to the engine (no stream of our own per call).
+    /// The same, reporting straight to the engine: no stream and no task of our own per call. The client
+    /// calls back on its event loop, where the stages are mapped and reported at once; only a dropped
+    /// connection, which needs lookups, takes a task.
     func place(_ request: CallRequest, whenOver: (@Sendable () -> Void)?, report: @escaping CallReport) {
-        Task {
-            await follow(request) { report($0) }
-            whenOver?()
-            report(nil)
+        let answered = AnsweredFlag()
+        let channelId = request.channelId
+        client.originate(Self.originate(for: request)) { [self] stage in
+            if case .answered = stage { answered.set() }
+            switch Self.reading(of: stage, answeredBefore: answered.isSet) {
+            case .report(let callStage):
+                report(callStage)
+                guard stage.isTerminal else { return }
+                whenOver?()
+                report(nil)
+            case .settle(let wasAnswered, let ifGone):
+                Task {
+                    await settleAfterDrop(channelId, answered: wasAnswered, ifGone: ifGone) { report($0) }
+                    whenOver?()
+                    report(nil)
+                }
+            }
+        }
+    }
+
+    /// Set once the call was seen answered (the client's stages come one at a time, in order).
+    private final class AnsweredFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        func set() { flag.store(true, ordering: .relaxed) }
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+    }
+
+    /// What one of the client's stages means for the engine.
+    enum StageReading: Equatable {
+        case report(CallStage)
+        /// The connection dropped while Asterisk may hold the call: ask it once reconnected (`answered`:
+        /// the call was seen answered), and report `ifGone` when it has no such channel.
+        case settle(answered: Bool, ifGone: CallStage)
+    }
+
+    /// The engine's reading of a client stage, contract §3; `answeredBefore`: `.answered` came earlier.
+    static func reading(of stage: OriginateStage, answeredBefore: Bool) -> StageReading {
+        switch stage {
+        case .notSent(let message) where message == OriginateStage.unconfirmedMessage:
+            // Asterisk may have received it and be dialling: only this server can say, so the call is
+            // not free to be dialled again (here or elsewhere) until it has.
+            .settle(answered: false, ifGone: .notPlaced("\(message), and Asterisk has no such call"))
+        case .notSent(let message): .report(.notPlaced(message))
+        case .rejected(let message): .report(message == shuttingDown ? .notPlaced(message) : .rejected(message))
+        case .queued: .report(.placed)
+        case .answered(let channel, _): .report(.answered(channel: channel))
+        case .failed(let reason, _): .report(.failed(reason: reason, text: ReasonText.text(for: reason)))
+        case .hungUp: .report(.hungUp)
+        case .connectionLost(let afterAnswer):
+            .settle(answered: answeredBefore || afterAnswer, ifGone: .failed(reason: 0, text: "connection lost"))
+        case .noResponse: .report(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
         }
     }
 
@@ -81,30 +130,11 @@ public final class AMIBackend: CallBackend {
     private func follow(_ request: CallRequest, _ report: (CallStage) -> Void) async {
         var answered = false
         for await stage in client.originate(Self.originate(for: request)) {
-            switch stage {
-            case .notSent(let message) where message == OriginateStage.unconfirmedMessage:
-                // Asterisk may have received it and be dialling: only this server can say, so the
-                // call is not free to be dialled again (here or elsewhere) until it has.
-                await settleAfterDrop(request.channelId, answered: false,
-                                      ifGone: .notPlaced("\(message), and Asterisk has no such call"), report)
-            case .notSent(let message):
-                report(.notPlaced(message))
-            case .rejected(let message):
-                report(message == Self.shuttingDown ? .notPlaced(message) : .rejected(message))
-            case .queued:
-                report(.placed)
-            case .answered(let channel, _):
-                answered = true
-                report(.answered(channel: channel))
-            case .failed(let reason, _):
-                report(.failed(reason: reason, text: ReasonText.text(for: reason)))
-            case .hungUp:
-                report(.hungUp)
-            case .connectionLost(let afterAnswer):
-                await settleAfterDrop(request.channelId, answered: answered || afterAnswer,
-                                      ifGone: .failed(reason: 0, text: "connection lost"), report)
-            case .noResponse:
-                report(.failed(reason: 0, text: "no response from Asterisk within WaitTime"))
+            if case .answered = stage { answered = true }
+            switch Self.reading(of: stage, answeredBefore: answered) {
+            case .report(let callStage): report(callStage)
+            case .settle(let wasAnswered, let ifGone):
+                await settleAfterDrop(request.channelId, answered: wasAnswered, ifGone: ifGone, report)
             }
         }
     }

@@ -2,6 +2,7 @@ import AMI
 import AMITestServer
 import Logging
 import NIOCore
+import NIOPosix
 import TestSupport
 import Testing
 
@@ -80,6 +81,51 @@ import Testing
         #expect(records.first?.channelId == "call-1")
         #expect(records.first?.headers.contains(OriginateRecord.Header(name: "Async", value: "true")) == true)
         #expect(records.first?.headers.contains(OriginateRecord.Header(name: "Variable", value: "MYVAR=x")) == true)
+        try await server.stop()
+    }
+
+    /// The stages `originate(_:onStage:)` hands on, in order, up to the terminal one; and whether every
+    /// call came on an event loop thread (where the connection's bytes are read: no hop of its own).
+    static func stagesByFunction(_ client: AMIClient, _ request: OriginateRequest) async -> (stages: [OriginateStage], onLoop: Bool) {
+        let (stream, continuation) = AsyncStream.makeStream(of: (OriginateStage, Bool).self)
+        client.originate(request) { stage in
+            continuation.yield((stage, MultiThreadedEventLoopGroup.currentEventLoop != nil))
+            if stage.isTerminal { continuation.finish() }
+        }
+        var stages: [OriginateStage] = []
+        var onLoop = true
+        for await (stage, loop) in stream {
+            stages.append(stage)
+            onLoop = onLoop && loop
+        }
+        return (stages, onLoop)
+    }
+
+    @Test func stagesHandedToAFunctionOnTheLoop() async throws {
+        let server = try await Self.startServer()
+        try await Self.withClient(server, configure: { $0.pingInterval = .seconds(3600) }) { client in
+            let answered = await Self.stagesByFunction(client, Self.request("PJSIP/answer", id: "f-1"))
+            #expect(answered.stages == [.queued, .answered(channel: "PJSIP/answer-00000001", uniqueid: "f-1"),
+                                        .hungUp(cause: 16, causeText: "Normal Clearing")])
+            #expect(answered.onLoop)
+            #expect(await Self.stagesByFunction(client, Self.request("PJSIP/busy/10", id: "f-2")).stages
+                    == [.queued, .failed(reason: 5, channel: "PJSIP/busy/10")])
+            // The connection drops while the call rings: how far it got, and nothing after.
+            let (ringing, continuation) = AsyncStream.makeStream(of: OriginateStage.self)
+            client.originate(Self.request("PJSIP/answer/60000", id: "f-3")) { stage in
+                continuation.yield(stage)
+                if stage.isTerminal { continuation.finish() }
+            }
+            var stages = ringing.makeAsyncIterator()
+            #expect(await stages.next() == .queued)
+            await server.closeAllConnections()
+            #expect(await stages.next() == .connectionLost(afterAnswer: false))
+            #expect(await stages.next() == nil)
+        }
+        let notConnected = AMIClient(configuration: Self.configuration(for: server), logger: Logger(label: "ami-test"))
+        #expect(await Self.stagesByFunction(notConnected, Self.request("PJSIP/answer", id: "f-4")).stages
+                == [.notSent("not connected to AMI")])
+        #expect(server.originates.map(\.channelId) == ["f-1", "f-2", "f-3"])
         try await server.stop()
     }
 

@@ -28,6 +28,27 @@ struct InotifyWatcherTests {
         await recorder.stop()
     }
 
+    @Test func runHandsTheSameChangesAndStopsAtCancellation() async throws {
+        let spool = try TemporarySpool()
+        try spool.write("outgoing/first.call")
+        let recorder = Recorder(SpoolWatcher(directory: spool.outgoing), viaRun: true)
+        #expect(await recorder.waitForRescan(reason: .initial) == ["first.call"])
+        try spool.write("staging/x.call")
+        try spool.shell("mv staging/x.call outgoing/x.call")
+        #expect(await recorder.waitFor(.appeared("x.call")))
+        await recorder.stop()
+        // Cancelled: unsubscribed, so a later change is not handed on (a second watch proves it has been seen).
+        let seen = recorder.changes.count
+        try spool.write("staging/y.call")
+        try spool.shell("mv staging/y.call outgoing/y.call")
+        let witness = Recorder(SpoolWatcher(directory: spool.outgoing))
+        #expect(await witness.waitForRescan(reason: .initial).map { Set($0) } == ["first.call", "x.call", "y.call"])
+        try spool.shell("mv outgoing/y.call staging/y.call")
+        #expect(await witness.waitFor(.removed("y.call")))
+        await witness.stop()
+        #expect(recorder.changes.count == seen, "changes after the end: \(recorder.changes.dropFirst(seen))")
+    }
+
     @Test func copiedInWithCpAppearsWhenClosed() async throws {
         let spool = try TemporarySpool()
         try spool.write("staging/src.call")

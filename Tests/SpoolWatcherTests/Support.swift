@@ -50,10 +50,16 @@ final class Recorder: Sendable {
     private let log: Log
     private let task: Task<Void, Never>
 
-    init(_ watcher: SpoolWatcher) {
+    /// `viaRun`: through `SpoolWatcher.run(deliver:)` (batches handed over on the watcher's thread) instead
+    /// of iterating the sequence.
+    init(_ watcher: SpoolWatcher, viaRun: Bool = false) {
         let log = Log()
         self.log = log
         task = Task {
+            if viaRun {
+                await watcher.run { batch in log.changes.withLock { $0.append(contentsOf: batch) } }
+                return
+            }
             for await batch in watcher {
                 log.changes.withLock { $0.append(contentsOf: batch) }
             }
