@@ -26,7 +26,7 @@ extension SpoolStateMachine {
             if let info, info.kind == .regular, info.mtime > now { sweep.append(name) }  // future-dated (at its mtime): swept
         }
         guard toCome == 0 else { return actions }
-        if sweep.isEmpty { sweep = [] }
+        if sweep.isEmpty { sweep = [] }  // no future-dated file: the capacity reserved for the listing is let go
         let (concurrent, rate) = (limiter.maxConcurrent, limiter.maxPerSecond)
         actions.append(.logReady("spoold ready: \(scheduler.count) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), max \(concurrent > 0 ? String(concurrent) : "unlimited") calls in flight, max \(rate <= 0 ? "unlimited" : Self.number(rate)) calls per second)"))
         actions.append(.emit(.ready(scheduled: scheduler.count)))
@@ -66,8 +66,8 @@ extension SpoolStateMachine {
             if departed > 0 { forgetDeparted() }  // removals may have been lost with the events; a listing tells
             actions.reserveCapacity(actions.count + names.count)
             for name in names { actions += note(name) }
-            // The watcher's first listing follows spoold's own by moments: a scheduled name missing from it
-            // is re-checked when it comes due anyway.
+            // A first listing is the start-up listing itself (spoold run hands the watcher's to `started`) or
+            // follows the engine's own by moments: a scheduled name missing from it is re-checked when due anyway.
             guard reason != .initial else { return actions }
             let present = Set(names)
             for (name, entry) in files where entry.stamp.isScheduled && !present.contains(name) && !isBusy(name) {
