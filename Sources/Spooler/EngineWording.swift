@@ -5,7 +5,7 @@ import CallFile
 /// quote these texts; changing one changes what operators and scripts read.
 enum EngineWording {
     /// `attempt 2 of 3 on PJSIP/100@trunk`, as log lines name an attempt.
-    static func attempt(_ attempt: SpoolStateMachine.Attempt) -> String {
+    static func attempt(_ attempt: CallAttempt) -> String {
         Self.attempt(attempt.number, of: attempt.file.maxRetries + 1, on: attempt.file.channel)
     }
 
@@ -14,7 +14,7 @@ enum EngineWording {
     }
 
     /// How an attempt ended: `answered`, `failed, reason 5 (busy)`, `refused by the PBX: …`, `not placed (…)`.
-    static func outcome(_ outcome: SpoolStateMachine.Outcome) -> String {
+    static func outcome(_ outcome: CallAttempt.Outcome) -> String {
         switch outcome {
         case .completed: "answered"
         case .failed(let reason, let text): "failed, reason \(reason) (\(text))"

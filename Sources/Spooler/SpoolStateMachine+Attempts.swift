@@ -114,8 +114,8 @@ extension SpoolStateMachine {
                 + finish(name, .aside("unreadable"), info: nil, now: now)
         }
         let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-        let memos = files[name]?.memos ?? Memos()
-        if info.mtime > now, memos.stuckMtime != info.mtime, memos.heldUntil != info.mtime, parsed.file.finishedStatus == nil {
+        let memos = files[name]?.memos ?? FileMemos()
+        if info.mtime > now, !memos.isOwn(mtime: info.mtime), parsed.file.finishedStatus == nil {
             schedule(name, at: info.mtime)  // touched to a later time while it waited (contract §2.4)
             return []
         }
@@ -134,7 +134,7 @@ extension SpoolStateMachine {
             }
             return actions + finish(name, Finish(status: .failed, summary: "Failed (invalid: \(invalid))", rule: FinishRule(file)), info: info, now: now)
         }
-        let finished = max(file.finishedAttempts, memos.rememberedAttempts)
+        let finished = memos.attemptsMade(file)
         remember(name, file, made: finished)
         if let start = file.inFlightStart, start.number > memos.rememberedAttempts {
             return recover(name, file: file, start: start)
@@ -153,14 +153,11 @@ extension SpoolStateMachine {
                 return [.debug(.parked(name: name, pattern: rule.pattern.description, limits: EngineWording.limits(rule.maxConcurrent, rule.maxPerSecond)))]
             }
         }
-        let (retry, startEpoch) = (file.retryTime, now.seconds + Int64(file.retryTime))
         nextToken += 1
-        let attempt = Attempt(file: file, number: finished + 1,
-                              channelId: ChannelID.make(fileName: name, startEpoch: startEpoch, attempt: finished + 1),
-                              lengthBefore: 0, mtimeBefore: info.mtime, ownMtime: now.adding(seconds: 2 * retry),
-                              fileID: info.fileID, started: now, token: nextToken)
+        let attempt = CallAttempt(file, name: name, made: finished, info: info, now: now, token: nextToken)
         set(name, .starting(attempt))
-        return [.appendRecord(name, record(.start, attempt.number, epoch: startEpoch), atime: now.adding(seconds: retry), mtime: attempt.ownMtime, statAfter: false)]
+        return [.appendRecord(name, record(.start, attempt.number, epoch: attempt.startEpoch), atime: attempt.startAtime,
+                              mtime: attempt.ownMtime, statAfter: false)]
     }
 
     /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
@@ -195,21 +192,16 @@ extension SpoolStateMachine {
     }
 
     /// The StartRetry record is in the file (or not): only then is the call placed.
-    mutating func started(_ name: String, _ attempt: Attempt, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
+    mutating func started(_ name: String, _ attempt: CallAttempt, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
         let appended: Appended
         switch result {
         case .success(let done): appended = done
         case .failure(let failure):
             if failure.isNoEntry { return forget(name) }
-            if failure.isRefused {
-                let refusals = files[name]!.memos.refusedRecordWrites + 1
-                files[name]!.memos.refusedRecordWrites = refusals
-                if refusals >= Self.recordWriteRefusalLimit {
-                    files[name]!.memos.refusedRecordWrites = 0
-                    let owner = failure.infoAfter?.ownership ?? "owner unknown"
-                    return [.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")]
-                        + finish(name, .aside("retry records cannot be written"), info: nil, now: now)
-                }
+            if failure.isRefused, files[name]!.memos.recordWriteRefused() {
+                let (owner, refusals) = (failure.infoAfter?.ownership ?? "owner unknown", FileMemos.recordWriteRefusalLimit)
+                return [.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")]
+                    + finish(name, .aside("retry records cannot be written"), info: nil, now: now)
             }
             return stepFailed(name, step: "write the StartRetry record", failure, now: now)
         }
@@ -238,9 +230,7 @@ extension SpoolStateMachine {
     }
 
     mutating func noteStuckTimes(_ name: String, _ failure: StepFailure, info: EntryInfo?, mtime: SpoolInstant) -> [Action] {
-        let first = files[name]?.memos.stuckMtime == nil
-        files[name]?.memos.stuckMtime = info?.mtime ?? mtime
-        guard first else { return [] }
+        guard files[name]?.memos.timesRefused(keeping: info?.mtime ?? mtime) != false else { return [] }
         return [.log(.warning, "[\(name)] cannot set the file's times (\(failure); \(info?.ownership ?? "owner unknown")); \(ownership) and keeps the retry count in memory. Fix: make the spoold user own call files (chown, or create them as that user)")]
     }
 
@@ -254,47 +244,32 @@ extension SpoolStateMachine {
 
     // MARK: - A call in flight
 
-    /// The backend's news about a call, in order: answers are noted, an ended attempt goes on to its records.
-    /// An adopted call's report says `answered` too (only if it was), so a call adopted while ringing that
-    /// then ends unanswered is a failed attempt, never Completed.
+    /// The backend's news about a call, in order (`CallAttempt` folds them): answers are noted, an ended attempt
+    /// goes on to its records. An adopted call's report says `answered` too (only if it was), so a call adopted
+    /// while ringing that then ends unanswered is a failed attempt, never Completed.
     mutating func callStage(_ name: String, token: UInt64, _ stage: CallStage?, now: SpoolInstant) -> [Action] {
         // One look-up: the entry is found once and changed in place (nothing is added to or removed from
         // `files` below, so the index stays valid).
         guard let index = files.index(forKey: name), case .dialling(var attempt) = files.values[index].state, attempt.token == token
         else { return [] }
-        let outcome: Outcome
-        switch stage {
-        case nil: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "the backend gave no result")
-        case .placed?: return []
-        case .answered?:
-            attempt.answered = true
-            guard settings.finishAtAnswer else { files.values[index].state = .dialling(attempt); return [] }
-            outcome = .completed
-        case .hungUp?: outcome = attempt.answered ? .completed : .failed(reason: 0, text: "hung up before answer")
-        case .failed(let reason, let text)?: outcome = .failed(reason: reason, text: text)
-        case .rejected(let message)?: outcome = .rejected(message)
-        case .notPlaced(let message)?: outcome = .notPlaced(message)
+        guard let outcome = attempt.outcome(after: stage, finishAtAnswer: settings.finishAtAnswer) else {
+            if case .answered? = stage { files.values[index].state = .dialling(attempt) }  // the answer, noted
+            return []
         }
         limiter.finish()
         trunks.finish(name)
         inFlight -= 1
         files.values[index].state = .ending(attempt, outcome, ended: now)
-        let result: AttemptReport.Result? = switch outcome {
-        case .completed: .answered
-        case .failed(let reason, let text): .failed(reason: reason, text: text)
-        case .rejected(let message): .rejected(message)
-        case .notPlaced: nil  // never reached the PBX: not an attempt
-        }
-        return ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now, result)
+        return ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now, outcome.report)
             + [.stat(name)]  // the name may name another file by now
     }
 
-    mutating func attemptOver(_ name: String, _ attempt: Attempt, _ outcome: Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
+    mutating func attemptOver(_ name: String, _ attempt: CallAttempt, _ outcome: CallAttempt.Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
         let (file, of) = (attempt.file, EngineWording.attempt(attempt))
         if let info, let dialled = attempt.fileID, info.fileID != dialled {
             // Replaced by rename while the call was in flight: the result goes into no file, the new file
             // is a new call due at its own mtime (nothing is lost).
-            files[name]!.memos = Memos(warnedSkipped: files[name]!.memos.warnedSkipped)
+            files[name]!.memos.newFile()
             set(name, .due)
             return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
                     .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
@@ -333,7 +308,7 @@ extension SpoolStateMachine {
             + [.emit(.notPlaced(file: name))]
     }
 
-    mutating func endRecorded(_ name: String, _ attempt: Attempt, reason: Int, text: String, ended: SpoolInstant,
+    mutating func endRecorded(_ name: String, _ attempt: CallAttempt, reason: Int, text: String, ended: SpoolInstant,
                               _ result: Result<Appended, StepFailure>) -> [Action] {
         let (of, cause) = (EngineWording.attempt(attempt), EngineWording.outcome(.failed(reason: reason, text: text)))
         var actions: [Action] = []
@@ -356,46 +331,39 @@ extension SpoolStateMachine {
     }
 
     /// The next attempt after a failed one: by the `[retry:PATTERN]` rule for its outcome, else RetryTime.
-    func nextAttempt(_ attempt: Attempt, reason: Int, ended: SpoolInstant) -> CallingRules.Retry {
+    func nextAttempt(_ attempt: CallAttempt, reason: Int, ended: SpoolInstant) -> CallingRules.Retry {
         rules.retry(channel: attempt.file.channel?.description ?? "", reason: reason, retryTime: attempt.file.retryTime, ended: ended)
     }
 
-    // MARK: - Recovery of an attempt a stop or crash left in flight
+    // MARK: - Recovery of an attempt a stop or crash left in flight (`InterruptedAttempt`)
 
-    /// The file holds a StartRetry with no end. The pid is not consulted: if the call the record stands for
-    /// is still up, it is followed; otherwise it counts as aborted and the retry rules go on.
     mutating func recover(_ name: String, file: CallFile, start: RetryRecord) -> [Action] {
-        let channelId = ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number)
-        set(name, .checking(Recovery(file: file, start: start, channelId: channelId)))
-        return [.askChannel(name, channelId: channelId)]
+        let recovery = InterruptedAttempt(name: name, file: file, start: start)
+        set(name, .checking(recovery))
+        return [.askChannel(name, channelId: recovery.channelId)]
     }
 
     mutating func channelChecked(_ name: String, _ exists: Bool?, now: SpoolInstant) -> [Action] {
-        guard case .checking(var recovery)? = state(of: name), recovery.abortDue == nil else { return [] }
-        let (start, file, id) = (recovery.start, recovery.file, recovery.channelId)
-        switch exists {
-        case nil:
+        guard let entry = files[name], case .checking(var recovery) = entry.state,
+              let next = recovery.answer(exists, made: entry.memos.attemptsMade(recovery.file), now: now) else { return [] }
+        let (number, id) = (recovery.start.number, recovery.channelId)
+        switch next {
+        case .askAgain:
             schedule(name, at: now.adding(settings.backendRetryDelay))
-            return [.log(.warning, "[\(name)] attempt \(start.number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")]
-        case true?:
-            return [.log(.notice, "[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
+            return [.log(.warning, "[\(name)] attempt \(number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")]
+        case .adopt:
+            return [.log(.notice, "[\(name)] attempt \(number) was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
                     .stat(name)]
-        case false?:
-            let number = max(file.finishedAttempts, files[name]!.memos.rememberedAttempts) + 1
-            let due = now.adding(seconds: file.retryTime)
-            (recovery.abortNumber, recovery.abortDue) = (number, due)
+        case .writeAbort(let abort, let due):
             set(name, .checking(recovery))
-            return [.appendRecord(name, record(.abort, number, epoch: now.seconds), atime: due, mtime: due, statAfter: true)]
+            return [.appendRecord(name, record(.abort, abort, epoch: now.seconds), atime: due, mtime: due, statAfter: true)]
         }
     }
 
     /// The call is still up: it holds a slot (not a new call) and is followed to its hangup.
-    mutating func adopt(_ name: String, _ recovery: Recovery, info: EntryInfo?, now: SpoolInstant) -> [Action] {
-        let mtime = info?.mtime ?? now
+    mutating func adopt(_ name: String, _ recovery: InterruptedAttempt, info: EntryInfo?, now: SpoolInstant) -> [Action] {
         nextToken += 1
-        let attempt = Attempt(file: recovery.file, number: recovery.start.number, channelId: recovery.channelId, lengthBefore: 0,
-                              mtimeBefore: mtime, ownMtime: mtime, fileID: info?.fileID,
-                              started: Self.startTime(of: recovery.start, recovery.file), token: nextToken)
+        let attempt = recovery.adopted(info: info, now: now, token: nextToken)
         limiter.adopt()
         trunks.adopt(name, channel: recovery.file.channel?.description ?? "")
         set(name, .dialling(attempt))
@@ -404,7 +372,8 @@ extension SpoolStateMachine {
                 .follow(name, channelId: recovery.channelId, token: attempt.token)]
     }
 
-    mutating func abortRecorded(_ name: String, _ recovery: Recovery, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
+    mutating func abortRecorded(_ name: String, _ recovery: InterruptedAttempt, _ result: Result<Appended, StepFailure>,
+                                now: SpoolInstant) -> [Action] {
         guard let due = recovery.abortDue else { return [] }
         let number = recovery.abortNumber
         var actions: [Action] = []
@@ -418,9 +387,9 @@ extension SpoolStateMachine {
         }
         files[name]!.memos.rememberedAttempts = number
         let file = recovery.file
-        actions += ended(name, number, recovery.channelId, file, started: Self.startTime(of: recovery.start, file), now, .aborted)
+        actions += ended(name, number, recovery.channelId, file, started: recovery.started, now, .aborted)
         let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
-        if number > file.maxRetries {
+        if recovery.abortedLast {
             return actions + [.log(.notice, "\(cut) no attempts left")]
                 + finish(name, Finish(status: .expired, summary: "Expired after \(number) attempts", rule: FinishRule(file)), info: info, now: now)
         }
@@ -440,11 +409,5 @@ extension SpoolStateMachine {
     /// A retry record in Asterisk's format, with spoold's pid.
     func record(_ kind: RetryRecord.Kind, _ number: Int, epoch: Int64) -> [UInt8] {
         RetryRecord(kind: kind, pid: settings.pid, number: number, epoch: epoch, line: nil).bytes
-    }
-
-    /// StartRetry's epoch is the start time plus RetryTime (Asterisk's format), so the start is recovered to
-    /// the second from the record alone.
-    static func startTime(of start: RetryRecord, _ file: CallFile) -> SpoolInstant {
-        SpoolInstant(seconds: start.epoch - Int64(file.retryTime))
     }
 }

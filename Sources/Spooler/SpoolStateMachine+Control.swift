@@ -62,7 +62,7 @@ extension SpoolStateMachine {
     }
 
     /// The cancelled call has ended: its outcome is not acted on (no retry, no Completed).
-    mutating func cancelledAttemptOver(_ name: String, _ attempt: Attempt, ended: SpoolInstant) -> [Action] {
+    mutating func cancelledAttemptOver(_ name: String, _ attempt: CallAttempt, ended: SpoolInstant) -> [Action] {
         let summary = "Cancelled during attempt \(attempt.number) of \(attempt.file.maxRetries + 1)"
         return [.log(.notice, "[\(name)] \(EngineWording.attempt(attempt)): ended after spoold cancel hung it up")]
             + finish(name, Finish(status: .cancelled, summary: summary, rule: FinishRule(attempt.file)), info: nil, now: ended)
@@ -84,7 +84,7 @@ extension SpoolStateMachine {
             return [.reply(reply, .refused("cannot set its mtime: \(failure)\(owner)"))]
         }
         trunks.remove(name)
-        clearTimeMemos(name)  // a held file is decided again by its window when the new time comes
+        changeMemos(name) { $0.clearTimeMemos() }  // a held file is decided again by its window when the new time comes
         schedule(name, at: due)
         return [.log(.notice, "[\(name)] rescheduled by spoold reschedule: due at \(due.timeOfDay)"),
                 .reply(reply, .done("due at \(due.timeOfDay) UTC"))]

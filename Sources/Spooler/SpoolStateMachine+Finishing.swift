@@ -69,7 +69,7 @@ extension SpoolStateMachine {
 
     /// A new file of this name came in meanwhile (its watcher event was ignored as busy): a new call.
     mutating func reappearedAfterFinish(_ name: String) -> [Action] {
-        clearAttemptMemos(name)
+        changeMemos(name) { $0.clearAttemptMemos() }
         set(name, .due)
         return note(name)
     }

@@ -133,11 +133,11 @@ extension SpoolStateMachine {
         case .regular:
             // An mtime spoold cannot change, or the one it gave a held file: not a touch. (Most names have no memos.)
             if let memos = files[name]?.memos, memos.isBoxed {
-                if memos.stuckMtime == info.mtime || memos.heldUntil == info.mtime {
+                if memos.isOwn(mtime: info.mtime) {
                     if state(of: name) == .due { schedule(name, at: info.mtime) }
                     return []
                 }
-                clearTimeMemos(name)
+                changeMemos(name) { $0.clearTimeMemos() }  // its mtime is its own again
                 // Touched or replaced (not spoold's own record): what it said may no longer hold.
                 if due(of: name) != info.mtime { files[name]?.memos.summary = nil }
             }
@@ -147,8 +147,7 @@ extension SpoolStateMachine {
         case .other(let kind):
             unschedule(name)
             set(name, .skipped)
-            if !files[name]!.memos.warnedSkipped {
-                files[name]!.memos.warnedSkipped = true
+            if files[name]!.memos.skipped() {
                 return [.log(.warning, "[\(name)] skipped: a \(kind) is not a call file; spoold never opens it"),
                         .emit(.skipped(file: name, kind: kind))]
             }

@@ -20,14 +20,14 @@ public struct SpoolStateMachine: Sendable {
         /// Taken off the schedule and being read and decided on (within one step of the loop).
         case due
         /// Its StartRetry record is being written; the call is placed only once it is in the file.
-        indirect case starting(Attempt)
+        indirect case starting(CallAttempt)
         /// An attempt is in flight (dialled, or adopted after a restart).
-        indirect case dialling(Attempt)
+        indirect case dialling(CallAttempt)
         /// The attempt ended at `ended`; its records and finish are under way.
-        indirect case ending(Attempt, Outcome, ended: SpoolInstant)
+        indirect case ending(CallAttempt, CallAttempt.Outcome, ended: SpoolInstant)
         /// A StartRetry without end found at start-up or when due: the backend is asked whether its call is
         /// still up, then it is adopted or counted with AbortRetry.
-        indirect case checking(Recovery)
+        indirect case checking(InterruptedAttempt)
         /// Finished: the Status line, the delete or the move that cannot be one is under way.
         indirect case finishing(Finish)
         /// AlwaysDelete: no and the mtime was moved during the call: spoold's records are being taken out,
@@ -49,65 +49,6 @@ public struct SpoolStateMachine: Sendable {
         indirect case cancelling(reply: UInt64)
     }
 
-    /// What spoold remembers about a file beyond its state (contract §2.8: files whose records or times it
-    /// cannot write). Almost every file has none, and there is one entry per file in outgoing/: the fields live
-    /// in a box that exists only while one differs from its default, so an entry without memos costs one null
-    /// pointer. New memos go into `Fields`, with an accessor here, so that `Entry` stays two words.
-    struct Memos: Equatable, Sendable {
-        struct Fields: Equatable, Sendable {
-            /// Attempts known to be over that the file's records may not show.
-            var rememberedAttempts = 0
-            /// The mtime a file keeps because spoold cannot set it, so that it is not mistaken for a touch.
-            var stuckMtime: SpoolInstant?
-            /// How often in a row the file refused its StartRetry record for lack of permission.
-            var refusedRecordWrites = 0
-            /// The mtime spoold gave a file a window holds: the watcher's report of it is not a touch.
-            var heldUntil: SpoolInstant?
-            var warnedSkipped = false
-            /// What the last read of the file said, for `spoold queue` (nil until spoold has read it).
-            var summary: FileSummary?
-        }
-
-        /// A value type boxed on the heap: nil means every field is at its default (a box of defaults is
-        /// dropped, so a file whose memos are all cleared costs no box again).
-        private indirect enum Box: Sendable { case fields(Fields) }
-        private var box: Box?
-        /// Whether the memos take a box (any field away from its default).
-        var isBoxed: Bool { box != nil }
-
-        static func == (lhs: Memos, rhs: Memos) -> Bool { lhs.fields == rhs.fields }
-
-        init(rememberedAttempts: Int = 0, stuckMtime: SpoolInstant? = nil, refusedRecordWrites: Int = 0,
-             heldUntil: SpoolInstant? = nil, warnedSkipped: Bool = false, summary: FileSummary? = nil) {
-            fields = Fields(rememberedAttempts: rememberedAttempts, stuckMtime: stuckMtime, refusedRecordWrites: refusedRecordWrites,
-                            heldUntil: heldUntil, warnedSkipped: warnedSkipped, summary: summary)
-        }
-
-        var fields: Fields {
-            get { if case .fields(let fields)? = box { fields } else { Fields() } }
-            set { box = newValue == Fields() ? nil : .fields(newValue) }
-        }
-
-        var rememberedAttempts: Int { get { fields.rememberedAttempts } set { if newValue != rememberedAttempts { fields.rememberedAttempts = newValue } } }
-        var stuckMtime: SpoolInstant? { get { fields.stuckMtime } set { if newValue != stuckMtime { fields.stuckMtime = newValue } } }
-        var refusedRecordWrites: Int { get { fields.refusedRecordWrites } set { if newValue != refusedRecordWrites { fields.refusedRecordWrites = newValue } } }
-        var heldUntil: SpoolInstant? { get { fields.heldUntil } set { if newValue != heldUntil { fields.heldUntil = newValue } } }
-        var warnedSkipped: Bool { get { fields.warnedSkipped } set { if newValue != warnedSkipped { fields.warnedSkipped = newValue } } }
-        var summary: FileSummary? { get { fields.summary } set { fields.summary = newValue } }
-
-        /// An attempt's memos are over: the count kept in memory and the time memos.
-        mutating func clearAttemptMemos() {
-            rememberedAttempts = 0
-            clearTimeMemos()
-        }
-
-        /// Not an mtime spoold cannot set, nor the one it gave a held file.
-        mutating func clearTimeMemos() {
-            stuckMtime = nil
-            heldUntil = nil
-        }
-    }
-
     /// A file's channel and attempts, as the engine last read them.
     public struct FileSummary: Equatable, Sendable {
         public var channel: String, attemptsMade: Int, attemptsAllowed: Int
@@ -121,53 +62,8 @@ public struct SpoolStateMachine: Sendable {
     /// in outgoing/. `stamp`: its place in the schedule, so that the scheduler keeps no table of names.
     struct Entry: Sendable, Scheduled {
         var state: FileState
-        var memos = Memos()
+        var memos = FileMemos()
         var stamp = Scheduler.Stamp.none
-    }
-
-    struct Attempt: Equatable, Sendable {
-        /// The call file as read, in a box: an attempt is copied out of its state and back at every step of
-        /// a call, and a `CallFile` is a dozen reference-counted fields (one retain instead of a dozen).
-        private let box: FileBox
-        var file: CallFile { box.file }
-        var number: Int
-        var channelId: String
-        /// For taking the StartRetry back out when the call never reached the PBX.
-        var lengthBefore: Int64
-        var mtimeBefore: SpoolInstant
-        /// The mtime spoold gave the file with StartRetry: any other future mtime at the end was set by
-        /// someone else (AlwaysDelete: no reuse).
-        var ownMtime: SpoolInstant
-        /// The file the attempt belongs to: if the name comes to name another file, that file is a new call.
-        var fileID: FileID?
-        var started: SpoolInstant
-        /// Matches the backend's reports to this attempt (not to an earlier one of the same file).
-        var token: UInt64
-        var answered = false
-        /// `spoold cancel` hung its call up: when it ends, the file finishes as Cancelled whatever the outcome.
-        var cancelled = false
-
-        init(file: CallFile, number: Int, channelId: String, lengthBefore: Int64, mtimeBefore: SpoolInstant, ownMtime: SpoolInstant,
-             fileID: FileID?, started: SpoolInstant, token: UInt64, answered: Bool = false, cancelled: Bool = false) {
-            box = FileBox(file)
-            (self.number, self.channelId, self.lengthBefore, self.mtimeBefore, self.ownMtime) = (number, channelId, lengthBefore, mtimeBefore, ownMtime)
-            (self.fileID, self.started, self.token, self.answered, self.cancelled) = (fileID, started, token, answered, cancelled)
-        }
-
-        /// Immutable, so sharing it between copies of an attempt is sharing a value.
-        final class FileBox: Equatable, Sendable {
-            let file: CallFile
-            init(_ file: CallFile) { self.file = file }
-            static func == (lhs: FileBox, rhs: FileBox) -> Bool { lhs === rhs || lhs.file == rhs.file }
-        }
-    }
-
-    struct Recovery: Equatable, Sendable {
-        var file: CallFile
-        var start: RetryRecord
-        var channelId: String
-        /// The AbortRetry being written: its number, and the next due time.
-        var abortNumber = 0, abortDue: SpoolInstant?
     }
 
     /// The two options that decide what finishing does with a file.
@@ -187,9 +83,6 @@ public struct SpoolStateMachine: Sendable {
         /// A hostile or unreadable file: moved aside with Status: Failed whatever its Archive option says.
         static func aside(_ reason: String) -> Self { Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside) }
     }
-
-    /// How an attempt ended; `notPlaced`: it never reached the PBX, so it is no attempt.
-    enum Outcome: Equatable, Sendable { case completed, failed(reason: Int, text: String), rejected(String), notPlaced(String) }
 
     /// What a watcher reports (translated by the shell from `SpoolChange`).
     public enum Change: Equatable, Sendable {
@@ -301,8 +194,6 @@ public struct SpoolStateMachine: Sendable {
     static let rewriteSuffix = ".spoold-rewrite"
     /// More departed names than this means removals went unreported: forget them.
     static let departedLimit = 1 << 17
-    /// A file that refuses spoold's records this many times in a row is failed and moved aside (§2.8, §5).
-    static let recordWriteRefusalLimit = 3
     /// At most this many due files are started per turn, so that ended calls and archives go on meanwhile.
     static let filesPerTurn = 256
 
@@ -422,15 +313,9 @@ public struct SpoolStateMachine: Sendable {
         departed = 0
     }
 
-    mutating func clearAttemptMemos(_ name: String) {
-        guard let index = files.index(forKey: name) else { return }
-        files.values[index].memos.clearAttemptMemos()
-    }
-
-    /// The file's mtime is its own again: not one spoold cannot set, nor the one it gave a held file.
-    mutating func clearTimeMemos(_ name: String) {
-        guard let index = files.index(forKey: name) else { return }
-        files.values[index].memos.clearTimeMemos()
+    /// Changes a name's memos in place (one look-up), if the name has an entry.
+    mutating func changeMemos(_ name: String, _ change: (inout FileMemos) -> Void) {
+        if let index = files.index(forKey: name) { change(&files.values[index].memos) }
     }
 
     /// Watcher events about a busy file (spoold's own appends among them) are ignored until it is settled.

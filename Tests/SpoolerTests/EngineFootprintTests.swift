@@ -9,7 +9,7 @@ struct EngineFootprintTests {
     @Test("A file's entry is four words: its state and its memos are boxed, and it holds its place in the schedule")
     func entryIsFourWords() {
         #expect(MemoryLayout<SpoolStateMachine.FileState>.size <= 8)
-        #expect(MemoryLayout<SpoolStateMachine.Memos>.size <= 8)
+        #expect(MemoryLayout<FileMemos>.size <= 8)
         #expect(MemoryLayout<Scheduler.Stamp>.size <= 16)
         #expect(MemoryLayout<SpoolStateMachine.Entry>.stride <= 32)
     }
@@ -22,22 +22,22 @@ struct EngineFootprintTests {
     @Test("Memos read back what was written, and take no box again once every field is back at its default")
     func memosKeepValues() {
         let t = SpoolInstant(seconds: 1_795_364_000)
-        var memos = SpoolStateMachine.Memos()
-        #expect(memos == SpoolStateMachine.Memos() && !memos.isBoxed)
+        var memos = FileMemos()
+        #expect(memos == FileMemos() && !memos.isBoxed)
         memos.stuckMtime = t
         memos.rememberedAttempts = 3
         memos.warnedSkipped = true
         #expect(memos.stuckMtime == t && memos.rememberedAttempts == 3 && memos.warnedSkipped)
         #expect(memos.heldUntil == nil && memos.refusedRecordWrites == 0)
-        #expect(memos != SpoolStateMachine.Memos())
-        #expect(memos == SpoolStateMachine.Memos(rememberedAttempts: 3, stuckMtime: t, warnedSkipped: true))
+        #expect(memos != FileMemos())
+        #expect(memos == FileMemos(rememberedAttempts: 3, stuckMtime: t, warnedSkipped: true))
         let copy = memos
         memos.rememberedAttempts = 4
         #expect(copy.rememberedAttempts == 3)  // a value: the copy did not change
         memos.stuckMtime = nil
         memos.rememberedAttempts = 0
         memos.warnedSkipped = false
-        #expect(memos == SpoolStateMachine.Memos())
+        #expect(memos == FileMemos())
         #expect(!memos.isBoxed)  // back at the defaults: the box is gone
     }
 
