@@ -37,6 +37,14 @@ enum EngineWording {
         return "limits now: \(Self.limits(limits.maxConcurrent, limits.maxCallsPerSecond)) globally; \(trunks)\(limits.callingRules.summary)"
     }
 
+    /// The `spoold ready` line: how many files wait, where, and the global limits.
+    static func ready(scheduled: Int, in settings: SpoolStateMachine.Settings, _ limiter: CallLimiter) -> String {
+        let concurrent = limiter.maxConcurrent > 0 ? String(limiter.maxConcurrent) : "unlimited"
+        let rate = limiter.maxPerSecond <= 0 ? "unlimited" : SpoolStateMachine.number(limiter.maxPerSecond)
+        return "spoold ready: \(scheduled) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), "
+            + "max \(concurrent) calls in flight, max \(rate) calls per second)"
+    }
+
     /// A debug line, built only when the log level asks for it.
     static func debug(_ line: SpoolStateMachine.DebugLine) -> String {
         switch line {

@@ -64,3 +64,26 @@ public struct QueueEntry: Equatable, Sendable {
         self.summary = summary
     }
 }
+
+extension QueueEntry {
+    /// How a file in each of the engine's states shows in `spoold queue` (nil: a departed or skipped name,
+    /// not listed). What a state allows is the core's; how it is shown is decided here, beside the listing.
+    /// `parkedDue`: each parked file's due time (`TrunkLimits.parkedDueTimes`).
+    init?(_ name: String, _ entry: SpoolStateMachine.Entry, parkedDue: [String: SpoolInstant], now: SpoolInstant) {
+        let scheduledDue = entry.stamp.isScheduled ? entry.stamp.due : nil
+        let listed: (State, due: SpoolInstant?, SpoolStateMachine.FileSummary?)
+        switch entry.state {
+        case .scheduled: listed = (scheduledDue.map { $0 <= now } == true ? .due : .scheduled, scheduledDue, entry.memos.summary)
+        case .due: listed = (.due, now, entry.memos.summary)
+        case .parked: listed = (.parked, parkedDue[name], entry.memos.summary)
+        case .held(let until): listed = (.held, until, entry.memos.summary)
+        case .starting(let attempt), .dialling(let attempt):
+            listed = (.inFlight(attempt: attempt.number), attempt.started, .init(attempt.file, made: attempt.number - 1))
+        case .checking(let recovery): listed = (.checking, nil, .init(recovery.file, made: recovery.start.number - 1))
+        case .ending(let attempt, _, _): listed = (.finishing, nil, .init(attempt.file, made: attempt.number))
+        case .finishing, .keeping, .moving, .finishRetry, .cancelling: listed = (.finishing, scheduledDue, entry.memos.summary)
+        case .departed, .skipped: return nil
+        }
+        self.init(name: name, state: listed.0, due: listed.due, summary: listed.2)
+    }
+}

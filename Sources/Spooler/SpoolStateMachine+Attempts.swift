@@ -24,13 +24,17 @@ extension SpoolStateMachine {
                 }
             }
         }
-        if !turnSwept, !sweep.isEmpty {
-            turnSwept = true
-            let reads = continueSweep()
-            if !reads.isEmpty { return actions + reads }
+        if !sweep.isEmpty {
+            let files = self.files  // read while the sweep changes (a reference, not a copy: nothing is added)
+            // Of the batch, the files still waiting are read (for a Status line, or an interrupted attempt).
+            let reads = sweep.nextBatch { files[$0]?.state == .scheduled ? Action.read($0, forAppend: false) : nil }
+            if let reads, !reads.isEmpty { return actions + reads }
         }
         // The turn is over. A full turn comes back at once, after the news that came meanwhile.
-        defer { (turnFiles, turnSwept) = (0, false) }
+        defer {
+            turnFiles = 0
+            sweep.turnOver()
+        }
         return actions + [.wait(until: turnFiles == Self.filesPerTurn ? now : wake(gate, now: now))]
     }
 
@@ -132,7 +136,7 @@ extension SpoolStateMachine {
                 return actions + [.log(.notice, "[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)"),
                                   .emit(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(invalid))"))]
             }
-            return actions + finish(name, Finish(status: .failed, summary: "Failed (invalid: \(invalid))", rule: FinishRule(file)), info: info, now: now)
+            return actions + finish(name, FinishPlan(.failed, "Failed (invalid: \(invalid))", file), info: info, now: now)
         }
         let finished = memos.attemptsMade(file)
         remember(name, file, made: finished)
@@ -141,7 +145,7 @@ extension SpoolStateMachine {
         }
         if finished > file.maxRetries {
             return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
-                + finish(name, Finish(status: .expired, summary: "Expired after \(finished) attempts", rule: FinishRule(file)), info: info, now: now)
+                + finish(name, FinishPlan(.expired, "Expired after \(finished) attempts", file), info: info, now: now)
         }
         if let channel = file.channel?.description {
             // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
@@ -171,7 +175,7 @@ extension SpoolStateMachine {
         case .tooLate(let dialAt, let lateness, let limit, let window):
             let why = rules.tooLateText(channel: channel, lateness: lateness, limit: limit, dialAt: dialAt, heldByWindow: window)
             return [.log(.notice, "[\(name)] expired: \(why); not dialled")]
-                + finish(name, Finish(status: .expired, summary: "Expired without a dial: \(why)", rule: FinishRule(file)), info: info, now: now)
+                + finish(name, FinishPlan(.expired, "Expired without a dial: \(why)", file), info: info, now: now)
         }
     }
 
@@ -275,15 +279,15 @@ extension SpoolStateMachine {
                     .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
         }
         if attempt.cancelled { return cancelledAttemptOver(name, attempt, ended: ended) }
-        let rule = FinishRule(file)
+        let own = attempt.ownMtime
         switch outcome {
         case .completed:
             return [.log(.notice, "[\(name)] \(of): answered\(settings.finishAtAnswer ? "" : " and hung up")")]
-                + finish(name, Finish(status: .completed, summary: "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", rule: rule,
-                                      ownMtime: attempt.ownMtime), info: info, now: ended)
+                + finish(name, FinishPlan(.completed, "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", file, ownMtime: own),
+                         info: info, now: ended)
         case .rejected(let message):
             return [.log(.error, "[\(name)] \(of): \(EngineWording.outcome(outcome)); not retried")]
-                + finish(name, Finish(status: .failed, summary: "Failed (\(message))", rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
+                + finish(name, FinishPlan(.failed, "Failed (\(message))", file, ownMtime: own), info: info, now: ended)
         case .notPlaced:
             // Never reached the PBX: the StartRetry comes back out, as if the file had not been touched.
             return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); nothing counted, the file waits for the backend"),
@@ -294,7 +298,7 @@ extension SpoolStateMachine {
             if case .never(let retryRule) = next { (left, summary) = ("\(retryRule): no more attempts", summary + " (\(retryRule))") }
             guard attempt.number < file.maxRetries + 1, case .at(let due, _) = next else {
                 return [.log(.notice, "[\(name)] \(of): \(EngineWording.outcome(outcome)); \(left)")]
-                    + finish(name, Finish(status: .expired, summary: summary, rule: rule, ownMtime: attempt.ownMtime), info: info, now: ended)
+                    + finish(name, FinishPlan(.expired, summary, file, ownMtime: own), info: info, now: ended)
             }
             files[name]!.memos.rememberedAttempts = attempt.number
             return [.appendRecord(name, record(.end, attempt.number, epoch: ended.seconds), atime: due, mtime: due, statAfter: false)]
@@ -391,7 +395,7 @@ extension SpoolStateMachine {
         let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
         if recovery.abortedLast {
             return actions + [.log(.notice, "\(cut) no attempts left")]
-                + finish(name, Finish(status: .expired, summary: "Expired after \(number) attempts", rule: FinishRule(file)), info: info, now: now)
+                + finish(name, FinishPlan(.expired, "Expired after \(number) attempts", file), info: info, now: now)
         }
         schedule(name, at: due)
         remember(name, file, made: number)

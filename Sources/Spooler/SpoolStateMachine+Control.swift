@@ -39,7 +39,7 @@ extension SpoolStateMachine {
     /// A cancelled waiting file, read: finished as Cancelled by its own Archive option. A file that cannot
     /// be read is moved aside, never deleted; one that holds a Status line already is archived as it says.
     mutating func cancelRead(_ name: String, _ result: ReadResult, reply: UInt64, now: SpoolInstant) -> [Action] {
-        var rule = FinishRule.moveAside
+        var rule = FinishPlan.Rule.moveAside
         switch result {
         case .gone:
             return forget(name) + [.reply(reply, .unknown(EngineWording.unknown(name)))]
@@ -53,11 +53,11 @@ extension SpoolStateMachine {
                 return archiveMarked(name, status: status, file: info.fileID, now: now)
                     + [.reply(reply, .refused("it is finished already (Status: \(status.rawValue)); archiving it"))]
             }
-            if parsed.rejection == nil { rule = FinishRule(parsed.file) }
+            if parsed.rejection == nil { rule = FinishPlan.Rule(parsed.file) }
         case .tooLarge, .unreadable: break
         }
         return [.log(.notice, "[\(name)] cancelled while waiting: not dialled")]
-            + finish(name, Finish(status: .cancelled, summary: "Cancelled while waiting", rule: rule), info: nil, now: now)
+            + finish(name, FinishPlan(status: .cancelled, summary: "Cancelled while waiting", rule: rule), info: nil, now: now)
             + [.reply(reply, .done("cancelled; \(rule.archive ? "archived" : "deleted") with Status: Cancelled"))]
     }
 
@@ -65,7 +65,7 @@ extension SpoolStateMachine {
     mutating func cancelledAttemptOver(_ name: String, _ attempt: CallAttempt, ended: SpoolInstant) -> [Action] {
         let summary = "Cancelled during attempt \(attempt.number) of \(attempt.file.maxRetries + 1)"
         return [.log(.notice, "[\(name)] \(EngineWording.attempt(attempt)): ended after spoold cancel hung it up")]
-            + finish(name, Finish(status: .cancelled, summary: summary, rule: FinishRule(attempt.file)), info: nil, now: ended)
+            + finish(name, FinishPlan(.cancelled, summary, attempt.file), info: nil, now: ended)
     }
 
     mutating func reschedule(_ name: String, to due: SpoolInstant, reply: UInt64) -> [Action] {
@@ -112,23 +112,7 @@ extension SpoolStateMachine {
         var entries: [QueueEntry] = []
         entries.reserveCapacity(files.count)
         for (name, entry) in files {
-            let listed: (QueueEntry.State, due: SpoolInstant?, FileSummary?)
-            switch entry.state {
-            case .scheduled:
-                let due = entry.stamp.isScheduled ? entry.stamp.due : nil
-                listed = (due.map { $0 <= now } == true ? .due : .scheduled, due, entry.memos.summary)
-            case .due: listed = (.due, now, entry.memos.summary)
-            case .parked: listed = (.parked, parkedDue[name], entry.memos.summary)
-            case .held(let until): listed = (.held, until, entry.memos.summary)
-            case .starting(let attempt), .dialling(let attempt):
-                listed = (.inFlight(attempt: attempt.number), attempt.started, FileSummary(attempt.file, made: attempt.number - 1))
-            case .checking(let recovery): listed = (.checking, nil, FileSummary(recovery.file, made: recovery.start.number - 1))
-            case .ending(let attempt, _, _): listed = (.finishing, nil, FileSummary(attempt.file, made: attempt.number))
-            case .finishing, .keeping, .moving, .finishRetry, .cancelling:
-                listed = (.finishing, entry.stamp.isScheduled ? entry.stamp.due : nil, entry.memos.summary)
-            case .departed, .skipped: continue
-            }
-            entries.append(QueueEntry(name: name, state: listed.0, due: listed.due, summary: listed.2))
+            if let listed = QueueEntry(name, entry, parkedDue: parkedDue, now: now) { entries.append(listed) }
         }
         return entries
     }

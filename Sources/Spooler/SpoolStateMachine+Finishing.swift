@@ -2,24 +2,26 @@ import CallFile
 
 /// Finishing (AlwaysDelete, the archive's two steps, delete), hostile files moved aside, live limits, stop.
 extension SpoolStateMachine {
-    /// Applies the AlwaysDelete rule, then archives or deletes. `info` is the file's lstat (needed only when
-    /// the file is not marked and AlwaysDelete is off): a future mtime that is not spoold's own keeps it.
-    mutating func finish(_ name: String, _ finish: Finish, info: EntryInfo?, now: SpoolInstant) -> [Action] {
-        if finish.marked == nil, !finish.rule.alwaysDelete, let info, info.kind == .regular, info.mtime > now,
-           info.mtime != finish.ownMtime {
+    /// Takes the plan's first step (`FinishPlan.firstStep`: AlwaysDelete, then archive or delete). `info` is the
+    /// file's lstat (needed only when the file is not marked and AlwaysDelete is off).
+    mutating func finish(_ name: String, _ finish: FinishPlan, info: EntryInfo?, now: SpoolInstant) -> [Action] {
+        let step = finish.firstStep(info: info, now: now)
+        switch step {
+        case .keep(let due):
             // The dialplan moved the mtime: the file is due again then as a fresh call, so spoold's records
             // come out of it (no DelayedRetry growth, no stale counts).
-            set(name, .keeping(due: info.mtime, summary: finish.summary))
+            set(name, .keeping(due: due, summary: finish.summary))
             return [.read(name, forAppend: false)]
+        case .move(let file): return handOver(name, finish, file)
+        case .mark, .delete:
+            set(name, .finishing(finish))
+            // Step 1 here, where the attempt ended: from the Status line on, the file is finished.
+            return [step == .mark ? .markFinished(name, finish.status) : .delete(name)]
         }
-        if let file = finish.marked { return handOver(name, finish, file) }
-        set(name, .finishing(finish))
-        // Step 1 here, where the attempt ended: from the Status line on, the file is finished.
-        return [finish.rule.archive ? .markFinished(name, finish.status) : .delete(name)]
     }
 
     /// Archive step 2 runs off the loop while other files go on; the name is busy until its result.
-    mutating func handOver(_ name: String, _ finish: Finish, _ file: FileID) -> [Action] {
+    mutating func handOver(_ name: String, _ finish: FinishPlan, _ file: FileID) -> [Action] {
         set(name, .moving(finish, reappeared: false, removed: false))
         moving += 1
         return [.moveMarked(name, file)]
@@ -35,12 +37,12 @@ extension SpoolStateMachine {
     /// A file a stop caught between its Status line and its move into outgoing_done: finished already.
     mutating func archiveMarked(_ name: String, status: CallStatus, file: FileID, now: SpoolInstant) -> [Action] {
         [.log(.notice, "[\(name)] already finished: its Status: \(status.rawValue) line follows its last attempt (a stop came between the Status line and the archive, or the file was copied back from outgoing_done); archiving it, not dialled. To dial such a file again, remove its Status line")]
-            + finish(name, Finish(status: status, summary: "\(status.rawValue) before the last stop", rule: .moveAside, marked: file),
+            + finish(name, FinishPlan(status: status, summary: "\(status.rawValue) before the last stop", rule: .moveAside, marked: file),
                      info: nil, now: now)
     }
 
     /// The file has left outgoing/ by whichever step: one log line and one event say how.
-    func finished(_ name: String, _ finish: Finish, _ disposition: EngineEvent.Disposition, _ how: String) -> [Action] {
+    func finished(_ name: String, _ finish: FinishPlan, _ disposition: EngineEvent.Disposition, _ how: String) -> [Action] {
         [.log(.notice, "[\(name)] finished: \(finish.summary); \(how)"),
          .emit(.finished(file: name, status: finish.status, disposition: disposition, summary: finish.summary))]
     }
@@ -62,7 +64,7 @@ extension SpoolStateMachine {
                     .emit(.replacedInFlight(file: name))] + reappearedAfterFinish(name)
         case .failure(let failure):
             // Marked already, so never dialled again (here, or after a restart): moved when the step is retried.
-            return retryFinish(name, Finish(status: finish.status, summary: finish.summary, rule: .moveAside), marked: true, step: "archive",
+            return retryFinish(name, finish.retried(rule: .moveAside), marked: true,
                                "move it into outgoing_done: \(failure); it stays in outgoing/ with its Status line (never dialled again)", now: now)
         }
     }
@@ -92,22 +94,21 @@ extension SpoolStateMachine {
     }
 
     /// The file stays in outgoing/, never dialled again by this spoold; the step is tried again later.
-    mutating func finishFailed(_ name: String, _ finish: Finish, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
+    mutating func finishFailed(_ name: String, _ finish: FinishPlan, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
         if failure.isGone {
             return [.log(.notice, "[\(name)] finished: \(finish.summary); the file was already removed by someone else")] + forget(name)
         }
-        let step = finish.rule.archive ? "archive" : "delete"
-        return retryFinish(name, Finish(status: finish.status, summary: finish.summary, rule: finish.rule), marked: finish.marked != nil,
-                           step: step, "\(step) it: \(failure); it stays in outgoing/ (never dialled again by this spoold)", now: now)
+        return retryFinish(name, finish.retried(), marked: finish.marked != nil,
+                           "\(finish.step) it: \(failure); it stays in outgoing/ (never dialled again by this spoold)", now: now)
     }
 
     /// A finishing step failed: it waits in the schedule to be tried again (`finishRetry`), never dialled.
-    mutating func retryFinish(_ name: String, _ finish: Finish, marked: Bool, step: String, _ why: String, now: SpoolInstant) -> [Action] {
+    mutating func retryFinish(_ name: String, _ finish: FinishPlan, marked: Bool, _ why: String, now: SpoolInstant) -> [Action] {
         let retryAt = now.adding(settings.stepRetryDelay)
         schedule(name, at: retryAt, as: .finishRetry(finish, marked: marked))
         return [.reopenDoneDirectory,
                 .log(.error, "[\(name)] finished: \(finish.summary), but cannot \(why), trying again at \(retryAt.timeOfDay)"),
-                .emit(.stepFailed(file: name, step: step))]
+                .emit(.stepFailed(file: name, step: finish.step))]
     }
 
     /// A symlink is never followed: its archive is a new file naming the target; the link is removed.

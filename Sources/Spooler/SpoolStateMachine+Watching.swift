@@ -20,15 +20,14 @@ extension SpoolStateMachine {
         let total = files.count + names.count + toCome  // the whole listing at once (no-ops after its first batch)
         scheduler.reserveCapacity(total)
         files.reserveCapacity(total)
-        sweep.reserveCapacity(sweep.count + names.count + toCome)
+        sweep.reserve(names.count + toCome)
         for (name, info) in names where Self.isCallFileName(name) {
             actions += noted(name, info, now: now)
-            if let info, info.kind == .regular, info.mtime > now { sweep.append(name) }  // future-dated (at its mtime): swept
+            sweep.consider(name, info, now: now)
         }
         guard toCome == 0 else { return actions }
-        if sweep.isEmpty { sweep = [] }  // no future-dated file: the capacity reserved for the listing is let go
-        let (concurrent, rate) = (limiter.maxConcurrent, limiter.maxPerSecond)
-        actions.append(.logReady("spoold ready: \(scheduler.count) call files scheduled in \(settings.outgoingPath) (pid \(settings.pid), max \(concurrent > 0 ? String(concurrent) : "unlimited") calls in flight, max \(rate <= 0 ? "unlimited" : Self.number(rate)) calls per second)"))
+        sweep.listingDone()
+        actions.append(.logReady(EngineWording.ready(scheduled: scheduler.count, in: settings, limiter)))
         actions.append(.emit(.ready(scheduled: scheduler.count)))
         return actions
     }
@@ -153,14 +152,6 @@ extension SpoolStateMachine {
             }
         }
         return []
-    }
-
-    /// Reads the next batch of the start-up sweep: files finished or left in flight whose mtime lies ahead. The
-    /// batch is taken before the list shrinks: a slice still sharing the list's storage would copy all of it.
-    mutating func continueSweep() -> [Action] {
-        let batch = sweep[max(0, sweep.count - 256)...].compactMap { state(of: $0) == .scheduled ? Action.read($0, forAppend: false) : nil }
-        if sweep.count > 256 { sweep.removeLast(256) } else { sweep = [] }
-        return batch
     }
 
     mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {

@@ -29,16 +29,16 @@ public struct SpoolStateMachine: Sendable {
         /// still up, then it is adopted or counted with AbortRetry.
         indirect case checking(InterruptedAttempt)
         /// Finished: the Status line, the delete or the move that cannot be one is under way.
-        indirect case finishing(Finish)
+        indirect case finishing(FinishPlan)
         /// AlwaysDelete: no and the mtime was moved during the call: spoold's records are being taken out,
         /// then it is due again at `due` as a fresh call.
         indirect case keeping(due: SpoolInstant, summary: String)
         /// Marked (Status line written); the move into outgoing_done runs off the loop. `reappeared`: a new
         /// file took the name meanwhile; `removed`: the watcher already reported the move.
-        indirect case moving(Finish, reappeared: Bool, removed: Bool)
+        indirect case moving(FinishPlan, reappeared: Bool, removed: Bool)
         /// Finished, but a finishing step failed on the file system: retried when due (it waits in the
         /// schedule), never dialled again. `marked`: the file already holds its Status line.
-        indirect case finishRetry(Finish, marked: Bool)
+        indirect case finishRetry(FinishPlan, marked: Bool)
         /// Left outgoing/ (archived or deleted); the watcher has not reported its removal yet, so changes
         /// reported meanwhile are spoold's own records and times.
         case departed
@@ -64,24 +64,6 @@ public struct SpoolStateMachine: Sendable {
         var state: FileState
         var memos = FileMemos()
         var stamp = Scheduler.Stamp.none
-    }
-
-    /// The two options that decide what finishing does with a file.
-    struct FinishRule: Equatable, Sendable {
-        var archive: Bool, alwaysDelete: Bool
-        init(archive: Bool, alwaysDelete: Bool) { (self.archive, self.alwaysDelete) = (archive, alwaysDelete) }
-        init(_ file: CallFile) { self.init(archive: file.archive, alwaysDelete: file.alwaysDelete) }
-        static let moveAside = FinishRule(archive: true, alwaysDelete: true)
-    }
-
-    struct Finish: Equatable, Sendable {
-        var status: CallStatus, summary: String, rule: FinishRule
-        /// The mtime spoold's last StartRetry set (only someone else's future mtime keeps the file).
-        var ownMtime: SpoolInstant?
-        /// The file that holds the Status line already.
-        var marked: FileID?
-        /// A hostile or unreadable file: moved aside with Status: Failed whatever its Archive option says.
-        static func aside(_ reason: String) -> Self { Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside) }
     }
 
     /// What a watcher reports (translated by the shell from `SpoolChange`).
@@ -204,12 +186,12 @@ public struct SpoolStateMachine: Sendable {
     var trunks: TrunkLimits
     /// Calling windows, max_lateness and retry rules per outcome (none: Asterisk's behaviour).
     var rules: CallingRules
-    /// Future-dated files of the start-up listing still to be read for an attempt a crash left in flight.
-    var sweep: [String] = []
+    /// Future-dated files of the start-up listing still to be read for a Status line or an interrupted attempt.
+    var sweep = StartupSweep()
     /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
     var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0, waitingForBackend = false
-    /// Files taken this turn, and whether the sweep had its batch.
-    var turnFiles = 0, turnSwept = false
+    /// Files taken this turn.
+    var turnFiles = 0
     /// Set by `.stop`: the calls in flight may end until then; then the moves under way; then nothing.
     var stopDeadline: SpoolInstant?, pastDeadline = false, stopped = false
 

@@ -129,7 +129,7 @@ struct EngineControlTests {
         case .starting, .ending, .finishing, .keeping, .cancelling:
             var dialled = EngineOutcomeTests.dialled("busy.call", text)
             guard case .dialling(let attempt)? = dialled.core.state(of: "busy.call") else { fatalError("not dialled") }
-            let finish = SpoolStateMachine.Finish(status: .completed, summary: "Completed", rule: .init(attempt.file))
+            let finish = FinishPlan(status: .completed, summary: "Completed", rule: .init(attempt.file))
             let set: SpoolStateMachine.FileState = switch state {
             case .starting: .starting(attempt)
             case .ending: .ending(attempt, .completed, ended: t0)

@@ -1,0 +1,56 @@
+import Testing
+@testable import Spooler
+
+/// `StartupSweep`: which listed files are swept, and one batch per turn.
+@Suite("The start-up sweep")
+struct StartupSweepTests {
+    static let now = SpoolInstant(seconds: 1_795_364_000)
+
+    static func info(_ mtime: SpoolInstant, _ kind: EntryKind = .regular) -> EntryInfo {
+        EntryInfo(kind: kind, mtime: mtime, size: 40, uid: 0, mode: 0o644, fileID: FileID(device: 1, inode: 7))
+    }
+
+    @Test("Only a regular file whose mtime lies ahead is swept", arguments: [
+        (Optional(info(now.adding(seconds: 1))), true),
+        (info(now), false),
+        (info(now.adding(seconds: -60)), false),
+        (info(now.adding(seconds: 60), .symlink), false),
+        (info(now.adding(seconds: 60), .other("FIFO")), false),
+        (nil, false),
+    ])
+    func swept(info: EntryInfo?, swept: Bool) {
+        var sweep = StartupSweep()
+        sweep.consider("f.call", info, now: Self.now)
+        #expect(sweep.isEmpty == !swept)
+    }
+
+    @Test("At most 256 files per turn and one batch per turn, until none is left")
+    func batches() {
+        var sweep = StartupSweep()
+        sweep.reserve(600)
+        for i in 0..<600 { sweep.consider("f\(i).call", Self.info(Self.now.adding(seconds: 60)), now: Self.now) }
+        sweep.listingDone()
+        var sizes: [Int] = []
+        var seen = Set<String>()
+        for _ in 0..<4 {
+            let batch = sweep.nextBatch { $0 }
+            let again = sweep.nextBatch { $0 }
+            #expect(again == nil, "a second batch in the same turn")
+            sizes.append(batch?.count ?? -1)
+            seen.formUnion(batch ?? [])
+            sweep.turnOver()
+        }
+        #expect(sizes == [256, 256, 88, -1])
+        #expect(seen.count == 600 && sweep.isEmpty)
+    }
+
+    @Test("A name the reader drops is not in the batch, and is not read again")
+    func dropped() {
+        var sweep = StartupSweep()
+        for name in ["a.call", "b.call", "c.call"] { sweep.consider(name, Self.info(Self.now.adding(seconds: 1)), now: Self.now) }
+        let batch = sweep.nextBatch { $0 == "b.call" ? nil : $0 }
+        #expect(batch.map(Set.init) == ["a.call", "c.call"])
+        sweep.turnOver()
+        #expect(sweep.nextBatch { $0 } == nil && sweep.count == 0)
+    }
+}
