@@ -7,7 +7,7 @@ extension SpoolStateMachine {
     mutating func tick(_ gate: Gate, now: SpoolInstant) -> [Action] {
         if stopDeadline != nil { return drain(now: now) }
         var actions: [Action] = []
-        if turnFiles < Self.filesPerTurn {
+        if turn.hasRoom {
             if !gate.ready {
                 if !waitingForBackend, let due = scheduler.nextDue(in: files), due <= now {
                     waitingForBackend = true
@@ -19,7 +19,7 @@ extension SpoolStateMachine {
                     actions.append(.log(.notice, "the backend is ready again; placing the calls that are due"))
                 }
                 if limiter.canStart(now: now), let allowed = gate.allowedAt, allowed <= now, let name = takeDue(now: now) {
-                    turnFiles += 1
+                    turn.took()
                     return actions + takeUp(name)
                 }
             }
@@ -31,37 +31,13 @@ extension SpoolStateMachine {
             if let reads, !reads.isEmpty { return actions + reads }
         }
         // The turn is over. A full turn comes back at once, after the news that came meanwhile.
-        defer {
-            turnFiles = 0
-            sweep.turnOver()
-        }
-        return actions + [.wait(until: turnFiles == Self.filesPerTurn ? now : wake(gate, now: now))]
-    }
-
-    mutating func wake(_ gate: Gate, now: SpoolInstant) -> SpoolInstant? {
-        var scheduled: SpoolInstant?
-        if let due = scheduler.nextDue(in: files) {
-            if due > now {
-                scheduled = sweep.isEmpty ? due : now
-            } else if !gate.ready {
-                scheduled = settings.backendWakesEngine ? nil : now.adding(settings.backendRetryDelay)
-            } else if limiter.hasFreeSlot, let allowed = gate.allowedAt {
-                scheduled = max(limiter.nextAllowed(now: now), allowed)
-            }
-        } else if !sweep.isEmpty {
-            scheduled = now
-        }
-        // A call that ends is news, so a trunk waiting for a free slot needs no wake-up time.
-        var parked: SpoolInstant?
-        if trunks.hasParked {
-            if !gate.ready {
-                parked = now.adding(settings.backendRetryDelay)
-            } else if limiter.hasFreeSlot, let release = trunks.nextRelease(now: now) {
-                parked = max(release, limiter.nextAllowed(now: now))
-            }
-        }
-        guard let scheduled else { return parked }
-        return parked.map { min($0, scheduled) } ?? scheduled
+        let until = turn.isFull ? now : TurnBudget.wake(
+            nextDue: scheduler.nextDue(in: files), sweepPending: !sweep.isEmpty, gate: gate,
+            limiter: limiter, trunks: trunks, backendRetryDelay: settings.backendRetryDelay,
+            backendWakesEngine: settings.backendWakesEngine, now: now)
+        turn.turnOver()
+        sweep.turnOver()
+        return actions + [.wait(until: until)]
     }
 
     /// The earliest due of the scheduled files and of the files parked behind a trunk that has room again.

@@ -176,8 +176,6 @@ public struct SpoolStateMachine: Sendable {
     static let rewriteSuffix = ".spoold-rewrite"
     /// More departed names than this means removals went unreported: forget them.
     static let departedLimit = 1 << 17
-    /// At most this many due files are started per turn, so that ended calls and archives go on meanwhile.
-    static let filesPerTurn = 256
 
     let settings: Settings
     var files: [String: Entry] = [:]
@@ -190,8 +188,8 @@ public struct SpoolStateMachine: Sendable {
     var sweep = StartupSweep()
     /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
     var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0, waitingForBackend = false
-    /// Files taken this turn.
-    var turnFiles = 0
+    /// Due files started this turn (at most 256, so that ended calls and archives go on meanwhile).
+    var turn = TurnBudget()
     /// Set by `.stop`: the calls in flight may end until then; then the moves under way; then nothing.
     var stopDeadline: SpoolInstant?, pastDeadline = false, stopped = false
 
