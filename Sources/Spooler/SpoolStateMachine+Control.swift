@@ -1,9 +1,7 @@
 import CallFile
 
-/// Queue control from the running daemon (`spoold queue`, `cancel`, `reschedule`): what each state allows.
-/// A waiting file (scheduled, due, parked, held by a window) can be cancelled or moved; a call in flight can
-/// be cancelled (hung up first) but not moved; anything being finished or looked at after a restart is
-/// refused with the reason. Every request is answered with exactly one `.reply`.
+/// Queue control from the running daemon (`spoold queue`, `cancel`, `reschedule`), carried out: what each
+/// state allows is `QueueControl`'s. Every request is answered with exactly one `.reply`.
 extension SpoolStateMachine {
     /// The answer to one control request.
     public enum ControlReply: Equatable, Sendable {
@@ -16,23 +14,21 @@ extension SpoolStateMachine {
     }
 
     mutating func cancel(_ name: String, reply: UInt64, now: SpoolInstant) -> [Action] {
-        if isStopping { return [.reply(reply, .refused("spoold is stopping; nothing is cancelled now"))] }
-        switch state(of: name) {
-        case .scheduled?, .parked?, .due?, .held?:
+        switch QueueControl.cancel(name, in: state(of: name), stopping: isStopping) {
+        case .refuse(let answer): return [.reply(reply, answer)]
+        case .finishWaiting:
             unschedule(name)
             trunks.remove(name)
             set(name, .cancelling(reply: reply))
             // The file says whether it is archived or deleted.
             return [.read(name, forAppend: false)]
-        case .dialling(var attempt)? where !attempt.cancelled:
+        case .hangUp(var attempt):
             attempt.cancelled = true
             set(name, .dialling(attempt))
             let of = EngineWording.attempt(attempt)
             return [.log(.notice, "[\(name)] cancelled during \(of): hanging up its call (ChannelId \(attempt.channelId))"),
                     .hangUp(name, channelId: attempt.channelId),
                     .reply(reply, .done("\(of) is in flight: hanging up its call; the file is then finished as Cancelled"))]
-        case .dialling?: return [.reply(reply, .refused("its call is being hung up already"))]
-        default: return [.reply(reply, refusal(name, "cancelled"))]
         }
     }
 
@@ -69,11 +65,8 @@ extension SpoolStateMachine {
     }
 
     mutating func reschedule(_ name: String, to due: SpoolInstant, reply: UInt64) -> [Action] {
-        if isStopping { return [.reply(reply, .refused("spoold is stopping; nothing is rescheduled now"))] }
-        switch state(of: name) {
-        case .scheduled?, .parked?, .due?, .held?: return [.setDue(name, due, reply: reply)]
-        default: return [.reply(reply, refusal(name, "rescheduled"))]
-        }
+        let refused = QueueControl.reschedule(name, in: state(of: name), stopping: isStopping)
+        return [refused.map { .reply(reply, $0) } ?? .setDue(name, due, reply: reply)]
     }
 
     /// The file's mtime is its due time (as for spoold's own retries), so the move survives a restart.
@@ -88,20 +81,6 @@ extension SpoolStateMachine {
         schedule(name, at: due)
         return [.log(.notice, "[\(name)] rescheduled by spoold reschedule: due at \(due.timeOfDay)"),
                 .reply(reply, .done("due at \(due.timeOfDay) UTC"))]
-    }
-
-    /// Why a file that is not waiting cannot be `cancelled` or `rescheduled`, or that spoold knows none.
-    func refusal(_ name: String, _ verb: String) -> ControlReply {
-        state(of: name).map { .refused(EngineWording.whyNot($0, verb)) } ?? .unknown(EngineWording.unknown(name))
-    }
-
-    /// Control requests that came after the engine stopped still get an answer.
-    func refusedAfterStop(_ event: Event) -> [Action] {
-        switch event {
-        case .cancel(_, let reply), .reschedule(_, _, let reply), .dueSet(_, _, let reply, _):
-            [.reply(reply, .refused("spoold has stopped"))]
-        default: []
-        }
     }
 
     // MARK: - The listing

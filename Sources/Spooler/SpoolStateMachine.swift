@@ -212,7 +212,7 @@ public struct SpoolStateMachine: Sendable {
 
     /// Takes one event at `now`; returns what to do, in order.
     public mutating func handle(_ event: Event, now: SpoolInstant) -> [Action] {
-        guard !stopped else { return refusedAfterStop(event) }
+        guard !stopped else { return QueueControl.afterStop(event) }
         switch event {
         case .started(let recovered, let listing, let toCome): return started(recovered, listing, toCome: toCome, now: now)
         case .change(let change): return stopDeadline == nil ? apply(change, now: now) : []
