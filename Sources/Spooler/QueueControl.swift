@@ -4,7 +4,7 @@
 /// finished is refused with the reason, and so is every request while spoold stops or after it stopped.
 ///
 /// A pure function of the file's state, kept out of the core so that this table is tested state by state
-/// (`QueueControlTests`); the core carries out what is allowed and answers each request with one reply.
+/// (`QueueControlTableTests`); the core carries out what is allowed and answers each request with one reply.
 enum QueueControl {
     typealias Reply = SpoolStateMachine.ControlReply
     typealias FileState = SpoolStateMachine.FileState

@@ -4,7 +4,7 @@ import Testing
 
 /// `QueueControl`: what cancel and reschedule may do in each state (docs/engine.md, "Queue control").
 @Suite("Queue control, state by state")
-struct QueueControlTests {
+struct QueueControlTableTests {
     typealias FileState = SpoolStateMachine.FileState
     static let now = SpoolInstant(seconds: 1_795_364_000)
     static let attempt: CallAttempt = {
