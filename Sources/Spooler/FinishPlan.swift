@@ -46,11 +46,14 @@ struct FinishPlan: Equatable, Sendable {
     }
 
     /// A hostile or unreadable file: moved aside with Status: Failed whatever its Archive option says.
-    static func aside(_ reason: String) -> Self { Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside) }
+    static func aside(_ reason: String) -> Self {
+        Self(status: .failed, summary: "Failed (\(reason))", rule: .moveAside)
+    }
 
     /// `info`: the file's lstat now (needed only when the file is not marked and AlwaysDelete is off).
     func firstStep(info: EntryInfo?, now: SpoolInstant) -> Step {
-        if marked == nil, !rule.alwaysDelete, let info, info.kind == .regular, info.mtime > now, info.mtime != ownMtime {
+        if marked == nil, !rule.alwaysDelete, let info, info.kind == .regular, info.mtime > now,
+           info.mtime != ownMtime {
             return .keep(due: info.mtime)
         }
         if let marked { return .move(marked) }
@@ -62,5 +65,7 @@ struct FinishPlan: Equatable, Sendable {
 
     /// The plan a failed step is tried again with: the same Status and summary, by `rule` (a file that holds
     /// its Status line is moved aside). The file is looked at again then, so no mtime or identity is kept.
-    func retried(rule: Rule? = nil) -> FinishPlan { FinishPlan(status: status, summary: summary, rule: rule ?? self.rule) }
+    func retried(rule: Rule? = nil) -> FinishPlan {
+        FinishPlan(status: status, summary: summary, rule: rule ?? self.rule)
+    }
 }
