@@ -181,16 +181,25 @@ struct PlainLineFormatter {
         bytes.append(UInt8(ascii: "."))
         Self.appendDigits(record.time.tv_nsec / 1_000_000, width: 3, to: &bytes)
         bytes += "Z ".utf8
-        bytes += record.level.rawValue.utf8
+        Self.append(record.level.rawValue, to: &bytes)
         bytes.append(UInt8(ascii: " "))
-        bytes += record.message.utf8
-        for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) {
+        Self.append(record.message, to: &bytes)
+        // The engine's lines carry no metadata: nothing to sort.
+        for (key, value) in record.metadata.isEmpty ? [] : record.metadata.sorted(by: { $0.key < $1.key }) {
             bytes.append(UInt8(ascii: " "))
             bytes += key.utf8
             bytes.append(UInt8(ascii: "="))
             bytes += value.description.utf8
         }
         bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// A string's UTF-8 copied at once where it is contiguous (a native String's always is), rather than
+    /// appended a code unit at a time through the generic path.
+    static func append(_ text: String, to bytes: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes += text.utf8
+        }
     }
 
     /// `2026-11-22T12:00:05` in UTC.
