@@ -57,14 +57,15 @@ public struct RetryRecord: Sendable, Equatable {
     /// `value` in decimal, with a `-` when negative, as `\(value)` writes it.
     public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        // The digits come least significant first: appended, then the appended run turned around.
-        let first = bytes.count
-        var magnitude = value.magnitude
+        // Most significant digit first, from the largest power of ten not above the value: turning an
+        // appended run around afterwards (`bytes[first...].reverse()`) copied the whole array each time.
+        let magnitude = value.magnitude
+        var scale: UInt64 = 1
+        while magnitude / scale >= 10 { scale *= 10 }
         repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[first...].reverse()
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / scale % 10))
+            scale /= 10
+        } while scale > 0
     }
 }
 
