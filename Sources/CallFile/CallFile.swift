@@ -88,12 +88,25 @@ public struct Channel: Sendable, Equatable, CustomStringConvertible {
 
     /// Splits at the first `/`; nil when there is none (Asterisk then keeps the previous Channel).
     public init?(parsing value: String) {
+        // An ASCII value (nearly every channel) is split as bytes: the same two Strings, without the
+        // Character indexing that cost about 1,000 instructions per call file.
+        let ascii = value.utf8.withContiguousStorageIfAvailable { buffer -> (slash: Int?, tech: String, resource: String)? in
+            guard !buffer.contains(where: { $0 >= 0x80 }) else { return nil }
+            guard let slash = buffer.firstIndex(of: UInt8(ascii: "/")) else { return (nil, "", "") }
+            return (slash, String(decoding: UnsafeBufferPointer(rebasing: buffer[..<slash]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: buffer[(slash + 1)...]), as: UTF8.self))
+        }
+        if let split = ascii ?? nil {
+            guard split.slash != nil else { return nil }
+            (tech, resource) = (split.tech, split.resource)
+            return
+        }
         guard let slash = value.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
         tech = String(value[..<slash])
         resource = String(value[value.index(after: slash)...])
     }
 
-    public var description: String { "\(tech)/\(resource)" }
+    public var description: String { tech + "/" + resource }
 }
 
 /// One `Set`/`SetVar` line: the name as written up to the first `=` (trailing spaces kept), and the rest.

@@ -25,7 +25,9 @@ public final class SpoolMetrics: Sendable {
     let resultLogWriteErrors: Prometheus.Counter
     /// `spoold_attempts_total`'s series, by result and reason label, made once each: asking the registry
     /// for a series builds its label key and looks it up under a lock, about 10,000 instructions per attempt.
-    private let attemptSeries = Mutex<[AttemptSeries: Prometheus.Counter]>([:])
+    /// Every series made so far, and the one used last: a burst's attempts mostly end alike, and comparing
+    /// two short strings costs less than hashing them for each attempt.
+    private let attemptSeries = Mutex<(made: [AttemptSeries: Prometheus.Counter], last: (AttemptSeries, Prometheus.Counter)?)>(([:], nil))
 
     private struct AttemptSeries: Hashable {
         var result: String
@@ -99,11 +101,15 @@ public final class SpoolMetrics: Sendable {
     }
 
     private func attemptCounter(result: String, reason: String) -> Prometheus.Counter {
-        attemptSeries.withLock { made in
-            let series = AttemptSeries(result: result, reason: reason)
-            if let counter = made[series] { return counter }
-            let counter = registry.makeCounter(descriptor: Self.attemptsDescriptor, labels: [("result", result), ("reason", reason)])
-            made[series] = counter
+        attemptSeries.withLock { series in
+            let wanted = AttemptSeries(result: result, reason: reason)
+            if let (last, counter) = series.last, last == wanted { return counter }
+            let counter = series.made[wanted] ?? {
+                let counter = registry.makeCounter(descriptor: Self.attemptsDescriptor, labels: [("result", result), ("reason", reason)])
+                series.made[wanted] = counter
+                return counter
+            }()
+            series.last = (wanted, counter)
             return counter
         }
     }

@@ -30,29 +30,32 @@ struct InotifyMask: OptionSet, Sendable, Hashable {
     ]
 }
 
-/// One event copied out of libinotifytools' static buffer.
-struct InotifyEvent: Sendable, Equatable {
+/// One event as libinotifytools returned it, read in place: `name` points into the library's static
+/// buffer and is valid only until the next call into the library, so the event is handled before the
+/// next one is read and its name is never kept (a `String` is made of it when it is reported). Copying
+/// each event's name into an array of its own cost an allocation per event, five events per call file.
+struct InotifyEvent {
     /// The watch descriptor; -1 for a queue overflow.
     var watch: Int32
     var mask: InotifyMask
     /// The child's name as raw bytes (no NUL); empty for events on the watched object itself.
-    var name: [UInt8]
+    var name: UnsafeBufferPointer<UInt8>
 
-    init(watch: Int32, mask: InotifyMask, name: [UInt8]) {
+    init(watch: Int32, mask: InotifyMask, name: UnsafeBufferPointer<UInt8>) {
         self.watch = watch
         self.mask = mask
         self.name = name
     }
 
-    /// Copies the event; the library reuses its buffer on the next call.
-    init(copying event: UnsafePointer<inotify_event>) {
+    /// The event in the library's buffer; valid until the library's next call.
+    init(inPlace event: UnsafePointer<inotify_event>) {
         let header = event.pointee
         self.watch = header.wd
         self.mask = InotifyMask(rawValue: header.mask)
         // The name follows the fixed header, NUL-padded to `len` bytes.
-        let nameStart = UnsafeRawPointer(event) + MemoryLayout<inotify_event>.size
-        let padded = UnsafeBufferPointer(
-            start: nameStart.assumingMemoryBound(to: UInt8.self), count: Int(header.len))
-        self.name = Array(padded.prefix { $0 != 0 })
+        let nameStart = (UnsafeRawPointer(event) + MemoryLayout<inotify_event>.size).assumingMemoryBound(to: UInt8.self)
+        var length = 0
+        while length < Int(header.len), nameStart[length] != 0 { length += 1 }
+        self.name = UnsafeBufferPointer(start: nameStart, count: length)
     }
 }

@@ -310,12 +310,11 @@ private final class HubReader {
             return
         }
         guard let watch = watches[event.watch] else { return }
-        let now = ContinuousClock.now
         for role in watch.roles {
             switch role {
             case .spool(let id):
                 guard let subscription = subscriptions[id] else { continue }
-                handleSpoolEvent(event, in: subscription, now: now)
+                handleSpoolEvent(event, in: subscription)
             case .parent(let id):
                 guard let subscription = subscriptions[id] else { continue }
                 handleParentEvent(event, for: subscription)
@@ -323,7 +322,7 @@ private final class HubReader {
         }
     }
 
-    private func handleSpoolEvent(_ event: InotifyEvent, in subscription: Subscription, now: Instant) {
+    private func handleSpoolEvent(_ event: InotifyEvent, in subscription: Subscription) {
         if event.name.isEmpty {
             if !event.mask.isDisjoint(with: [.deleteSelf, .moveSelf, .unmount]) {
                 subscription.needsRevalidation = true
@@ -335,7 +334,8 @@ private final class HubReader {
         if event.mask.isSubset(of: [.open, .closeNoWrite]), subscription.state.pendingCount == 0 { return }
         switch DirectoryListing.reportableName(event.name) {
         case .name(let name):
-            if let change = subscription.state.handle(event.mask, name: name, now: now) {
+            // The clock is read only by an event that starts a grace (a create, a reader's close).
+            if let change = subscription.state.handle(event.mask, name: name, readingNow: { ContinuousClock.now }) {
                 subscription.pending.append(change)
             }
         case .notUTF8:
@@ -394,6 +394,13 @@ private final class HubReader {
 
     private func flush(_ subscription: Subscription) {
         guard !subscription.pending.isEmpty else { return }
+        if subscription.pending.count <= Self.batchLimit {
+            // The usual batch is handed over whole, not copied.
+            var batch: [SpoolChange] = []
+            swap(&batch, &subscription.pending)
+            subscription.output.yield(batch)
+            return
+        }
         var start = 0
         while start < subscription.pending.count {
             let end = min(start + Self.batchLimit, subscription.pending.count)

@@ -55,6 +55,7 @@ final class InotifyLibrary {
     }
 
     enum Next {
+        /// Valid until the next call (see `InotifyEvent`).
         case event(InotifyEvent)
         case timedOut
         case failed(Int32)
@@ -67,6 +68,6 @@ final class InotifyLibrary {
             let error = Int32(inotifytools_error())
             return error == 0 ? .timedOut : .failed(error)
         }
-        return .event(InotifyEvent(copying: event))
+        return .event(InotifyEvent(inPlace: event))
     }
 }

@@ -38,6 +38,12 @@ struct SpoolDirectoryState {
     }
 
     mutating func handle(_ mask: InotifyMask, name: String, now: Instant) -> SpoolChange? {
+        handle(mask, name: name, readingNow: { now })
+    }
+
+    /// `now` is called only when a name's grace starts (a create, a reader's close): the watcher reads the
+    /// clock for those events only, not for each of spoold's own.
+    mutating func handle(_ mask: InotifyMask, name: String, readingNow now: () -> Instant) -> SpoolChange? {
         // Nothing pending (the usual case, and always for spoold's own steps): no name is hashed.
         let anyPending = pendingCount > 0
         if mask.contains(.movedTo) {
@@ -46,7 +52,7 @@ struct SpoolDirectoryState {
         }
         if mask.contains(.create) {
             opened.remove(name)
-            arm(name, now: now)
+            arm(name, now: now())
             return nil
         }
         if mask.contains(.open) {
@@ -60,7 +66,7 @@ struct SpoolDirectoryState {
         if mask.contains(.closeNoWrite) {
             // A reader (not the writer) closed it; whether a writer is still busy is unknown, so the
             // name waits for a writer's close or for the grace to end.
-            if anyPending, opened.remove(name) != nil { arm(name, now: now) }
+            if anyPending, opened.remove(name) != nil { arm(name, now: now()) }
             return nil
         }
         if mask.contains(.attrib) {

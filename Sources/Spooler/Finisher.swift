@@ -37,21 +37,36 @@ final class Finisher: Sendable {
     /// the result comes through the inbox, so the engine takes it as it always does.
     func start(_ steps: [Step]) {
         if steps.count == 1, queued.load(ordering: .acquiring) == 0 {
-            Self.move(steps[0], archiver: archiver, inbox: inbox)
+            inbox.post(Self.move(steps[0], archiver: archiver))
             return
         }
         queued.add(1, ordering: .relaxed)
         queue.async { [self] in
-            for step in steps { Self.move(step, archiver: archiver, inbox: inbox) }
+            // The results of a batch go into the inbox `postEvery` at a time, in order: one post (and at
+            // most one wake-up of the loop) for many renames, while the first results of a large batch
+            // are not held back until its last rename.
+            var results: [SpoolStateMachine.Event] = []
+            results.reserveCapacity(min(steps.count, Self.postEvery))
+            for step in steps {
+                results.append(Self.move(step, archiver: archiver))
+                if results.count == Self.postEvery {
+                    inbox.post(results)
+                    results.removeAll(keepingCapacity: true)
+                }
+            }
+            if !results.isEmpty { inbox.post(results) }
             queued.subtract(1, ordering: .releasing)
         }
     }
 
+    /// How many archive results the queue posts at once.
+    static let postEvery = 64
+
     /// Whether a lone step would be done on the caller's thread now (tests).
     var isIdle: Bool { queued.load(ordering: .acquiring) == 0 }
 
-    private static func move(_ step: Step, archiver: Archiver, inbox: Inbox) {
+    private static func move(_ step: Step, archiver: Archiver) -> SpoolStateMachine.Event {
         let result = Result { () throws(SystemError) -> String? in try archiver.moveMarked(step.name, file: step.file) }
-        inbox.post(.archived(step.name, result.mapError { SpoolEngine.failure($0, info: nil) }))
+        return .archived(step.name, result.mapError { SpoolEngine.failure($0, info: nil) })
     }
 }

@@ -1,4 +1,4 @@
-import SimulatedCalls
+@testable import SimulatedCalls
 import AMI
 import AMITestServer
 import NIOCore
@@ -130,6 +130,28 @@ import Testing
     func fields(channel: String, kind: CallOutcome.Kind?, ring: Int?, talk: Int) {
         let outcome = CallOutcome(channel: channel)
         #expect(outcome.kind == kind && outcome.ringMilliseconds == ring && outcome.talkMilliseconds == talk)
+    }
+
+    @Test("An ASCII channel read as bytes gives what the reading by Characters gives, for any mix of the convention's pieces")
+    func bytesAgreeWithCharacters() {
+        let pieces = ["/", "//", "Sim", "answer", "busy", "noanswer", "congestion", "failure", "Answer", "0", "7", "-3", "+12",
+                      "-", "+", "99999999999999999999", "-9223372036854775808", "9223372036854775807", "9223372036854775808",
+                      " 5", "5 ", "x", ""]
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        for _ in 0..<20_000 {
+            let channel = (0..<Int.random(in: 0...7, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let reference = CallOutcome(byCharacters: channel)
+            let read = CallOutcome(channel: channel)
+            #expect(read == reference, "\(channel)")
+            if read != reference { break }
+            checked += 1
+        }
+        #expect(checked == 20_000)
+        for text in ["0", "-0", "+0", "12", "-12", "+12", "", "-", "+", "+-1", "1-", "9223372036854775807", "-9223372036854775808",
+                     "9223372036854775808", "-9223372036854775809", "007"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { CallOutcome.decimal($0) } == Int(text), "\(text)")
+        }
     }
 
     @Test("Anything but an exact outcome word is an instant answer", arguments: ["answer", "Sim", "Sim/", "Sim/Answer", "Sim/answerx", "Sim/ answer", "Sim/answer\u{301}/5"])

@@ -3,6 +3,20 @@ import Testing
 
 /// Reference §2.2–2.3: keys, aliases, defaults and boolean words.
 @Suite struct KeyTests {
+    @Test("Channel splits at the first '/', ASCII or not, keeping every byte on both sides")
+    func channelSplit() {
+        #expect(Channel(parsing: "PJSIP/100") == Channel(tech: "PJSIP", resource: "100"))
+        #expect(Channel(parsing: "Local/100@ctx/n") == Channel(tech: "Local", resource: "100@ctx/n"))
+        #expect(Channel(parsing: "/x") == Channel(tech: "", resource: "x"))
+        #expect(Channel(parsing: "x/") == Channel(tech: "x", resource: ""))
+        #expect(Channel(parsing: "no slash") == nil)
+        #expect(Channel(parsing: "") == nil)
+        #expect(Channel(parsing: "Sïp/ü@é") == Channel(tech: "Sïp", resource: "ü@é"))
+        #expect(Channel(parsing: "é") == nil)
+        #expect(Channel(parsing: "PJSIP/100").map(\.description) == "PJSIP/100")
+        #expect(Channel(tech: "", resource: "").description == "/")
+    }
+
     @Test func defaultsMatchAsterisk() {
         let file = CallFile()
         #expect(file.priority == 1)

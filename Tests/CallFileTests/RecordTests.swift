@@ -3,6 +3,17 @@ import Testing
 
 /// Reference §5.1–5.2 and §7: the records in the file, what they count, and the lines spoold appends.
 @Suite struct RecordTests {
+    @Test("appendDecimal writes what \\(value) writes, after what the array held")
+    func decimals() {
+        for value: Int64 in [0, 7, 9, 10, 99, 100, 101, 1_000_000, 1_795_348_805, -1, -10, -4096, .max, .min, .max - 1, .min + 1] {
+            var bytes = Array("x".utf8)
+            RetryRecord.appendDecimal(value, to: &bytes)
+            #expect(bytes == Array("x\(value)".utf8), "\(value)")
+        }
+        #expect(RetryRecord(kind: .start, pid: 4242, number: 3, epoch: 1_795_348_805).bytes
+                == Array("\nStartRetry: 4242 3 (1795348805)\n".utf8))
+    }
+
     @Test func recordBytesMatchAsterisk() {
         let record = RetryRecord(kind: .start, pid: 19344, number: 1, epoch: 1_795_364_730)
         #expect(record.bytes == Array("\nStartRetry: 19344 1 (1795364730)\n".utf8))

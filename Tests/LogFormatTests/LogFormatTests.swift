@@ -130,6 +130,16 @@ struct LogWriterTests {
         #expect(String(decoding: bytes, as: UTF8.self) == line + line)
     }
 
+    @Test("The plain line without metadata, and a message that is not ASCII: every byte as logged")
+    func plainLineBytes() {
+        var formatter = PlainLineFormatter()
+        var bytes: [UInt8] = []
+        let message = "[café.call] attempt 1 of 1 on Sim/answer: answered ✓"
+        formatter.append(LogRecord(format: .plain, time: timespec(tv_sec: 1_795_348_805, tv_nsec: 999_999_999), level: .notice,
+                                   message: message, metadata: [:]), to: &bytes)
+        #expect(bytes == Array("2026-11-22T12:00:05.999Z notice \(message)\n".utf8))
+    }
+
     @Test("Many concurrent loggers in all three formats through a small queue: every line, whole, in each logger's order")
     func nothingLost() async throws {
         let file = try LogFile(capacity: 8)

@@ -10,6 +10,16 @@ struct NameAndPathTests {
         #expect(DirectoryListing.reportableName([UInt8]()) == .none)
     }
 
+    @Test("ASCII names and other UTF-8 names are reported as they are; bad bytes after ASCII ones are still caught")
+    func namesKeepEveryByte() {
+        #expect(DirectoryListing.reportableName(Array("café-ü.call".utf8)) == .name("café-ü.call"))
+        #expect(DirectoryListing.reportableName(Array("a b\tc~.call".utf8)) == .name("a b\tc~.call"))
+        #expect(DirectoryListing.reportableName(Array("abc.call".utf8) + [0xC3]) == .notUTF8)
+        #expect(DirectoryListing.reportableName(Array("abc.call".utf8)[...]) == .name("abc.call"))
+        #expect(DirectoryListing.reportableName(AnyCollection(Array("ab\u{FF}".utf8))) == .name("ab\u{FF}"))
+        #expect(DirectoryListing.reportableName(AnyCollection<UInt8>([0x61, 0xFF])) == .notUTF8)
+    }
+
     @Test func pathsAreMadeAbsoluteAndTidy() {
         #expect(SpoolPath.absolute("/var//spool/./asterisk/outgoing/") == "/var/spool/asterisk/outgoing")
         #expect(SpoolPath.absolute("/var/spool/x/../outgoing") == "/var/spool/outgoing")

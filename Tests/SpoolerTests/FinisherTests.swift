@@ -48,4 +48,20 @@ struct FinisherTests {
         #expect(archived == ["a.call", "b.call", "c.call"])
         #expect(finisher.isIdle)
     }
+
+    @Test("A batch larger than one post: every result, in order, none held back once the queue is done")
+    func largeBatchInOrder() async throws {
+        let spool = try DiskSyncTests.Spool()
+        let names = ["a.call"] + (1...(2 * Finisher.postEvery + 5)).map { "f\($0).call" }
+        let (finisher, inbox, steps) = try Self.marked(names, in: spool)
+        finisher.start(steps)
+        var archived: [String] = []
+        while archived.count < names.count {
+            await inbox.wait()
+            archived += Self.archivedNames(inbox.take())
+        }
+        #expect(archived == names)
+        #expect(finisher.isIdle)
+        #expect(inbox.take().isEmpty)
+    }
 }

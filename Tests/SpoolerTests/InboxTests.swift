@@ -14,6 +14,28 @@ struct InboxTests {
         #expect(condition())
     }
 
+    @Test("take hands everything posted over, in order, and the inbox keeps no buffer of that size")
+    func takeHandsTheBufferOver() {
+        func names(_ events: [SpoolStateMachine.Event]) -> [String] {
+            events.map { event in
+                switch event {
+                case .change(.appeared(let name)), .change(.removed(let name)): name
+                default: "?"
+                }
+            }
+        }
+        let inbox = Inbox()
+        let sent = (0..<10_000).map { "f\($0).call" }
+        let burst = sent.map { SpoolStateMachine.Event.change(.appeared($0)) }
+        inbox.post(burst[..<4_000])
+        inbox.post(burst[4_000...])
+        #expect(names(inbox.take()) == sent)
+        #expect(inbox.heldCapacity == 0, "a burst's buffer is not kept (nor a copy of it made) once taken")
+        inbox.post(.change(.removed("next.call")))
+        #expect(names(inbox.take()) == ["next.call"])
+        #expect(inbox.take().isEmpty)
+    }
+
     @Test("The wait ends at the deadline")
     func endsAtTheDeadline() async {
         let (inbox, clock) = (Inbox(), ManualSpoolClock(now: Self.start))
