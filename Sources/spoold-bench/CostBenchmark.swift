@@ -99,6 +99,10 @@ struct CostBenchmark: AsyncParsableCommand {
             return [
                 Row(name: "CPU per call, AMI out of process, default limits (\(calls) calls)", target: "≤ 60 µs", format: "%.1f µs", pass: { $0 <= 60 }),
                 Row(name: "CPU per call, AMI out of process, no limits (\(calls) calls)", target: "—", format: "%.1f µs", pass: nil),
+                Row(name: "context switches per call, default limits", target: "—", format: "%.1f", pass: nil),
+                Row(name: "context switches per call, no limits", target: "—", format: "%.2f", pass: nil),
+                Row(name: "threads, AMI backend, after the calls", target: "—", format: "%.0f", pass: nil),
+                Row(name: "idle CPU, AMI logged in, no files (10 s)", target: "—", format: "%.2f ms/s", pass: nil),
             ]
         case .floor:
             return [
@@ -124,10 +128,12 @@ struct CostBenchmark: AsyncParsableCommand {
         let names = Self.rows(of: figure, calls: calls, files: files, future: future).map(\.name)
         switch figure {
         case .cpu:
-            let limited = try await context.cpuPerCallOutOfProcess(calls: calls, server: server, limits: [])
+            let limited = try await context.cpuPerCallOutOfProcess(calls: calls, server: server, limits: [], idleSeconds: 10)
             let unlimited = try await context.cpuPerCallOutOfProcess(calls: calls, server: server,
                                                                      limits: ["--max-concurrent", "0", "--max-cps", "0"])
-            return [names[0]: limited, names[1]: unlimited]
+            return [names[0]: limited.cpuPerCall, names[1]: unlimited.cpuPerCall,
+                    names[2]: limited.switchesPerCall, names[3]: unlimited.switchesPerCall,
+                    names[4]: Double(limited.threads), names[5]: limited.idleMillisecondsPerSecond ?? .nan]
         case .floor:
             let floor = try FloorLoop.measure(files: files, under: tmp)
             let simulated = try await context.throughputSimulate(files: files)
@@ -146,10 +152,22 @@ struct CostBenchmark: AsyncParsableCommand {
 // MARK: - The AMI test server as a process of its own
 
 extension BenchContext {
+    /// What one spoold spends on `calls` calls, and at rest.
+    struct CallCost {
+        /// µs of user + system CPU per call.
+        var cpuPerCall: Double
+        /// Context switches of all its threads per call: each is a thread that went to sleep and was woken,
+        /// the count that does not depend on the machine's load.
+        var switchesPerCall: Double
+        var threads: Int
+        /// ms of CPU per second once logged in, with no files (when asked for).
+        var idleMillisecondsPerSecond: Double?
+    }
+
     /// spoold's CPU per call in µs: `calls` instant-answer calls through `ami-test-server` running as a
     /// separate process, so that only spoold's own work is counted (read from /proc after `spoold ready`,
-    /// so the log-in is not).
-    func cpuPerCallOutOfProcess(calls: Int, server: String, limits: [String]) async throws -> Double {
+    /// so the log-in is not). With `idleSeconds`, its CPU at rest is read first, over that long.
+    func cpuPerCallOutOfProcess(calls: Int, server: String, limits: [String], idleSeconds: Int? = nil) async throws -> CallCost {
         let spool = try BenchSpool(under: tmp)
         defer { spool.remove() }
         let text = "Channel: PJSIP/answer/0/0\nApplication: Playback\nData: cost\nArchive: yes\n"
@@ -163,13 +181,41 @@ extension BenchContext {
         let child = try SpooldChild.start(binary: binary, spool: spool, extra: flags + limits)
         defer { child.stop() }
         try await child.waitReady()
+        var idle: Double?
+        if let idleSeconds {
+            try await Task.sleep(for: .seconds(1))  // the log-in's own work is over
+            let start = CPUTime.read(pid: child.pid)
+            try await Task.sleep(for: .seconds(idleSeconds))
+            let spent = CPUTime.read(pid: child.pid) - start
+            idle = (spent.user + spent.system) * 1000 / Double(idleSeconds)
+        }
         let counter = try ArchiveCounter(directory: spool.done, expected: calls)
         defer { counter.stop() }
         let before = CPUTime.read(pid: child.pid)
+        let switchesBefore = ContextSwitches.read(pid: child.pid)
         try spool.renameIn(names)
         _ = try await counter.wait(timeout: Double(calls) / 10 + 120)
         let used = CPUTime.read(pid: child.pid) - before
-        return (used.user + used.system) / Double(calls) * 1e6
+        let switches = ContextSwitches.read(pid: child.pid) - switchesBefore
+        return CallCost(cpuPerCall: (used.user + used.system) / Double(calls) * 1e6,
+                        switchesPerCall: Double(switches) / Double(calls),
+                        threads: ProcessSample.read(pid: child.pid)?.threads ?? 0, idleMillisecondsPerSecond: idle)
+    }
+}
+
+/// Voluntary and involuntary context switches of a process, summed over its threads (/proc/PID/task/*/status).
+/// A thread that ends in between takes its count with it: spoold's threads live as long as it does.
+enum ContextSwitches {
+    static func read(pid: Int32) -> Int {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
+        var total = 0
+        for thread in threads {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/status", encoding: .utf8) else { continue }
+            for line in status.split(separator: "\n") where line.contains("ctxt_switches:") {
+                total += Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? "") ?? 0
+            }
+        }
+        return total
     }
 }
 
