@@ -5,6 +5,7 @@ import AMI
 import ArgumentParser
 import LogFormats
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SpoolControl
 import SpoolObservability
@@ -93,6 +94,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // One event loop for the process's sockets (AMI, the control socket, metrics) instead of NIO's
+        // default of one per core. A TCP connection lives on one loop anyway, so a second loop only sat idle
+        // as a thread of its own, even under the simulate backend. Set before anything uses the group.
+        NIOSingletons.groupLoopCountSuggestion = 1
         let (loaded, callingRules) = try loadConfiguration()
         let settings = loaded.settings
         let liveLevel = LiveLogLevel(settings.logLevel)
