@@ -52,8 +52,12 @@ struct CostBenchmark: AsyncParsableCommand {
             help: "Measure only these figures (\(Figure.allCases.map(\.rawValue).joined(separator: ", "))); default: all.")
     var only: [Figure] = []
 
+    @Option(help: "Measure each figure this many times, the binaries' order swapped each time (the binary measured first tends to do better); the table shows each binary's median.")
+    var repeats = 1
+
     func validate() throws {
         guard calls > 0, files > 0, future > 0 else { throw ValidationError("--calls, --files and --future must be positive") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
     }
 
     func run() async throws {
@@ -70,19 +74,39 @@ struct CostBenchmark: AsyncParsableCommand {
         var table = ComparisonTable(columns: binaries.map(\.0))
         let chosen = only.isEmpty ? Figure.allCases : only
         for figure in Figure.allCases where chosen.contains(figure) {
-            var rows: [String: [String: Double]] = [:]
-            for (column, binary) in binaries {
-                let context = BenchContext(binary: binary, tmp: tmp)
-                for (row, value) in try await measure(figure, context: context, server: server) {
-                    rows[row, default: [:]][column] = value
+            var samples: [String: [String: [Double]]] = [:]
+            for round in 0..<repeats {
+                // Swapped every other round: measured twice in a row, the second binary did worse by up to
+                // 15 % (1,000,000 future files made afresh where a million were just removed), whichever
+                // binary it was.
+                for (column, binary) in round.isMultiple(of: 2) ? binaries : binaries.reversed() {
+                    let context = BenchContext(binary: binary, tmp: tmp)
+                    for (row, value) in try await measure(figure, context: context, server: server) {
+                        samples[row, default: [:]][column, default: []].append(value)
+                    }
                 }
             }
             for row in Self.rows(of: figure, calls: calls, files: files, future: future) {
-                table.add(row.name, target: row.target, values: rows[row.name] ?? [:], format: row.format, pass: row.pass)
+                let values = samples[row.name] ?? [:]
+                if repeats > 1 {
+                    let each = binaries.map { column, _ in
+                        "\(column): " + (values[column] ?? []).map { String(format: row.format, $0) }.joined(separator: ", ")
+                    }
+                    print("BENCH\tcost: \(row.name), each round\t\(each.joined(separator: "; "))")
+                }
+                table.add(row.name, target: row.target, values: values.mapValues(Self.median), format: row.format, pass: row.pass)
             }
         }
         table.print()
         print("load average at the end: \(loadAverage())")
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
     }
 
     /// One row of the table: its name, its target and how a value is judged against it.
