@@ -36,13 +36,16 @@ public final class AMIServerPool: CallBackend {
     /// - Parameters:
     ///   - clock: the engine's clock: the per-server Originate rates are kept on it.
     ///   - pollInterval, lookupAttempts: as for `AMIBackend` (following a call whose connection dropped).
+    ///   - makeConnection: each server's client; `spoold run` passes one on the event loop of its main
+    ///     thread, instead of NIO's singleton group and its thread.
     public init(
         servers: [AMIServer],
         selection: AMIServerSelection,
         clock: any SpoolClock = SystemSpoolClock(),
         logger: Logger,
         pollInterval: Duration = .seconds(1),
-        lookupAttempts: Int = 30
+        lookupAttempts: Int = 30,
+        makeConnection: (AMIConfiguration, Logger) -> any AMIConnection = { makeAMIConnection(configuration: $0, logger: $1) }
     ) throws(AMIServerListError) {
         try AMIServerListError.check(servers)
         self.servers = servers
@@ -53,7 +56,7 @@ public final class AMIServerPool: CallBackend {
         self.clients = servers.map { server in
             var serverLogger = logger
             serverLogger[metadataKey: "ami.server"] = "\(server.name)"
-            return makeAMIConnection(configuration: server.configuration, logger: serverLogger)
+            return makeConnection(server.configuration, serverLogger)
         }
         self.backends = clients.map { AMIBackend(client: $0, pollInterval: pollInterval, lookupAttempts: lookupAttempts) }
         self.state = Mutex(State(picker: ServerPicker(selection: selection, servers: servers),

@@ -50,7 +50,7 @@ struct AMIPingCommand: AsyncParsableCommand {
 
     static func ping(_ configuration: AMIConfiguration) async throws -> (String, Duration) {
         let logger = Logger(label: "ami-ping", factory: { _ in SwiftLogNoOpLogHandler() })
-        let client = AMIClient(configuration: configuration, logger: logger)
+        let client = AMIClient(configuration: configuration, eventLoopGroup: ProcessEventLoop.group, logger: logger)
         return try await withThrowingTaskGroup(of: (String, Duration)?.self) { group in
             group.addTask {
                 try await client.runOnce()

@@ -84,7 +84,7 @@ struct ObservabilityOptions: ParsableArguments {
             }
             let server: MetricsHTTPServer
             do {
-                server = try await MetricsHTTPServer.bind(address, metrics: metrics, status: board)
+                server = try await MetricsHTTPServer.bind(address, metrics: metrics, status: board, group: ProcessEventLoop.group)
             } catch {
                 printError("spoold: cannot listen on \(address) for metrics: \(error)")
                 throw ExitCode.failure

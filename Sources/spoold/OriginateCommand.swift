@@ -92,7 +92,7 @@ struct OriginateCommand: AsyncParsableCommand {
 
     /// Runs one connection, places the call once logged in, and prints each stage. True when answered.
     static func place(_ originate: OriginateRequest, configuration: AMIConfiguration, finishAtAnswer: Bool, logger: Logger) async throws -> Bool {
-        let client = makeAMIConnection(configuration: configuration, logger: logger)
+        let client = makeAMIConnection(configuration: configuration, eventLoopGroup: ProcessEventLoop.group, logger: logger)
         enum Ended: Sendable {
             case connection((any Error)?)
             case call(answered: Bool)

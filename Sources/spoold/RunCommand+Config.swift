@@ -178,7 +178,9 @@ extension LoadedConfiguration {
         }
         let selection = AMIServerSelection(rawValue: (flag ?? settings.amiSelection).rawValue) ?? .failover
         do {
-            return try AMIServerPool(servers: servers, selection: selection, logger: logger)
+            return try AMIServerPool(servers: servers, selection: selection, logger: logger) { configuration, logger in
+                makeAMIConnection(configuration: configuration, eventLoopGroup: ProcessEventLoop.group, logger: logger)
+            }
         } catch {
             printError("spoold: \(configPath ?? "flags"): \(error)")
             throw ExitCode.failure

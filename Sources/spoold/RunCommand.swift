@@ -94,9 +94,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // One event loop for the process's sockets (AMI, the control socket, metrics) instead of NIO's
-        // default of one per core. A TCP connection lives on one loop anyway, so a second loop only sat idle
-        // as a thread of its own, even under the simulate backend. Set before anything uses the group.
+        // One event loop for the process's sockets (AMI, the control socket, metrics): the main thread's
+        // (`SpooldMain`, passed to each below). Should some code still reach for NIO's singleton group,
+        // it gets one loop rather than one per core: a TCP connection lives on one loop anyway.
         NIOSingletons.groupLoopCountSuggestion = 1
         let (loaded, callingRules) = try loadConfiguration()
         let settings = loaded.settings
@@ -154,7 +154,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 services.append(try await ControlSocketService.bind(
                     spoolDirectory: settings.spoolDir, outgoingPath: configuration.outgoingPath,
-                    respond: ControlSocketService.responder(for: spool.engine)))
+                    respond: ControlSocketService.responder(for: spool.engine), group: ProcessEventLoop.group))
             } catch {
                 logger.error("queue control is not available: cannot listen on \(ControlSocketService.path(spoolDirectory: settings.spoolDir)): \(error); spoold queue, cancel and reschedule will say no spoold answers")
             }

@@ -45,7 +45,8 @@ struct StatusCommand: AsyncParsableCommand {
         let snapshot: StatusSnapshot
         if let metricsListen {
             do {
-                snapshot = try await StatusRequest.fetch(from: try ListenAddress.parse(metricsListen, allowRemote: true))
+                snapshot = try await StatusRequest.fetch(from: try ListenAddress.parse(metricsListen, allowRemote: true),
+                                                         group: ProcessEventLoop.group)
             } catch {
                 printError("spoold status: \(error)")
                 throw ExitCode.failure
