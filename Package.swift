@@ -220,6 +220,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            // Linked by lld with packed relative relocations (RELR; glibc 2.36, Debian 12, the packages'
+            // target): the loader reads all of `.rela.dyn` at each start, 1.5 MB of relative relocations
+            // (3 MB with the static runtime), and those pages stay resident for the daemon's life; packed,
+            // they take 13 KB. gold, the linker swiftc picks by default here, cannot pack them.
+            linkerSettings: [
+                .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux])),
             ]
         ),
         .executableTarget(
