@@ -56,6 +56,26 @@ struct LifecycleTests {
         #expect(try await second.terminate() == 0)
     }
 
+    @Test("The sockets' event loop is the main thread: the control socket answers, and no NIO loop thread is started")
+    func socketsOnTheMainThread() async throws {
+        let spool = try TemporarySpool()
+        let spoold = try await SpooldProcess.started(spool: spool)
+        let queue = try await ToolRun.run(BuiltProducts.spoold, ["queue", "--spool-dir", spool.root])
+        #expect(queue.status == 0, "\(queue)")
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(spoold.pid)/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(spoold.pid)/task/\($0)/comm", encoding: .utf8) }
+        #expect(!names.isEmpty)
+        #expect(!names.contains { $0.hasPrefix("NIO-") }, "a thread of NIO's own group: \(names)")
+        // Idle, the main thread waits in epoll_wait (x86-64: 232, epoll_pwait 281), not in libdispatch's
+        // sigsuspend (130); waited for, as it may still be closing the control connection.
+        var syscall = ""
+        try await waitUntil("the main thread waiting in epoll", timeout: .seconds(5), details: { syscall }) {
+            syscall = try String(contentsOfFile: "/proc/\(spoold.pid)/task/\(spoold.pid)/syscall", encoding: .utf8)
+            return ["232", "281"].contains(syscall.split(separator: " ").first.map(String.init) ?? "")
+        }
+        #expect(try await spoold.terminate() == 0, "\(spoold.tail)")
+    }
+
     @Test("Names starting with '.' are never read, moved or deleted")
     func dotfilesIgnored() async throws {
         let spool = try TemporarySpool()
