@@ -169,18 +169,29 @@ public actor SpoolEngine {
         var early = listedByWatcher ? inbox.take() : []
         var listing: [String]?
         if case .change(.rescan(let names, .initial))? = early.first, !names.isEmpty { (listing, _) = (names, early.removeFirst()) }
-        let names = Result { () throws(SystemError) in
-            guard let listing else { return try outgoing.names() }
-            let hidden = try outgoing.names(hiddenOnly: true)  // the watcher leaves out dot names (a crash's rewrite temporaries)
-            return hidden.isEmpty ? listing : listing + hidden
-        }
-        switch names {
-        case .failure(let error): feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
-        case .success(let names):
+        // The watcher's listing is lstat'ed (on a helper thread too) while outgoing/ is listed for its dot names.
+        var lookup = listing.map { StartupLookup(names: $0, in: outgoing) }
+        // The watcher leaves out dot names (a crash's rewrite temporaries): with its listing, only those are listed here.
+        let listed = Result { () throws(SystemError) in try outgoing.names(hiddenOnly: listing != nil) }
+        switch listed {
+        case .failure(let error):
+            lookup?.abandon()
+            feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
+        case .success(let listed):
+            let lister = lookup.take() ?? StartupLookup(names: listed, in: outgoing)
+            let hidden = listing == nil ? [] : listed
             // A batch at a time: the lstat of every name (72 bytes) is never held for all of them at once.
-            for start in stride(from: 0, to: max(names.count, 1), by: 4096) {
-                let batch = names[start..<min(start + 4096, names.count)].map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) }
-                feed(.started(recovered: start == 0 ? recovered : [], listing: .success(batch), toCome: names.count - start - batch.count))
+            let total = lister.count + hidden.count
+            var fed = 0
+            for index in 0..<max(lister.batchCount, 1) {
+                let batch = lister.batchCount == 0 ? [] : lister.batch(index)
+                fed += batch.count
+                feed(.started(recovered: index == 0 ? recovered : [], listing: .success(batch), toCome: total - fed))
+            }
+            for start in stride(from: 0, to: hidden.count, by: StartupLookup.batchSize) {
+                let batch = hidden[start..<min(start + StartupLookup.batchSize, hidden.count)].map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) }
+                fed += batch.count
+                feed(.started(recovered: [], listing: .success(batch), toCome: total - fed))
             }
         }
         for event in early { feed(event) }
