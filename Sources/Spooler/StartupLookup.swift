@@ -17,7 +17,7 @@ final class StartupLookup: @unchecked Sendable {
     static let batchSize = 4096
     /// A listing of fewer batches than this is lstat'ed on the engine's thread alone (no thread started).
     static let helperFrom = 3
-    static let lookAhead = 4
+    static let lookAhead = 8
 
     private let names: [String]
     private let directory: SpoolDirectory
