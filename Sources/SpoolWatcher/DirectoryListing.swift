@@ -15,6 +15,9 @@ enum DirectoryListing {
         /// Entries whose names are not valid UTF-8: the engine cannot address them, so they are only
         /// counted (and logged by the caller); the files stay where they are.
         var unreadableNames: Int
+        /// Names starting with `.` (not `.` and `..`), decoded as they are (invalid UTF-8 repaired), when
+        /// asked for: the engine's start-up removes the rewrite temporaries a crash left among them.
+        var dotNames: [String] = []
     }
 
     struct Failure: Error, Equatable {
@@ -24,7 +27,7 @@ enum DirectoryListing {
         var description: String { "cannot list \(path): \(String(cString: strerror(errno)))" }
     }
 
-    static func read(_ path: String) throws(Failure) -> Result {
+    static func read(_ path: String, keepingDotNames: Bool = false) throws(Failure) -> Result {
         guard let directory = opendir(path) else { throw Failure(path: path, errno: errno) }
         defer { closedir(directory) }
         var result = Result(names: [], unreadableNames: 0)
@@ -35,7 +38,13 @@ enum DirectoryListing {
             switch check {
             case .name(let name): result.names.append(name)
             case .notUTF8: result.unreadableNames += 1
-            case .hidden, .none: continue
+            case .hidden:
+                guard keepingDotNames else { continue }
+                let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != ".", name != ".." { result.dotNames.append(name) }
+            case .none: continue
             }
         }
         return result

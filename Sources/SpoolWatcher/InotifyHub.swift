@@ -480,7 +480,9 @@ private final class HubReader {
 
     private func list(_ subscription: Subscription, reason: RescanReason) {
         do {
-            let listing = try DirectoryListing.read(subscription.path)
+            let handOver = reason == .initial ? subscription.output.dotNamesAtStart : nil
+            let listing = try DirectoryListing.read(subscription.path, keepingDotNames: handOver != nil)
+            handOver?(listing.dotNames)  // before the listing is in `pending`: it is delivered after this
             if listing.unreadableNames > 0 {
                 subscription.report("\(listing.unreadableNames) names are not valid UTF-8 and are ignored")
             }

@@ -5,6 +5,8 @@ struct WatchOutput: Sendable {
     let deliver: @Sendable ([SpoolChange]) -> Void
     /// The watch was abandoned (inotify could not be set up): nothing more will come.
     let finish: @Sendable () -> Void
+    /// Given the dot names of the first listing, just before that listing is delivered (nil: not wanted).
+    var dotNamesAtStart: (@Sendable ([String]) -> Void)? = nil
 
     func yield(_ batch: [SpoolChange]) { deliver(batch) }
 }
@@ -58,14 +60,19 @@ public struct SpoolWatcher: AsyncSequence, Sendable {
     /// Hands each batch to `deliver` until the calling task is cancelled, in the sequence's order. In inotify
     /// mode `deliver` runs on the watcher's own thread (no task hop per batch: each costs thread wake-ups)
     /// and must not block; it returns early, as the sequence ends, when inotify cannot be set up.
-    public func run(deliver: @escaping @Sendable (Element) -> Void) async {
+    ///
+    /// `dotNamesAtStart` (inotify mode only; never called when polling): the names starting with `.` that the
+    /// first listing saw (and leaves out, as every batch does), handed over on the watcher's thread just before
+    /// that listing is delivered, so that a reader who needs them at start-up does not list the directory again.
+    /// Not called when the first listing fails.
+    public func run(dotNamesAtStart: (@Sendable ([String]) -> Void)? = nil, deliver: @escaping @Sendable (Element) -> Void) async {
         switch mode {
         case .inotify:
             // Never yields: it ends when the watch is abandoned, or at cancellation, which unsubscribes.
             let (ended, end) = AsyncStream.makeStream(of: Never.self)
             let hub = InotifyHub.shared
             let id = hub.subscribe(directory: SpoolPath.absolute(directory), logger: logger,
-                                   output: WatchOutput(deliver: deliver, finish: { end.finish() }))
+                                   output: WatchOutput(deliver: deliver, finish: { end.finish() }, dotNamesAtStart: dotNamesAtStart))
             end.onTermination = { _ in hub.unsubscribe(id) }
             for await _ in ended {}
         case .polling:

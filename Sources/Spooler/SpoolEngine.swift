@@ -1,6 +1,7 @@
 import CallFile
 import Logging
 import SpoolWatcher
+import Synchronization
 
 /// The spool engine's shell: it reads one inbox, feeds `SpoolStateMachine`, and carries out the actions the
 /// core returns with the file system (`SpoolDirectory`, `Archiver`) and the backend. Every result goes back
@@ -43,6 +44,9 @@ public actor SpoolEngine {
     var loopEnded = false
     /// Callers of `activity()` waiting for the start-up listing to be scheduled; nil once it is.
     var startWaiters: [CheckedContinuation<Void, Never>]? = []
+    /// The dot names the watcher's first listing saw (`SpoolWatcher.run(dotNamesAtStart:)`), so that start-up
+    /// need not list outgoing/ again for them; nil when not handed over.
+    nonisolated let firstListingDotNames = Mutex<[String]?>(nil)
 
     public init(
         configuration: EngineConfiguration,
@@ -88,6 +92,11 @@ public actor SpoolEngine {
 
     /// Stops the engine like a SIGTERM would (for callers that hold no task handle).
     public nonisolated func stop() { inbox.post(.stop) }
+
+    /// The dot names of the watcher's first listing, handed over before that listing is posted.
+    public nonisolated func takeDotNames(ofFirstListing names: [String]) {
+        firstListingDotNames.withLock { $0 = names }
+    }
 
     /// The watcher's changes, straight into the inbox.
     public nonisolated func apply(_ batch: [SpoolChange]) {
@@ -169,18 +178,36 @@ public actor SpoolEngine {
         var early = listedByWatcher ? inbox.take() : []
         var listing: [String]?
         if case .change(.rescan(let names, .initial))? = early.first, !names.isEmpty { (listing, _) = (names, early.removeFirst()) }
-        let names = Result { () throws(SystemError) in
-            guard let listing else { return try outgoing.names() }
-            let hidden = try outgoing.names(hiddenOnly: true)  // the watcher leaves out dot names (a crash's rewrite temporaries)
-            return hidden.isEmpty ? listing : listing + hidden
+        // The watcher's listing is lstat'ed (on a helper thread too) while outgoing/ is listed for its dot names.
+        var lookup = listing.map { StartupLookup(names: $0, in: outgoing) }
+        // The watcher leaves out dot names (a crash's rewrite temporaries): with its listing, only those are listed
+        // here, unless the watcher handed over those its listing saw.
+        let handedOver = listing == nil ? nil : firstListingDotNames.withLock { $0.take() }
+        let listed = Result { () throws(SystemError) in
+            if let handedOver { return handedOver }
+            return try outgoing.names(hiddenOnly: listing != nil)
         }
-        switch names {
-        case .failure(let error): feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
-        case .success(let names):
+        switch listed {
+        case .failure(let error):
+            lookup?.abandon()
+            feed(.started(recovered: recovered, listing: .failure(Self.failure(error, info: nil))))
+        case .success(let listed):
+            let lister = lookup.take() ?? StartupLookup(names: listed, in: outgoing)
+            let hidden = listing == nil ? [] : listed
+            // The watcher's listing (held here until scheduled anyway) is the sweep list's storage: no second array.
+            if let listing { core.sweep.adopt(listing) }
             // A batch at a time: the lstat of every name (72 bytes) is never held for all of them at once.
-            for start in stride(from: 0, to: max(names.count, 1), by: 4096) {
-                let batch = names[start..<min(start + 4096, names.count)].map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) }
-                feed(.started(recovered: start == 0 ? recovered : [], listing: .success(batch), toCome: names.count - start - batch.count))
+            let total = lister.count + hidden.count
+            var fed = 0
+            for index in 0..<max(lister.batchCount, 1) {
+                let batch = lister.batchCount == 0 ? [] : lister.batch(index)
+                fed += batch.count
+                feed(.started(recovered: index == 0 ? recovered : [], listing: .success(batch), toCome: total - fed))
+            }
+            for start in stride(from: 0, to: hidden.count, by: StartupLookup.batchSize) {
+                let batch = hidden[start..<min(start + StartupLookup.batchSize, hidden.count)].map { ($0, $0.hasPrefix(".") ? nil : outgoing.info($0)) }
+                fed += batch.count
+                feed(.started(recovered: [], listing: .success(batch), toCome: total - fed))
             }
         }
         for event in early { feed(event) }

@@ -32,7 +32,7 @@ public struct SpoolService: Service, CustomStringConvertible {
         // The watcher's thread posts into the engine's inbox itself: no task between them.
         let (listing, listed) = AsyncStream.makeStream(of: Never.self)
         let watching = Task {
-            await watcher.run { batch in
+            await watcher.run(dotNamesAtStart: { engine.takeDotNames(ofFirstListing: $0) }) { batch in
                 engine.apply(batch)
                 listed.finish()  // the first batch is in the inbox (later calls find it finished already)
             }

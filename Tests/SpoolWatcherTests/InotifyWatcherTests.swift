@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import Testing
+import TestSupport
 @testable import SpoolWatcher
 
 /// The watcher on real directories, driven by the commands writers and administrators use.
@@ -47,6 +49,36 @@ struct InotifyWatcherTests {
         #expect(await witness.waitFor(.removed("y.call")))
         await witness.stop()
         #expect(recorder.changes.count == seen, "changes after the end: \(recorder.changes.dropFirst(seen))")
+    }
+
+    @Test func runHandsOverTheFirstListingsDotNamesBeforeTheListing() async throws {
+        let spool = try TemporarySpool()
+        try spool.write("outgoing/a.call")
+        try spool.write("outgoing/.a.call.spoold-rewrite")
+        try spool.write("outgoing/.staged")
+        // What had been delivered when the dot names came: nothing yet (they come first), and only once.
+        let handedOver = Mutex<[(names: [String], deliveredBefore: Int)]>([])
+        let delivered = Mutex<[SpoolChange]>([])
+        let task = Task {
+            await SpoolWatcher(directory: spool.outgoing).run(dotNamesAtStart: { names in
+                handedOver.withLock { $0.append((names, delivered.withLock { $0.count })) }
+            }) { batch in delivered.withLock { $0.append(contentsOf: batch) } }
+        }
+        try await TestSupport.waitUntil("the first listing", timeout: .seconds(30), every: .milliseconds(10)) {
+            !delivered.withLock { $0.isEmpty }
+        }
+        try spool.write("staging/.later")
+        try spool.shell("mv staging/.later outgoing/.later && mv outgoing/a.call staging/a.call")
+        try await TestSupport.waitUntil("the removal", timeout: .seconds(30), every: .milliseconds(10)) {
+            delivered.withLock { $0.contains(.removed("a.call")) }
+        }
+        task.cancel()
+        await task.value
+        let calls = handedOver.withLock { $0 }
+        #expect(calls.count == 1)
+        #expect(calls.first.map { Set($0.names) } == [".a.call.spoold-rewrite", ".staged"])
+        #expect(calls.first?.deliveredBefore == 0)
+        #expect(delivered.withLock { $0.first } == .rescan(["a.call"], reason: .initial))
     }
 
     @Test func copiedInWithCpAppearsWhenClosed() async throws {

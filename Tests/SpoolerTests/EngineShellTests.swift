@@ -56,6 +56,39 @@ struct EngineShellTests {
         await harness.stop()
     }
 
+    @Test("The dot names the watcher's first listing saw are taken as they are handed over: outgoing/ is not listed again for them")
+    func watcherDotNames() async throws {
+        let harness = try EngineHarness()
+        try harness.submit("listed.call", Self.answered, announce: false)
+        try harness.submit(".x.call.spoold-rewrite", "half", announce: false)
+        try harness.submit(".y.call.spoold-rewrite", "half", announce: false)  // not in the watcher's listing: not seen
+        harness.engine.takeDotNames(ofFirstListing: [".x.call.spoold-rewrite"])
+        harness.engine.apply([.rescan(["listed.call"], reason: .initial)])
+        try await harness.start(listedByWatcher: true)
+        #expect(harness.log.contains("spoold ready: 1 call files scheduled in \(harness.outgoing)"))
+        _ = try await harness.finished("listed.call")
+        #expect(harness.names(in: harness.outgoing) == [".y.call.spoold-rewrite"])
+        await harness.stop()
+    }
+
+    @Test("A start-up listing of several lstat batches (a helper thread beside the engine's): every file scheduled and swept")
+    func longListing() async throws {
+        let harness = try EngineHarness()
+        let count = 3 * StartupLookup.batchSize + 5
+        let names = (0..<count).map { "f\($0).call" }
+        for (index, name) in names.enumerated() {
+            try harness.submit(name, Self.answered, mtime: t0.adding(seconds: 3600 + index), announce: false)
+        }
+        try harness.submit(".z.call.spoold-rewrite", "half", announce: false)
+        harness.engine.apply([.rescan(names, reason: .initial)])
+        try await harness.start(listedByWatcher: true)
+        #expect(harness.log.contains("spoold ready: \(count) call files scheduled in \(harness.outgoing)"))
+        let snapshot = await harness.engine.queueSnapshot()
+        #expect(snapshot.scheduled == count && snapshot.nextDue == t0.adding(seconds: 3600))
+        #expect(!harness.names(in: harness.outgoing).contains(".z.call.spoold-rewrite"))
+        await harness.stop()
+    }
+
     @Test("A watcher's empty first listing (it could not list): the engine lists outgoing/ itself")
     func emptyWatcherListing() async throws {
         let harness = try EngineHarness()

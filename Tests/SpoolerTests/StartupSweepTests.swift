@@ -54,3 +54,67 @@ struct StartupSweepTests {
         #expect(sweep.nextBatch { $0 } == nil && sweep.count == 0)
     }
 }
+
+/// `StartupSweep.adopt`: the listing as the list's storage sweeps exactly what the plain list sweeps.
+@Suite("The start-up sweep on an adopted listing")
+struct StartupSweepAdoptionTests {
+    static let now = StartupSweepTests.now
+
+    /// Every batch of a sweep until it is empty; `consider` is fed `considered` (a name and whether it lies ahead).
+    static func batches(adopting listing: [String]?, _ considered: [(String, Bool)], sweepAfter: Int? = nil) -> [[String]] {
+        var sweep = StartupSweep()
+        if let listing { sweep.adopt(listing) }
+        sweep.reserve(considered.count)
+        var result: [[String]] = []
+        for (index, (name, ahead)) in considered.enumerated() {
+            let info = StartupSweepTests.info(ahead ? now.adding(seconds: 60) : now.adding(seconds: -1))
+            sweep.consider(name, info, now: now)
+            if index == sweepAfter {  // a batch taken while names are still being considered
+                result.append(sweep.nextBatch { $0 } ?? [])
+                sweep.turnOver()
+            }
+        }
+        sweep.listingDone()
+        while let batch = sweep.nextBatch({ $0 }) {
+            result.append(batch)
+            sweep.turnOver()
+        }
+        #expect(sweep.isEmpty && sweep.count == 0)
+        return result
+    }
+
+    static let listing = (0..<1000).map { "f\($0).call" }
+    /// Ahead or not by a pattern with runs of both, across word boundaries of the marks.
+    static let aheads = (0..<1000).map { $0 % 7 != 3 && !(130..<200).contains($0) }
+
+    @Test("Names considered in the listing's order: the same batches, in the same order, as the plain list", arguments: [nil, 0, 64, 500, 999])
+    func inOrder(sweepAfter: Int?) {
+        let considered = Array(zip(Self.listing, Self.aheads))
+        let plain = Self.batches(adopting: nil, considered, sweepAfter: sweepAfter)
+        let adopted = Self.batches(adopting: Self.listing, considered, sweepAfter: sweepAfter)
+        #expect(adopted == plain)
+        #expect(plain.map(\.count).reduce(0, +) == Self.aheads.filter { $0 }.count)
+        #expect(plain.first?.last == (sweepAfter == nil ? "f999.call" : plain.first?.last))
+    }
+
+    @Test("A name out of the listing's order (or not in it) turns the marks into the plain list: still the same batches",
+          arguments: [0, 1, 63, 64, 700])
+    func outOfOrder(at position: Int) {
+        var considered = Array(zip(Self.listing, Self.aheads))
+        considered.insert(("stranger.call", true), at: position)
+        let plain = Self.batches(adopting: nil, considered)
+        #expect(Self.batches(adopting: Self.listing, considered) == plain)
+        var skipped = Array(zip(Self.listing, Self.aheads))
+        skipped.remove(at: position)
+        #expect(Self.batches(adopting: Self.listing, skipped) == Self.batches(adopting: nil, skipped))
+    }
+
+    @Test("Nothing ahead: the adopted listing is let go at once")
+    func nothingAhead() {
+        var sweep = StartupSweep()
+        sweep.adopt(Self.listing)
+        for name in Self.listing { sweep.consider(name, StartupSweepTests.info(Self.now), now: Self.now) }
+        sweep.listingDone()
+        #expect(sweep.isEmpty && sweep.nextBatch { $0 } == nil)
+    }
+}
