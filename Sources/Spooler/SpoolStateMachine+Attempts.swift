@@ -164,8 +164,8 @@ extension SpoolStateMachine {
     mutating func recordWritten(_ name: String, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
         switch state(of: name) {
         case .starting(let attempt)?: return started(name, attempt, result, now: now)
-        case .ending(let attempt, .failed(let reason, let text), let ended)?:
-            return endRecorded(name, attempt, reason: reason, text: text, ended: ended, result)
+        case .ending(let attempt, let outcome, let ended)?:
+            return endRecorded(AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended), result)
         case .checking(let recovery)?: return abortRecorded(name, recovery, result, now: now)
         default: return []
         }
@@ -244,75 +244,44 @@ extension SpoolStateMachine {
             + [.stat(name)]  // the name may name another file by now
     }
 
+    /// What the attempt's end means is `AttemptEnd`'s decision; here it is applied.
     mutating func attemptOver(_ name: String, _ attempt: CallAttempt, _ outcome: CallAttempt.Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
-        let (file, of) = (attempt.file, EngineWording.attempt(attempt))
-        if let info, let dialled = attempt.fileID, info.fileID != dialled {
-            // Replaced by rename while the call was in flight: the result goes into no file, the new file
-            // is a new call due at its own mtime (nothing is lost).
+        let end = AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended)
+        switch end.decide(info: info, finishAtAnswer: settings.finishAtAnswer, rules: rules, pid: settings.pid) {
+        case .replaced(let lines):
             files[name]!.memos.newFile()
             set(name, .due)
-            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
-                    .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
-        }
-        if attempt.cancelled { return cancelledAttemptOver(name, attempt, ended: ended) }
-        let own = attempt.ownMtime
-        switch outcome {
-        case .completed:
-            return [.log(.notice, "[\(name)] \(of): answered\(settings.finishAtAnswer ? "" : " and hung up")")]
-                + finish(name, FinishPlan(.completed, "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", file, ownMtime: own),
-                         info: info, now: ended)
-        case .rejected(let message):
-            return [.log(.error, "[\(name)] \(of): \(EngineWording.outcome(outcome)); not retried")]
-                + finish(name, FinishPlan(.failed, "Failed (\(message))", file, ownMtime: own), info: info, now: ended)
-        case .notPlaced:
-            // Never reached the PBX: the StartRetry comes back out, as if the file had not been touched.
-            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); nothing counted, the file waits for the backend"),
-                    .truncate(name, length: attempt.lengthBefore, mtime: attempt.mtimeBefore)]
-        case .failed(let reason, _):
-            var (left, summary) = ("no attempts left", "Expired after \(attempt.number) attempts")
-            let next = nextAttempt(attempt, reason: reason, ended: ended)
-            if case .never(let retryRule) = next { (left, summary) = ("\(retryRule): no more attempts", summary + " (\(retryRule))") }
-            guard attempt.number < file.maxRetries + 1, case .at(let due, _) = next else {
-                return [.log(.notice, "[\(name)] \(of): \(EngineWording.outcome(outcome)); \(left)")]
-                    + finish(name, FinishPlan(.expired, summary, file, ownMtime: own), info: info, now: ended)
-            }
+            return lines + noted(name, info, now: ended)
+        case .finish(let lines, let plan, let info): return lines + finish(name, plan, info: info, now: ended)
+        case .takeBack(let actions): return actions
+        case .writeEnd(let record):
             files[name]!.memos.rememberedAttempts = attempt.number
-            return [.appendRecord(name, record(.end, attempt.number, epoch: ended.seconds), atime: due, mtime: due, statAfter: false)]
+            return [record]
         }
     }
 
     mutating func truncated(_ name: String, _ failure: StepFailure?) -> [Action] {
-        guard case .ending(_, _, let ended)? = state(of: name) else { return [] }
+        guard case .ending(let attempt, let outcome, let ended)? = state(of: name) else { return [] }
         schedule(name, at: ended.adding(settings.backendRetryDelay))
-        return (failure.map { [.log(.error, "[\(name)] cannot take back the StartRetry record: \($0); the attempt will count as aborted")] } ?? [])
-            + [.emit(.notPlaced(file: name))]
+        return AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended).takenBack(failure)
     }
 
-    mutating func endRecorded(_ name: String, _ attempt: CallAttempt, reason: Int, text: String, ended: SpoolInstant,
-                              _ result: Result<Appended, StepFailure>) -> [Action] {
-        let (of, cause) = (EngineWording.attempt(attempt), EngineWording.outcome(.failed(reason: reason, text: text)))
+    /// A failed attempt's EndRetry record is in the file, or not: the next attempt is scheduled.
+    mutating func endRecorded(_ end: AttemptEnd, _ result: Result<Appended, StepFailure>) -> [Action] {
+        guard case .failed = end.outcome else { return [] }
         var actions: [Action] = []
-        switch result {
-        case .success(let appended):
-            if let failure = appended.timesFailure {
-                actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore)
-            }
-        case .failure(let failure) where failure.isNoEntry:
-            return [.log(.notice, "[\(name)] \(of): \(cause); the file was removed meanwhile, so nothing more is done")] + forget(name)
-        case .failure(let failure):
-            actions = [.log(.error, "[\(name)] cannot write the EndRetry record: \(failure); spoold keeps the count (\(attempt.number) attempts) in memory")]
+        if case .success(let appended) = result, let failure = appended.timesFailure {
+            actions = noteStuckTimes(end.name, failure, info: appended.infoAfter, mtime: end.attempt.mtimeBefore)
         }
-        // The same answer as when the attempt ended: `never` finished the file there.
-        guard case .at(let due, let retryRule) = nextAttempt(attempt, reason: reason, ended: ended) else { return actions }
-        schedule(name, at: due)
-        remember(name, attempt.file, made: attempt.number)
-        return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)\(retryRule.map { " (\($0))" } ?? "")"),
-                          .emit(.retryScheduled(file: name, attempt: attempt.number, reason: reason, nextDue: due))]
-    }
-
-    /// The next attempt after a failed one: by the `[retry:PATTERN]` rule for its outcome, else RetryTime.
-    func nextAttempt(_ attempt: CallAttempt, reason: Int, ended: SpoolInstant) -> CallingRules.Retry {
-        rules.retry(channel: attempt.file.channel?.description ?? "", reason: reason, retryTime: attempt.file.retryTime, ended: ended)
+        switch end.recorded(result, rules: rules) {
+        case .gone(let line): return [line] + forget(end.name)
+        case .retry(let lines, let due):
+            if let due {
+                schedule(end.name, at: due)
+                remember(end.name, end.attempt.file, made: end.attempt.number)
+            }
+            return actions + lines
+        }
     }
 
     // MARK: - Recovery of an attempt a stop or crash left in flight (`InterruptedAttempt`)

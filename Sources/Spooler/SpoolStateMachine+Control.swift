@@ -57,13 +57,6 @@ extension SpoolStateMachine {
             + [.reply(reply, .done("cancelled; \(rule.archive ? "archived" : "deleted") with Status: Cancelled"))]
     }
 
-    /// The cancelled call has ended: its outcome is not acted on (no retry, no Completed).
-    mutating func cancelledAttemptOver(_ name: String, _ attempt: CallAttempt, ended: SpoolInstant) -> [Action] {
-        let summary = "Cancelled during attempt \(attempt.number) of \(attempt.file.maxRetries + 1)"
-        return [.log(.notice, "[\(name)] \(EngineWording.attempt(attempt)): ended after spoold cancel hung it up")]
-            + finish(name, FinishPlan(.cancelled, summary, attempt.file), info: nil, now: ended)
-    }
-
     mutating func reschedule(_ name: String, to due: SpoolInstant, reply: UInt64) -> [Action] {
         let refused = QueueControl.reschedule(name, in: state(of: name), stopping: isStopping)
         return [refused.map { .reply(reply, $0) } ?? .setDue(name, due, reply: reply)]
