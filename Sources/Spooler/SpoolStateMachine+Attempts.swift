@@ -71,7 +71,8 @@ extension SpoolStateMachine {
     mutating func fileRead(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
         switch state(of: name) {
         case .due?: return process(name, result, now: now)
-        case .keeping(let due, let summary)?: return strip(name, result, due: due, summary: summary)
+        case .keeping(let due, let summary)?:
+            return apply(FinishSteps.strip(name, result, path: settings.outgoingPath + "/" + name, due: due, summary: summary), to: name)
         case .scheduled?: return swept(name, result, now: now)
         case .cancelling(let reply)?: return cancelRead(name, result, reply: reply, now: now)
         default: return []

@@ -107,12 +107,8 @@ extension SpoolStateMachine {
         switch state(of: name) {
         case .ending(let attempt, let outcome, let ended)?: return attemptOver(name, attempt, outcome, info: info, ended: ended)
         case .checking(let recovery)?: return adopt(name, recovery, info: info, now: now)
-        case .finishRetry(var finish, let marked)?:
-            if marked {
-                guard let info else { return forget(name) }
-                finish.marked = info.fileID
-            }
-            return self.finish(name, finish, info: info, now: now)
+        case .finishRetry(let finish, let marked)?:
+            return apply(FinishSteps.retryDue(name, finish, marked: marked, info: info, now: now), to: name)
         default: return noted(name, info, now: now)
         }
     }

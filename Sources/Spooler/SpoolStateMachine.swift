@@ -225,7 +225,7 @@ public struct SpoolStateMachine: Sendable {
         case .callStage(let name, let token, let stage):
             return pastDeadline ? [] : callStage(name, token: token, stage, now: now)
         case .channelChecked(let name, let exists): return channelChecked(name, exists, now: now)
-        case .marked(let name, let file): return marked(name, file, now: now)
+        case .marked(let name, let file): return marked(name, file)
         case .archived(let name, let result): return archived(name, result, now: now)
         case .movedUnmarked(let name, let result): return movedUnmarked(name, result, now: now)
         case .symlinkArchived(let name, let result): return symlinkArchived(name, result, now: now)
