@@ -241,8 +241,8 @@ extension SpoolStateMachine {
         trunks.finish(name)
         inFlight -= 1
         files.values[index].state = .ending(attempt, outcome, ended: now)
-        return ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now, outcome.report)
-            + [.stat(name)]  // the name may name another file by now
+        return AttemptReport.ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now,
+                                   outcome.report, emitsEvents: settings.emitsEvents) + [.stat(name)]  // the name may name another file by now
     }
 
     /// What the attempt's end means is `AttemptEnd`'s decision; here it is applied.
@@ -296,18 +296,12 @@ extension SpoolStateMachine {
     mutating func channelChecked(_ name: String, _ exists: Bool?, now: SpoolInstant) -> [Action] {
         guard let entry = files[name], case .checking(var recovery) = entry.state,
               let next = recovery.answer(exists, made: entry.memos.attemptsMade(recovery.file), now: now) else { return [] }
-        let (number, id) = (recovery.start.number, recovery.channelId)
         switch next {
-        case .askAgain:
-            schedule(name, at: now.adding(settings.backendRetryDelay))
-            return [.log(.warning, "[\(name)] attempt \(number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")]
-        case .adopt:
-            return [.log(.notice, "[\(name)] attempt \(number) was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
-                    .stat(name)]
-        case .writeAbort(let abort, let due):
-            set(name, .checking(recovery))
-            return [.appendRecord(name, record(.abort, abort, epoch: now.seconds), atime: due, mtime: due, statAfter: true)]
+        case .askAgain: schedule(name, at: now.adding(settings.backendRetryDelay))
+        case .adopt: break  // the lstat asked for next adopts it
+        case .writeAbort: set(name, .checking(recovery))
         }
+        return recovery.actions(after: next, now: now, pid: settings.pid)
     }
 
     /// The call is still up: it holds a slot (not a new call) and is followed to its hangup.
@@ -324,36 +318,18 @@ extension SpoolStateMachine {
 
     mutating func abortRecorded(_ name: String, _ recovery: InterruptedAttempt, _ result: Result<Appended, StepFailure>,
                                 now: SpoolInstant) -> [Action] {
-        guard let due = recovery.abortDue else { return [] }
-        let number = recovery.abortNumber
-        var actions: [Action] = []
-        var info: EntryInfo?
-        switch result {
-        case .success(let appended): info = appended.infoAfter
-        case .failure(let failure):
-            if failure.isNoEntry { return forget(name) }
-            info = failure.infoAfter
-            actions.append(.log(.error, "[\(name)] cannot write the AbortRetry record: \(failure); spoold keeps the count in memory"))
+        guard let counted = recovery.counted(result, emitsEvents: settings.emitsEvents, now: now) else { return [] }
+        switch counted {
+        case .gone: return forget(name)
+        case .expired(let lines, let plan, let info):
+            files[name]!.memos.rememberedAttempts = recovery.abortNumber
+            return lines + finish(name, plan, info: info, now: now)
+        case .retry(let lines, let due):
+            files[name]!.memos.rememberedAttempts = recovery.abortNumber
+            schedule(name, at: due)
+            remember(name, recovery.file, made: recovery.abortNumber)
+            return lines
         }
-        files[name]!.memos.rememberedAttempts = number
-        let file = recovery.file
-        actions += ended(name, number, recovery.channelId, file, started: recovery.started, now, .aborted)
-        let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
-        if recovery.abortedLast {
-            return actions + [.log(.notice, "\(cut) no attempts left")]
-                + finish(name, FinishPlan(.expired, "Expired after \(number) attempts", file), info: info, now: now)
-        }
-        schedule(name, at: due)
-        remember(name, file, made: number)
-        return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
-    }
-
-    /// An attempt's end, for observability (nothing built when nobody reads events; none for a call never placed).
-    func ended(_ name: String, _ number: Int, _ channelId: String, _ file: CallFile, started: SpoolInstant, _ ended: SpoolInstant,
-               _ result: AttemptReport.Result?) -> [Action] {
-        guard settings.emitsEvents, let result else { return [] }
-        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: number, channelId: channelId, channel: file.channel?.description ?? "",
-                                                  started: started, ended: ended, result: result)))]
     }
 
     /// A retry record in Asterisk's format, with spoold's pid.
