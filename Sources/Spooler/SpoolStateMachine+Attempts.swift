@@ -79,54 +79,36 @@ extension SpoolStateMachine {
         }
     }
 
+    /// A due file, read: what it means is `DueFile`'s decision; here it is applied.
     mutating func process(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
-        let bytes: [UInt8], info: EntryInfo
-        switch result {
-        case .read(let read, let readInfo): (bytes, info) = (read, readInfo)
+        let memos = files[name]?.memos ?? FileMemos()
+        switch DueFile.decide(name, result, memos: memos, path: settings.outgoingPath + "/" + name, maxFileSize: settings.maxFileSize,
+                              ownership: ownership, now: now) {
         case .gone: return forget(name)
         case .symlink: return [.archiveSymlink(name)]
         case .notRegular: return note(name)
-        case .tooLarge(let size):
-            return [.log(.error, "[\(name)] refused: \(size) bytes is too large for a call file (limit \(settings.maxFileSize) bytes)")]
-                + finish(name, .aside("too large"), info: nil, now: now)
-        case .unreadable(let failure):
-            let owner = failure.infoAfter.map { ", \($0.ownership)" } ?? ""
-            return [.log(.error, "[\(name)] cannot read the call file: \(failure)\(owner); \(ownership). Moving it aside instead of deleting it")]
-                + finish(name, .aside("unreadable"), info: nil, now: now)
-        }
-        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-        let memos = files[name]?.memos ?? FileMemos()
-        if info.mtime > now, !memos.isOwn(mtime: info.mtime), parsed.file.finishedStatus == nil {
-            schedule(name, at: info.mtime)  // touched to a later time while it waited (contract §2.4)
+        case .later(let due):
+            schedule(name, at: due)
             return []
-        }
-        if let rejection = parsed.rejection {
-            return [.log(.error, "[\(name)] refused: \(rejection.detail); \(rejection.consequence)")]
-                + finish(name, .aside(rejection.reason), info: nil, now: now)
-        }
-        let file = parsed.file
-        if let status = file.finishedStatus { return archiveMarked(name, status: status, file: info.fileID, now: now) }
-        if let invalid = parsed.invalidReason {
-            let actions: [Action] = [.log(.error, "[\(name)] invalid call file: \(invalid); not dialled")]
-            if !file.alwaysDelete, info.mtime > now {
-                schedule(name, at: info.mtime)
-                return actions + [.log(.notice, "[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)"),
-                                  .emit(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(invalid))"))]
+        case .finish(let lines, let plan, let info): return lines + finish(name, plan, info: info, now: now)
+        case .leave(let lines, let due):
+            schedule(name, at: due)
+            return lines
+        case .finishedAlready(let status, let file): return archiveMarked(name, status: status, file: file, now: now)
+        case .runnable(let file, let made, let info, let next):
+            remember(name, file, made: made)
+            switch next {
+            case .recover(let start): return recover(name, file: file, start: start)
+            case .expire(let lines, let plan): return lines + finish(name, plan, info: info, now: now)
+            case .dial(let due): return dial(name, file, made: made, due: due, info: info, memos: memos, now: now)
             }
-            return actions + finish(name, FinishPlan(.failed, "Failed (invalid: \(invalid))", file), info: info, now: now)
         }
-        let finished = memos.attemptsMade(file)
-        remember(name, file, made: finished)
-        if let start = file.inFlightStart, start.number > memos.rememberedAttempts {
-            return recover(name, file: file, start: start)
-        }
-        if finished > file.maxRetries {
-            return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
-                + finish(name, FinishPlan(.expired, "Expired after \(finished) attempts", file), info: info, now: now)
-        }
+    }
+
+    /// A call file to dial, unless its window holds it, it is too late, or a trunk it matches is at its limit.
+    mutating func dial(_ name: String, _ file: CallFile, made: Int, due: SpoolInstant, info: EntryInfo, memos: FileMemos,
+                       now: SpoolInstant) -> [Action] {
         if let channel = file.channel?.description {
-            // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
-            let due = memos.stuckMtime == info.mtime ? now : info.mtime
             if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
             if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
             if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
@@ -135,7 +117,7 @@ extension SpoolStateMachine {
             }
         }
         nextToken += 1
-        let attempt = CallAttempt(file, name: name, made: finished, info: info, now: now, token: nextToken)
+        let attempt = CallAttempt(file, name: name, made: made, info: info, now: now, token: nextToken)
         set(name, .starting(attempt))
         return [.appendRecord(name, record(.start, attempt.number, epoch: attempt.startEpoch), atime: attempt.startAtime,
                               mtime: attempt.ownMtime, statAfter: false)]
