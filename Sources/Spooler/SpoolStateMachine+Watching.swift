@@ -35,29 +35,20 @@ extension SpoolStateMachine {
     static func isCallFileName(_ name: String) -> Bool { !name.hasPrefix(".") && !name.utf8.contains(UInt8(ascii: "/")) }
 
     mutating func apply(_ change: Change, now: SpoolInstant) -> [Action] {
-        // Each change looks its name up once: most are spoold's own appends, utimes and moves, about a busy
-        // or departed file, and end here.
         switch change {
-        case .appeared(let name):
+        case .appeared(let name), .changed(let name), .removed(let name):
+            // Each change looks its name up once: most are spoold's own appends, utimes and moves, about a
+            // busy or departed file, and end here.
             let state = state(of: name)
-            switch state {
-            case .moving(let finish, _, let removed)?:
-                set(name, .moving(finish, reappeared: true, removed: removed))
-                return []
-            case .departed?:
+            switch WatcherChanges.effect(of: change, in: state) {
+            case .none: return []
+            case .look: return note(name, state: state)
+            case .lookAfresh:
                 drop(name)
                 return note(name, state: nil)
-            default: return note(name, state: state)
-            }
-        case .changed(let name):
-            let state = state(of: name)
-            return state == .departed ? [] : note(name, state: state)
-        case .removed(let name):
-            switch state(of: name) {
-            case .departed?: drop(name)
-            case .moving(let finish, let reappeared, _)?: set(name, .moving(finish, reappeared: reappeared, removed: true))
-            case .scheduled?, .held?: return forget(name)
-            default: break
+            case .drop: drop(name)
+            case .moving(let finish, let reappeared, let removed): set(name, .moving(finish, reappeared: reappeared, removed: removed))
+            case .forget: return forget(name)
             }
             return []
         case .rescan(let names, let reason):
@@ -74,25 +65,6 @@ extension SpoolStateMachine {
             }
             return actions
         }
-    }
-
-    /// A watcher batch without the changes that repeat the one just before them: `changed` right after
-    /// `appeared` or `changed` of the same name. Each asks for a fresh look at the name, and the batch is fed
-    /// in one go with nothing between, so the second look would see what the first saw. spoold's own steps
-    /// come in such pairs (the times of a record set, then the close of its descriptor).
-    static func coalesced(_ changes: [Change]) -> [Change] {
-        var kept: [Change] = []
-        kept.reserveCapacity(changes.count)
-        for change in changes {
-            if case .changed(let name) = change, let last = kept.last {
-                switch last {
-                case .appeared(let previous), .changed(let previous): if previous == name { continue }
-                case .removed, .rescan: break
-                }
-            }
-            kept.append(change)
-        }
-        return kept
     }
 
     /// Asks for a fresh lstat of a name that is not busy; `noted` schedules it by the answer.
