@@ -4,19 +4,8 @@ import CallFile
 extension SpoolStateMachine {
     mutating func started(_ recovered: [(staging: String, final: String, failure: StepFailure?)],
                           _ listing: Result<[(String, EntryInfo?)], StepFailure>, toCome: Int, now: SpoolInstant) -> [Action] {
-        var actions: [Action] = recovered.map { item in
-            item.failure.map { .log(.error, "[\(item.staging)] could not finish an interrupted archive: \($0); it stays in \(settings.donePath)") }
-                ?? .log(.notice, "[\(item.final)] finished an archive interrupted by a stop or crash: outgoing_done/\(item.final)")
-        }
-        var names: [(String, EntryInfo?)] = []
-        switch listing {
-        case .success(let listed): names = listed
-        case .failure(let failure): actions.append(.log(.error, "cannot list \(settings.outgoingPath): \(failure)"))
-        }
-        // A rewrite temporary left by a crash: its original is intact.
-        for (name, _) in names where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
-            actions.append(.removeLeftover(name))
-        }
+        let (lines, names) = StartupListing.read(recovered, listing, outgoingPath: settings.outgoingPath, donePath: settings.donePath)
+        var actions = lines
         let total = files.count + names.count + toCome  // the whole listing at once (no-ops after its first batch)
         scheduler.reserveCapacity(total)
         files.reserveCapacity(total)
