@@ -154,55 +154,43 @@ extension SpoolStateMachine {
         }
     }
 
-    /// The StartRetry record is in the file (or not): only then is the call placed.
+    /// The StartRetry record is in the file (or not): what that means is `AttemptStart`'s; here it is applied.
     mutating func started(_ name: String, _ attempt: CallAttempt, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
-        let appended: Appended
+        var refusedInARow = false, actions: [Action] = []
         switch result {
-        case .success(let done): appended = done
-        case .failure(let failure):
-            if failure.isNoEntry { return forget(name) }
-            if failure.isRefused, files[name]!.memos.recordWriteRefused() {
-                let (owner, refusals) = (failure.infoAfter?.ownership ?? "owner unknown", FileMemos.recordWriteRefusalLimit)
-                return [.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")]
-                    + finish(name, .aside("retry records cannot be written"), info: nil, now: now)
-            }
-            return stepFailed(name, step: "write the StartRetry record", failure, now: now)
+        case .failure(let failure) where failure.isRefused: refusedInARow = files[name]!.memos.recordWriteRefused()
+        case .success(let appended):
+            if let failure = appended.timesFailure { actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore) }
+        case .failure: break
         }
-        let actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
-        guard let request = CallRequest(file: attempt.file, attempt: attempt.number, channelId: attempt.channelId) else {
+        switch AttemptStart(name: name, attempt: attempt).decide(result, refusedInARow: refusedInARow, ownership: ownership,
+                                                                 stepRetryDelay: settings.stepRetryDelay, now: now) {
+        case .gone: return forget(name)
+        case .refusedForGood(let lines, let plan): return lines + finish(name, plan, info: nil, now: now)
+        case .retry(let lines, let at):
+            schedule(name, at: at)
+            return lines
+        case .unplaceable:
             files[name] = nil
             return actions
+        case .place(let attempt, let channel, let lines):
+            limiter.start(now: now)
+            trunks.start(name, channel: channel, now: now)
+            // One look-up: the refusals count starts again and the state changes in place.
+            if let index = files.index(forKey: name) {
+                files.values[index].memos.refusedRecordWrites = 0
+                files.values[index].state = .dialling(attempt)
+            } else {
+                files[name] = Entry(state: .dialling(attempt))
+            }
+            inFlight += 1
+            return actions + lines
         }
-        var attempt = attempt
-        (attempt.lengthBefore, attempt.fileID) = (appended.lengthBefore, appended.fileID)
-        limiter.start(now: now)
-        trunks.start(name, channel: request.channel, now: now)
-        // One look-up: the refusals count starts again and the state changes in place.
-        if let index = files.index(forKey: name) {
-            files.values[index].memos.refusedRecordWrites = 0
-            files.values[index].state = .dialling(attempt)
-        } else {
-            files[name] = Entry(state: .dialling(attempt))
-        }
-        inFlight += 1
-        return actions + [.debug(.dialling(name: name, attempt: attempt.number, of: attempt.file.maxRetries + 1, channel: attempt.file.channel,
-                                           channelId: attempt.channelId)),
-                          .emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)),
-                          .emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))),
-                          .place(name, request, token: attempt.token)]
     }
 
     mutating func noteStuckTimes(_ name: String, _ failure: StepFailure, info: EntryInfo?, mtime: SpoolInstant) -> [Action] {
         guard files[name]?.memos.timesRefused(keeping: info?.mtime ?? mtime) != false else { return [] }
         return [.log(.warning, "[\(name)] cannot set the file's times (\(failure); \(info?.ownership ?? "owner unknown")); \(ownership) and keeps the retry count in memory. Fix: make the spoold user own call files (chown, or create them as that user)")]
-    }
-
-    mutating func stepFailed(_ name: String, step: String, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
-        let retryAt = now.adding(settings.stepRetryDelay)
-        let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
-        schedule(name, at: retryAt)
-        return [.log(.error, "[\(name)] cannot \(step): \(failure)\(owner); no call placed, trying again at \(retryAt.timeOfDay)"),
-                .emit(.stepFailed(file: name, step: step))]
     }
 
     // MARK: - A call in flight
