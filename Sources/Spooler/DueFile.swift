@@ -4,7 +4,7 @@ import CallFile
 /// time while it waited, refused and moved aside (too large, unreadable, hostile bytes), invalid (Failed, or left
 /// in place when AlwaysDelete: no and its mtime lies ahead), finished already (its Status line), or a call file
 /// whose next step is the recovery of an attempt a stop left in flight, Expired (no attempt left), or a dial
-/// (unless a window or a trunk limit says otherwise, which the core decides with its rules and trunks).
+/// unless its calling window holds it or it is too late (`timing`), or a trunk it matches is at its limit (the core's).
 ///
 /// A type of its own so that a due file's read is tested case by case (`DueFileTests`), with its lines; the core
 /// applies the decision (schedule, memos, the finish, the attempt). Pure; the time and the memos come in.
@@ -80,5 +80,27 @@ enum DueFile {
         }
         // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
         return .runnable(file, made: made, info: info, .dial(due: memos.stuckMtime == info.mtime ? now : info.mtime))
+    }
+
+    /// What a file's calling window and max_lateness say before it is dialled (`CallingRules.timing`).
+    enum Timing: Equatable {
+        case dialNow
+        /// Held until its window opens: its mtime is set to then (so that the file shows when it is dialled), and this line.
+        case hold(until: SpoolInstant, [Action])
+        /// Too late: this line, then finished as Expired without a dial.
+        case expire([Action], FinishPlan)
+    }
+
+    /// `due`: the time its lateness is judged by (`Next.dial`).
+    static func timing(_ name: String, _ file: CallFile, channel: String, due: SpoolInstant, rules: CallingRules, now: SpoolInstant) -> Timing {
+        switch rules.timing(channel: channel, due: due, now: now) {
+        case .dialNow: return .dialNow
+        case .holdUntil(let until, _):
+            return .hold(until: until, [.setMtime(name, until),
+                                        .log(.notice, "[\(name)] due, but \(rules.holdText(channel: channel, until: until)); not dialled before then")])
+        case .tooLate(let dialAt, let lateness, let limit, let window):
+            let why = rules.tooLateText(channel: channel, lateness: lateness, limit: limit, dialAt: dialAt, heldByWindow: window)
+            return .expire([.log(.notice, "[\(name)] expired: \(why); not dialled")], FinishPlan(.expired, "Expired without a dial: \(why)", file))
+        }
     }
 }

@@ -109,7 +109,14 @@ extension SpoolStateMachine {
     mutating func dial(_ name: String, _ file: CallFile, made: Int, due: SpoolInstant, info: EntryInfo, memos: FileMemos,
                        now: SpoolInstant) -> [Action] {
         if let channel = file.channel?.description {
-            if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
+            switch DueFile.timing(name, file, channel: channel, due: due, rules: rules, now: now) {
+            case .dialNow: break
+            case .hold(let until, let lines):
+                schedule(name, at: until, as: .held(until: until))
+                files[name]!.memos.heldUntil = until
+                return lines
+            case .expire(let lines, let plan): return lines + finish(name, plan, info: info, now: now)
+            }
             if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
             if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
                 set(name, .parked)
@@ -121,21 +128,6 @@ extension SpoolStateMachine {
         set(name, .starting(attempt))
         return [.appendRecord(name, record(.start, attempt.number, epoch: attempt.startEpoch), atime: attempt.startAtime,
                               mtime: attempt.ownMtime, statAfter: false)]
-    }
-
-    /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
-    mutating func decideTiming(_ name: String, _ file: CallFile, _ channel: String, due: SpoolInstant, info: EntryInfo, now: SpoolInstant) -> [Action]? {
-        switch rules.timing(channel: channel, due: due, now: now) {
-        case .dialNow: return nil
-        case .holdUntil(let until, _):
-            schedule(name, at: until, as: .held(until: until))
-            files[name]!.memos.heldUntil = until
-            return [.setMtime(name, until), .log(.notice, "[\(name)] due, but \(rules.holdText(channel: channel, until: until)); not dialled before then")]
-        case .tooLate(let dialAt, let lateness, let limit, let window):
-            let why = rules.tooLateText(channel: channel, lateness: lateness, limit: limit, dialAt: dialAt, heldByWindow: window)
-            return [.log(.notice, "[\(name)] expired: \(why); not dialled")]
-                + finish(name, FinishPlan(.expired, "Expired without a dial: \(why)", file), info: info, now: now)
-        }
     }
 
     /// A held file's mtime cannot be set: it keeps its own, which is then no touch either (it is held all the same).

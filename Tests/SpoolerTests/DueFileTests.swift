@@ -92,4 +92,27 @@ struct DueFileTests {
             FinishPlan(.expired, "Expired after 2 attempts", Self.parsed(spent)))))
         #expect(Self.decide(Self.call) == .runnable(Self.parsed(Self.call), made: 0, info: Self.info(), .dial(due: Self.info().mtime)))
     }
+
+    @Test("Its window and max_lateness: dialled now, held until the window opens (its mtime set to then), or Expired without a dial")
+    func timing() throws {
+        let file = Self.parsed(Self.call)
+        let monday = utc(2026, 3, 2, 6)
+        #expect(DueFile.timing("d.call", file, channel: "Sim/x", due: monday, rules: CallingRules(), now: monday) == .dialNow)
+        let window = CallingWindow(pattern: ChannelPattern("Sim/*"), days: .all, hours: [hours("09:00-17:00")], zone: try systemZone("UTC"))
+        let rules = CallingRules(windows: [window])
+        let opens = utc(2026, 3, 2, 9)
+        #expect(DueFile.timing("d.call", file, channel: "Sim/x", due: monday, rules: rules, now: monday) == .hold(until: opens, [
+            .setMtime("d.call", opens),
+            .log(.notice, "[d.call] due, but held by [window:Sim/*] until Mon 09:00 UTC (09:00:00 UTC); not dialled before then")]))
+        // Another channel: no window applies.
+        #expect(DueFile.timing("d.call", file, channel: "PJSIP/1", due: monday, rules: rules, now: monday) == .dialNow)
+        let late = CallingRules(maxLateness: 3600)
+        guard case .expire(let lines, let plan) = DueFile.timing("d.call", file, channel: "Sim/x", due: monday.adding(seconds: -7200),
+                                                                 rules: late, now: monday) else {
+            Issue.record("two hours late with max_lateness 3600 s is too late")
+            return
+        }
+        #expect(lines == [.log(.notice, "[d.call] expired: 7200 s late, over max_lateness 3600 s ([general]); not dialled")])
+        #expect(plan == FinishPlan(.expired, "Expired without a dial: 7200 s late, over max_lateness 3600 s ([general])", file))
+    }
 }
