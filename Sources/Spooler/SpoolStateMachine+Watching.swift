@@ -111,17 +111,18 @@ extension SpoolStateMachine {
         return []
     }
 
+    /// A file of the start-up sweep, read: what it says is `StartupSweep.found`'s; here it is carried out.
     mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
-        guard case .read(let bytes, let info) = result else { return [] }
-        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-        if parsed.isRunnable { remember(name, parsed.file, made: parsed.file.finishedAttempts) }
-        // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
-        if let status = parsed.file.finishedStatus {
+        let (runnable, found) = StartupSweep.found(result, path: settings.outgoingPath + "/" + name)
+        if let file = runnable { remember(name, file, made: file.finishedAttempts) }
+        switch found {
+        case .nothing: return []
+        case .finished(let status, let file):
             unschedule(name)
-            return archiveMarked(name, status: status, file: info.fileID, now: now)
+            return archiveMarked(name, status: status, file: file, now: now)
+        case .interrupted(let file, let start):
+            unschedule(name)
+            return recover(name, file: file, start: start)
         }
-        guard parsed.isRunnable, let start = parsed.file.inFlightStart else { return [] }
-        unschedule(name)
-        return recover(name, file: parsed.file, start: start)
     }
 }
