@@ -51,7 +51,8 @@ struct AttemptEnd {
         switch outcome {
         case .completed:
             return .finish([.log(.notice, "[\(name)] \(of): answered\(finishAtAnswer ? "" : " and hung up")")],
-                           FinishPlan(.completed, "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", file, ownMtime: own), info: info)
+                           FinishPlan(.completed, "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", file, ownMtime: own),
+                           info: info)
         case .rejected(let message):
             return .finish([.log(.error, "[\(name)] \(of): \(EngineWording.outcome(outcome)); not retried")],
                            FinishPlan(.failed, "Failed (\(message))", file, ownMtime: own), info: info)

@@ -9,15 +9,10 @@ extension SpoolStateMachine {
         var actions: [Action] = []
         if turn.hasRoom {
             if !gate.ready {
-                if !waitingForBackend, let due = scheduler.nextDue(in: files), due <= now {
-                    waitingForBackend = true
-                    actions.append(.log(.warning, "[\(scheduler.firstDue(in: files) ?? "?")] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted"))
-                }
+                if !backend.waiting, let due = scheduler.nextDue(in: files), due <= now,
+                   let line = backend.cannotTakeCalls(firstDue: scheduler.firstDue(in: files)) { actions.append(line) }
             } else {
-                if waitingForBackend {
-                    waitingForBackend = false
-                    actions.append(.log(.notice, "the backend is ready again; placing the calls that are due"))
-                }
+                if let line = backend.ready() { actions.append(line) }
                 if limiter.canStart(now: now), let allowed = gate.allowedAt, allowed <= now, let name = takeDue(now: now) {
                     turn.took()
                     return actions + takeUp(name)

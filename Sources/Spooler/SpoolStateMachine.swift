@@ -187,7 +187,9 @@ public struct SpoolStateMachine: Sendable {
     /// Future-dated files of the start-up listing still to be read for a Status line or an interrupted attempt.
     var sweep = StartupSweep()
     /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
-    var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0, waitingForBackend = false
+    var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0
+    /// Whether due files wait for a backend that cannot take calls (one line when that starts and ends).
+    var backend = BackendWait()
     /// Due files started this turn (at most 256, so that ended calls and archives go on meanwhile).
     var turn = TurnBudget()
     /// Set by `.stop`: the calls in flight may end until then; then the moves under way; then nothing.
