@@ -35,3 +35,14 @@ public struct AttemptReport: Sendable, Equatable {
         self.result = result
     }
 }
+
+extension AttemptReport {
+    /// An attempt's end, for observability: nothing built when nobody reads events (`emitsEvents`), none for a
+    /// call that never reached the PBX (no `result`).
+    static func ended(_ name: String, _ number: Int, _ channelId: String, _ file: CallFile, started: SpoolInstant,
+                      _ ended: SpoolInstant, _ result: Result?, emitsEvents: Bool) -> [SpoolStateMachine.Action] {
+        guard emitsEvents, let result else { return [] }
+        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: number, channelId: channelId, channel: file.channel?.description ?? "",
+                                                  started: started, ended: ended, result: result)))]
+    }
+}

@@ -7,9 +7,12 @@ import CallFile
 /// asked again shortly. The pid in the record is never consulted, so a restart that reuses it (containers)
 /// behaves the same.
 ///
-/// A type of its own so that this check's answers, and the attempt number, times and ChannelId it derives
-/// from the record alone, are tested on their own (`InterruptedAttemptTests`); the core carries them out.
+/// A type of its own so that this check's answers, the attempt number, times and ChannelId it derives from
+/// the record alone, and the lines and records each answer gives, are tested on their own
+/// (`InterruptedAttemptTests`); the core carries them out (schedule, slots, memos, the finish).
 struct InterruptedAttempt: Equatable, Sendable {
+    typealias Action = SpoolStateMachine.Action
+    let name: String
     var file: CallFile
     var start: RetryRecord
     /// The ChannelId the interrupted call was placed with.
@@ -22,7 +25,7 @@ struct InterruptedAttempt: Equatable, Sendable {
 
     /// The file `name`'s StartRetry record `start` has no end after it.
     init(name: String, file: CallFile, start: RetryRecord) {
-        (self.file, self.start) = (file, start)
+        (self.name, self.file, self.start) = (name, file, start)
         channelId = ChannelID.make(fileName: name, startEpoch: start.epoch, attempt: start.number)
     }
 
@@ -46,6 +49,53 @@ struct InterruptedAttempt: Equatable, Sendable {
 
     /// Whether the aborted attempt was the last one the file allows (MaxRetries + 1).
     var abortedLast: Bool { abortNumber > file.maxRetries }
+
+    /// What the answer `next` gives to carry out: the line saying the backend cannot tell yet; the line saying
+    /// the call is followed, and the lstat that adopts it; the AbortRetry record (`pid`: spoold's), with the next
+    /// due time as its times and the lstat after it asked for.
+    func actions(after next: Next, now: SpoolInstant, pid: Int) -> [Action] {
+        switch next {
+        case .askAgain:
+            [.log(.warning, "[\(name)] attempt \(start.number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(channelId)) is up, asking again shortly")]
+        case .adopt:
+            [.log(.notice, "[\(name)] attempt \(start.number) was in flight at the last stop and its call is still up (ChannelId \(channelId)): following it to its hangup"),
+             .stat(name)]
+        case .writeAbort(let abort, let due):
+            [.appendRecord(name, RetryRecord(kind: .abort, pid: pid, number: abort, epoch: now.seconds, line: nil).bytes,
+                           atime: due, mtime: due, statAfter: true)]
+        }
+    }
+
+    /// What the AbortRetry's result leads to: the file was removed meanwhile; the last attempt was aborted
+    /// (Expired: these lines, then the plan's finish with the lstat after); or the next attempt is due then.
+    enum Counted: Equatable {
+        case gone
+        case expired([Action], FinishPlan, info: EntryInfo?)
+        case retry([Action], due: SpoolInstant)
+    }
+
+    /// The AbortRetry record's result (nil when none is under way). A record that cannot be written is counted
+    /// in memory all the same. `emitsEvents`: someone reads the attempt's end.
+    func counted(_ result: Result<SpoolStateMachine.Appended, SpoolStateMachine.StepFailure>, emitsEvents: Bool,
+                 now: SpoolInstant) -> Counted? {
+        guard let due = abortDue else { return nil }
+        var lines: [Action] = []
+        var info: EntryInfo?
+        switch result {
+        case .success(let appended): info = appended.infoAfter
+        case .failure(let failure):
+            if failure.isNoEntry { return .gone }
+            info = failure.infoAfter
+            lines.append(.log(.error, "[\(name)] cannot write the AbortRetry record: \(failure); spoold keeps the count in memory"))
+        }
+        lines += AttemptReport.ended(name, abortNumber, channelId, file, started: started, now, .aborted, emitsEvents: emitsEvents)
+        let cut = "[\(name)] attempt \(abortNumber) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
+        if abortedLast {
+            return .expired(lines + [.log(.notice, "\(cut) no attempts left")],
+                            FinishPlan(.expired, "Expired after \(abortNumber) attempts", file), info: info)
+        }
+        return .retry(lines + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")], due: due)
+    }
 
     /// The call is still up: it is followed from now on as the attempt in flight, with its number and
     /// ChannelId from the record; the mtime it found is spoold's own (set by the StartRetry).

@@ -100,7 +100,7 @@ public actor SpoolEngine {
 
     /// The watcher's changes, straight into the inbox.
     public nonisolated func apply(_ batch: [SpoolChange]) {
-        inbox.post(SpoolStateMachine.coalesced(batch.map(SpoolStateMachine.Change.init)).map { .change($0) })
+        inbox.post(WatcherChanges.coalesced(batch.map(SpoolStateMachine.Change.init)).map { .change($0) })
     }
 
     /// Changes the global and per-trunk limits and the calling rules of the running engine (a reload).

@@ -9,15 +9,10 @@ extension SpoolStateMachine {
         var actions: [Action] = []
         if turn.hasRoom {
             if !gate.ready {
-                if !waitingForBackend, let due = scheduler.nextDue(in: files), due <= now {
-                    waitingForBackend = true
-                    actions.append(.log(.warning, "[\(scheduler.firstDue(in: files) ?? "?")] due, but the backend cannot take calls (no AMI connection, or Asterisk is stopping); due files wait in due order, nothing is counted"))
-                }
+                if !backend.waiting, let due = scheduler.nextDue(in: files), due <= now,
+                   let line = backend.cannotTakeCalls(firstDue: scheduler.firstDue(in: files)) { actions.append(line) }
             } else {
-                if waitingForBackend {
-                    waitingForBackend = false
-                    actions.append(.log(.notice, "the backend is ready again; placing the calls that are due"))
-                }
+                if let line = backend.ready() { actions.append(line) }
                 if limiter.canStart(now: now), let allowed = gate.allowedAt, allowed <= now, let name = takeDue(now: now) {
                     turn.took()
                     return actions + takeUp(name)
@@ -71,62 +66,52 @@ extension SpoolStateMachine {
     mutating func fileRead(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
         switch state(of: name) {
         case .due?: return process(name, result, now: now)
-        case .keeping(let due, let summary)?: return strip(name, result, due: due, summary: summary)
+        case .keeping(let due, let summary)?:
+            return apply(FinishSteps.strip(name, result, path: settings.outgoingPath + "/" + name, due: due, summary: summary), to: name)
         case .scheduled?: return swept(name, result, now: now)
         case .cancelling(let reply)?: return cancelRead(name, result, reply: reply, now: now)
         default: return []
         }
     }
 
+    /// A due file, read: what it means is `DueFile`'s decision; here it is applied.
     mutating func process(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
-        let bytes: [UInt8], info: EntryInfo
-        switch result {
-        case .read(let read, let readInfo): (bytes, info) = (read, readInfo)
+        let memos = files[name]?.memos ?? FileMemos()
+        switch DueFile.decide(name, result, memos: memos, path: settings.outgoingPath + "/" + name, maxFileSize: settings.maxFileSize,
+                              ownership: ownership, now: now) {
         case .gone: return forget(name)
         case .symlink: return [.archiveSymlink(name)]
         case .notRegular: return note(name)
-        case .tooLarge(let size):
-            return [.log(.error, "[\(name)] refused: \(size) bytes is too large for a call file (limit \(settings.maxFileSize) bytes)")]
-                + finish(name, .aside("too large"), info: nil, now: now)
-        case .unreadable(let failure):
-            let owner = failure.infoAfter.map { ", \($0.ownership)" } ?? ""
-            return [.log(.error, "[\(name)] cannot read the call file: \(failure)\(owner); \(ownership). Moving it aside instead of deleting it")]
-                + finish(name, .aside("unreadable"), info: nil, now: now)
-        }
-        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-        let memos = files[name]?.memos ?? FileMemos()
-        if info.mtime > now, !memos.isOwn(mtime: info.mtime), parsed.file.finishedStatus == nil {
-            schedule(name, at: info.mtime)  // touched to a later time while it waited (contract §2.4)
+        case .later(let due):
+            schedule(name, at: due)
             return []
-        }
-        if let rejection = parsed.rejection {
-            return [.log(.error, "[\(name)] refused: \(rejection.detail); \(rejection.consequence)")]
-                + finish(name, .aside(rejection.reason), info: nil, now: now)
-        }
-        let file = parsed.file
-        if let status = file.finishedStatus { return archiveMarked(name, status: status, file: info.fileID, now: now) }
-        if let invalid = parsed.invalidReason {
-            let actions: [Action] = [.log(.error, "[\(name)] invalid call file: \(invalid); not dialled")]
-            if !file.alwaysDelete, info.mtime > now {
-                schedule(name, at: info.mtime)
-                return actions + [.log(.notice, "[\(name)] finished: Failed (invalid); left in place (AlwaysDelete: no, mtime in the future)"),
-                                  .emit(.finished(file: name, status: .failed, disposition: .left, summary: "Failed (invalid: \(invalid))"))]
+        case .finish(let lines, let plan, let info): return lines + finish(name, plan, info: info, now: now)
+        case .leave(let lines, let due):
+            schedule(name, at: due)
+            return lines
+        case .finishedAlready(let status, let file): return archiveMarked(name, status: status, file: file, now: now)
+        case .runnable(let file, let made, let info, let next):
+            remember(name, file, made: made)
+            switch next {
+            case .recover(let start): return recover(name, file: file, start: start)
+            case .expire(let lines, let plan): return lines + finish(name, plan, info: info, now: now)
+            case .dial(let due): return dial(name, file, made: made, due: due, info: info, memos: memos, now: now)
             }
-            return actions + finish(name, FinishPlan(.failed, "Failed (invalid: \(invalid))", file), info: info, now: now)
         }
-        let finished = memos.attemptsMade(file)
-        remember(name, file, made: finished)
-        if let start = file.inFlightStart, start.number > memos.rememberedAttempts {
-            return recover(name, file: file, start: start)
-        }
-        if finished > file.maxRetries {
-            return [.log(.notice, "[\(name)] expired: \(finished) of \(file.maxRetries + 1) attempts already made (MaxRetries \(file.maxRetries)); not dialled")]
-                + finish(name, FinishPlan(.expired, "Expired after \(finished) attempts", file), info: info, now: now)
-        }
+    }
+
+    /// A call file to dial, unless its window holds it, it is too late, or a trunk it matches is at its limit.
+    mutating func dial(_ name: String, _ file: CallFile, made: Int, due: SpoolInstant, info: EntryInfo, memos: FileMemos,
+                       now: SpoolInstant) -> [Action] {
         if let channel = file.channel?.description {
-            // A retry's due time is in the mtime, unless spoold cannot set it: then only the window applies.
-            let due = memos.stuckMtime == info.mtime ? now : info.mtime
-            if let decided = decideTiming(name, file, channel, due: due, info: info, now: now) { return decided }
+            switch DueFile.timing(name, file, channel: channel, due: due, rules: rules, now: now) {
+            case .dialNow: break
+            case .hold(let until, let lines):
+                schedule(name, at: until, as: .held(until: until))
+                files[name]!.memos.heldUntil = until
+                return lines
+            case .expire(let lines, let plan): return lines + finish(name, plan, info: info, now: now)
+            }
             if memos.heldUntil != nil { files[name]!.memos.heldUntil = nil }  // dialled: a later touch to it is a touch
             if let rule = trunks.parkIfBlocked(name, channel: channel, due: min(info.mtime, now), now: now) {
                 set(name, .parked)
@@ -134,25 +119,10 @@ extension SpoolStateMachine {
             }
         }
         nextToken += 1
-        let attempt = CallAttempt(file, name: name, made: finished, info: info, now: now, token: nextToken)
+        let attempt = CallAttempt(file, name: name, made: made, info: info, now: now, token: nextToken)
         set(name, .starting(attempt))
         return [.appendRecord(name, record(.start, attempt.number, epoch: attempt.startEpoch), atime: attempt.startAtime,
                               mtime: attempt.ownMtime, statAfter: false)]
-    }
-
-    /// Calling windows and max_lateness: nil to dial now, else held until the window opens, or too late.
-    mutating func decideTiming(_ name: String, _ file: CallFile, _ channel: String, due: SpoolInstant, info: EntryInfo, now: SpoolInstant) -> [Action]? {
-        switch rules.timing(channel: channel, due: due, now: now) {
-        case .dialNow: return nil
-        case .holdUntil(let until, _):
-            schedule(name, at: until, as: .held(until: until))
-            files[name]!.memos.heldUntil = until
-            return [.setMtime(name, until), .log(.notice, "[\(name)] due, but \(rules.holdText(channel: channel, until: until)); not dialled before then")]
-        case .tooLate(let dialAt, let lateness, let limit, let window):
-            let why = rules.tooLateText(channel: channel, lateness: lateness, limit: limit, dialAt: dialAt, heldByWindow: window)
-            return [.log(.notice, "[\(name)] expired: \(why); not dialled")]
-                + finish(name, FinishPlan(.expired, "Expired without a dial: \(why)", file), info: info, now: now)
-        }
     }
 
     /// A held file's mtime cannot be set: it keeps its own, which is then no touch either (it is held all the same).
@@ -164,62 +134,50 @@ extension SpoolStateMachine {
     mutating func recordWritten(_ name: String, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
         switch state(of: name) {
         case .starting(let attempt)?: return started(name, attempt, result, now: now)
-        case .ending(let attempt, .failed(let reason, let text), let ended)?:
-            return endRecorded(name, attempt, reason: reason, text: text, ended: ended, result)
+        case .ending(let attempt, let outcome, let ended)?:
+            return endRecorded(AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended), result)
         case .checking(let recovery)?: return abortRecorded(name, recovery, result, now: now)
         default: return []
         }
     }
 
-    /// The StartRetry record is in the file (or not): only then is the call placed.
+    /// The StartRetry record is in the file (or not): what that means is `AttemptStart`'s; here it is applied.
     mutating func started(_ name: String, _ attempt: CallAttempt, _ result: Result<Appended, StepFailure>, now: SpoolInstant) -> [Action] {
-        let appended: Appended
+        var refusedInARow = false, actions: [Action] = []
         switch result {
-        case .success(let done): appended = done
-        case .failure(let failure):
-            if failure.isNoEntry { return forget(name) }
-            if failure.isRefused, files[name]!.memos.recordWriteRefused() {
-                let (owner, refusals) = (failure.infoAfter?.ownership ?? "owner unknown", FileMemos.recordWriteRefusalLimit)
-                return [.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")]
-                    + finish(name, .aside("retry records cannot be written"), info: nil, now: now)
-            }
-            return stepFailed(name, step: "write the StartRetry record", failure, now: now)
+        case .failure(let failure) where failure.isRefused: refusedInARow = files[name]!.memos.recordWriteRefused()
+        case .success(let appended):
+            if let failure = appended.timesFailure { actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore) }
+        case .failure: break
         }
-        let actions = appended.timesFailure.map { noteStuckTimes(name, $0, info: appended.infoAfter, mtime: attempt.mtimeBefore) } ?? []
-        guard let request = CallRequest(file: attempt.file, attempt: attempt.number, channelId: attempt.channelId) else {
+        switch AttemptStart(name: name, attempt: attempt).decide(result, refusedInARow: refusedInARow, ownership: ownership,
+                                                                 stepRetryDelay: settings.stepRetryDelay, now: now) {
+        case .gone: return forget(name)
+        case .refusedForGood(let lines, let plan): return lines + finish(name, plan, info: nil, now: now)
+        case .retry(let lines, let at):
+            schedule(name, at: at)
+            return lines
+        case .unplaceable:
             files[name] = nil
             return actions
+        case .place(let attempt, let channel, let lines):
+            limiter.start(now: now)
+            trunks.start(name, channel: channel, now: now)
+            // One look-up: the refusals count starts again and the state changes in place.
+            if let index = files.index(forKey: name) {
+                files.values[index].memos.refusedRecordWrites = 0
+                files.values[index].state = .dialling(attempt)
+            } else {
+                files[name] = Entry(state: .dialling(attempt))
+            }
+            inFlight += 1
+            return actions + lines
         }
-        var attempt = attempt
-        (attempt.lengthBefore, attempt.fileID) = (appended.lengthBefore, appended.fileID)
-        limiter.start(now: now)
-        trunks.start(name, channel: request.channel, now: now)
-        // One look-up: the refusals count starts again and the state changes in place.
-        if let index = files.index(forKey: name) {
-            files.values[index].memos.refusedRecordWrites = 0
-            files.values[index].state = .dialling(attempt)
-        } else {
-            files[name] = Entry(state: .dialling(attempt))
-        }
-        inFlight += 1
-        return actions + [.debug(.dialling(name: name, attempt: attempt.number, of: attempt.file.maxRetries + 1, channel: attempt.file.channel,
-                                           channelId: attempt.channelId)),
-                          .emit(.attemptStarted(file: name, attempt: attempt.number, channelId: attempt.channelId)),
-                          .emit(.attemptDialled(file: name, attempt: attempt.number, latency: now.duration(since: attempt.mtimeBefore))),
-                          .place(name, request, token: attempt.token)]
     }
 
     mutating func noteStuckTimes(_ name: String, _ failure: StepFailure, info: EntryInfo?, mtime: SpoolInstant) -> [Action] {
         guard files[name]?.memos.timesRefused(keeping: info?.mtime ?? mtime) != false else { return [] }
         return [.log(.warning, "[\(name)] cannot set the file's times (\(failure); \(info?.ownership ?? "owner unknown")); \(ownership) and keeps the retry count in memory. Fix: make the spoold user own call files (chown, or create them as that user)")]
-    }
-
-    mutating func stepFailed(_ name: String, step: String, _ failure: StepFailure, now: SpoolInstant) -> [Action] {
-        let retryAt = now.adding(settings.stepRetryDelay)
-        let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
-        schedule(name, at: retryAt)
-        return [.log(.error, "[\(name)] cannot \(step): \(failure)\(owner); no call placed, trying again at \(retryAt.timeOfDay)"),
-                .emit(.stepFailed(file: name, step: step))]
     }
 
     // MARK: - A call in flight
@@ -240,79 +198,48 @@ extension SpoolStateMachine {
         trunks.finish(name)
         inFlight -= 1
         files.values[index].state = .ending(attempt, outcome, ended: now)
-        return ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now, outcome.report)
-            + [.stat(name)]  // the name may name another file by now
+        return AttemptReport.ended(name, attempt.number, attempt.channelId, attempt.file, started: attempt.started, now,
+                                   outcome.report, emitsEvents: settings.emitsEvents) + [.stat(name)]  // the name may name another file by now
     }
 
+    /// What the attempt's end means is `AttemptEnd`'s decision; here it is applied.
     mutating func attemptOver(_ name: String, _ attempt: CallAttempt, _ outcome: CallAttempt.Outcome, info: EntryInfo?, ended: SpoolInstant) -> [Action] {
-        let (file, of) = (attempt.file, EngineWording.attempt(attempt))
-        if let info, let dialled = attempt.fileID, info.fileID != dialled {
-            // Replaced by rename while the call was in flight: the result goes into no file, the new file
-            // is a new call due at its own mtime (nothing is lost).
+        let end = AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended)
+        switch end.decide(info: info, finishAtAnswer: settings.finishAtAnswer, rules: rules, pid: settings.pid) {
+        case .replaced(let lines):
             files[name]!.memos.newFile()
             set(name, .due)
-            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); the file was replaced while its call was in flight, so this result goes into no file and the new file is a new call, due at its own mtime"),
-                    .emit(.replacedInFlight(file: name))] + noted(name, info, now: ended)
-        }
-        if attempt.cancelled { return cancelledAttemptOver(name, attempt, ended: ended) }
-        let own = attempt.ownMtime
-        switch outcome {
-        case .completed:
-            return [.log(.notice, "[\(name)] \(of): answered\(settings.finishAtAnswer ? "" : " and hung up")")]
-                + finish(name, FinishPlan(.completed, "Completed on attempt \(attempt.number) of \(file.maxRetries + 1)", file, ownMtime: own),
-                         info: info, now: ended)
-        case .rejected(let message):
-            return [.log(.error, "[\(name)] \(of): \(EngineWording.outcome(outcome)); not retried")]
-                + finish(name, FinishPlan(.failed, "Failed (\(message))", file, ownMtime: own), info: info, now: ended)
-        case .notPlaced:
-            // Never reached the PBX: the StartRetry comes back out, as if the file had not been touched.
-            return [.log(.warning, "[\(name)] \(of): \(EngineWording.outcome(outcome)); nothing counted, the file waits for the backend"),
-                    .truncate(name, length: attempt.lengthBefore, mtime: attempt.mtimeBefore)]
-        case .failed(let reason, _):
-            var (left, summary) = ("no attempts left", "Expired after \(attempt.number) attempts")
-            let next = nextAttempt(attempt, reason: reason, ended: ended)
-            if case .never(let retryRule) = next { (left, summary) = ("\(retryRule): no more attempts", summary + " (\(retryRule))") }
-            guard attempt.number < file.maxRetries + 1, case .at(let due, _) = next else {
-                return [.log(.notice, "[\(name)] \(of): \(EngineWording.outcome(outcome)); \(left)")]
-                    + finish(name, FinishPlan(.expired, summary, file, ownMtime: own), info: info, now: ended)
-            }
+            return lines + noted(name, info, now: ended)
+        case .finish(let lines, let plan, let info): return lines + finish(name, plan, info: info, now: ended)
+        case .takeBack(let actions): return actions
+        case .writeEnd(let record):
             files[name]!.memos.rememberedAttempts = attempt.number
-            return [.appendRecord(name, record(.end, attempt.number, epoch: ended.seconds), atime: due, mtime: due, statAfter: false)]
+            return [record]
         }
     }
 
     mutating func truncated(_ name: String, _ failure: StepFailure?) -> [Action] {
-        guard case .ending(_, _, let ended)? = state(of: name) else { return [] }
+        guard case .ending(let attempt, let outcome, let ended)? = state(of: name) else { return [] }
         schedule(name, at: ended.adding(settings.backendRetryDelay))
-        return (failure.map { [.log(.error, "[\(name)] cannot take back the StartRetry record: \($0); the attempt will count as aborted")] } ?? [])
-            + [.emit(.notPlaced(file: name))]
+        return AttemptEnd(name: name, attempt: attempt, outcome: outcome, ended: ended).takenBack(failure)
     }
 
-    mutating func endRecorded(_ name: String, _ attempt: CallAttempt, reason: Int, text: String, ended: SpoolInstant,
-                              _ result: Result<Appended, StepFailure>) -> [Action] {
-        let (of, cause) = (EngineWording.attempt(attempt), EngineWording.outcome(.failed(reason: reason, text: text)))
+    /// A failed attempt's EndRetry record is in the file, or not: the next attempt is scheduled.
+    mutating func endRecorded(_ end: AttemptEnd, _ result: Result<Appended, StepFailure>) -> [Action] {
+        guard case .failed = end.outcome else { return [] }
         var actions: [Action] = []
-        switch result {
-        case .success(let appended):
-            if let failure = appended.timesFailure {
-                actions = noteStuckTimes(name, failure, info: appended.infoAfter, mtime: attempt.mtimeBefore)
-            }
-        case .failure(let failure) where failure.isNoEntry:
-            return [.log(.notice, "[\(name)] \(of): \(cause); the file was removed meanwhile, so nothing more is done")] + forget(name)
-        case .failure(let failure):
-            actions = [.log(.error, "[\(name)] cannot write the EndRetry record: \(failure); spoold keeps the count (\(attempt.number) attempts) in memory")]
+        if case .success(let appended) = result, let failure = appended.timesFailure {
+            actions = noteStuckTimes(end.name, failure, info: appended.infoAfter, mtime: end.attempt.mtimeBefore)
         }
-        // The same answer as when the attempt ended: `never` finished the file there.
-        guard case .at(let due, let retryRule) = nextAttempt(attempt, reason: reason, ended: ended) else { return actions }
-        schedule(name, at: due)
-        remember(name, attempt.file, made: attempt.number)
-        return actions + [.log(.notice, "[\(name)] \(of): \(cause); next attempt at \(due.timeOfDay)\(retryRule.map { " (\($0))" } ?? "")"),
-                          .emit(.retryScheduled(file: name, attempt: attempt.number, reason: reason, nextDue: due))]
-    }
-
-    /// The next attempt after a failed one: by the `[retry:PATTERN]` rule for its outcome, else RetryTime.
-    func nextAttempt(_ attempt: CallAttempt, reason: Int, ended: SpoolInstant) -> CallingRules.Retry {
-        rules.retry(channel: attempt.file.channel?.description ?? "", reason: reason, retryTime: attempt.file.retryTime, ended: ended)
+        switch end.recorded(result, rules: rules) {
+        case .gone(let line): return [line] + forget(end.name)
+        case .retry(let lines, let due):
+            if let due {
+                schedule(end.name, at: due)
+                remember(end.name, end.attempt.file, made: end.attempt.number)
+            }
+            return actions + lines
+        }
     }
 
     // MARK: - Recovery of an attempt a stop or crash left in flight (`InterruptedAttempt`)
@@ -326,18 +253,12 @@ extension SpoolStateMachine {
     mutating func channelChecked(_ name: String, _ exists: Bool?, now: SpoolInstant) -> [Action] {
         guard let entry = files[name], case .checking(var recovery) = entry.state,
               let next = recovery.answer(exists, made: entry.memos.attemptsMade(recovery.file), now: now) else { return [] }
-        let (number, id) = (recovery.start.number, recovery.channelId)
         switch next {
-        case .askAgain:
-            schedule(name, at: now.adding(settings.backendRetryDelay))
-            return [.log(.warning, "[\(name)] attempt \(number) was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")]
-        case .adopt:
-            return [.log(.notice, "[\(name)] attempt \(number) was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
-                    .stat(name)]
-        case .writeAbort(let abort, let due):
-            set(name, .checking(recovery))
-            return [.appendRecord(name, record(.abort, abort, epoch: now.seconds), atime: due, mtime: due, statAfter: true)]
+        case .askAgain: schedule(name, at: now.adding(settings.backendRetryDelay))
+        case .adopt: break  // the lstat asked for next adopts it
+        case .writeAbort: set(name, .checking(recovery))
         }
+        return recovery.actions(after: next, now: now, pid: settings.pid)
     }
 
     /// The call is still up: it holds a slot (not a new call) and is followed to its hangup.
@@ -354,36 +275,18 @@ extension SpoolStateMachine {
 
     mutating func abortRecorded(_ name: String, _ recovery: InterruptedAttempt, _ result: Result<Appended, StepFailure>,
                                 now: SpoolInstant) -> [Action] {
-        guard let due = recovery.abortDue else { return [] }
-        let number = recovery.abortNumber
-        var actions: [Action] = []
-        var info: EntryInfo?
-        switch result {
-        case .success(let appended): info = appended.infoAfter
-        case .failure(let failure):
-            if failure.isNoEntry { return forget(name) }
-            info = failure.infoAfter
-            actions.append(.log(.error, "[\(name)] cannot write the AbortRetry record: \(failure); spoold keeps the count in memory"))
+        guard let counted = recovery.counted(result, emitsEvents: settings.emitsEvents, now: now) else { return [] }
+        switch counted {
+        case .gone: return forget(name)
+        case .expired(let lines, let plan, let info):
+            files[name]!.memos.rememberedAttempts = recovery.abortNumber
+            return lines + finish(name, plan, info: info, now: now)
+        case .retry(let lines, let due):
+            files[name]!.memos.rememberedAttempts = recovery.abortNumber
+            schedule(name, at: due)
+            remember(name, recovery.file, made: recovery.abortNumber)
+            return lines
         }
-        files[name]!.memos.rememberedAttempts = number
-        let file = recovery.file
-        actions += ended(name, number, recovery.channelId, file, started: recovery.started, now, .aborted)
-        let cut = "[\(name)] attempt \(number) of \(file.maxRetries + 1) was cut short by the last stop (its call is gone);"
-        if recovery.abortedLast {
-            return actions + [.log(.notice, "\(cut) no attempts left")]
-                + finish(name, FinishPlan(.expired, "Expired after \(number) attempts", file), info: info, now: now)
-        }
-        schedule(name, at: due)
-        remember(name, file, made: number)
-        return actions + [.log(.notice, "\(cut) counted as aborted, next attempt at \(due.timeOfDay)")]
-    }
-
-    /// An attempt's end, for observability (nothing built when nobody reads events; none for a call never placed).
-    func ended(_ name: String, _ number: Int, _ channelId: String, _ file: CallFile, started: SpoolInstant, _ ended: SpoolInstant,
-               _ result: AttemptReport.Result?) -> [Action] {
-        guard settings.emitsEvents, let result else { return [] }
-        return [.emit(.attemptEnded(AttemptReport(file: name, attempt: number, channelId: channelId, channel: file.channel?.description ?? "",
-                                                  started: started, ended: ended, result: result)))]
     }
 
     /// A retry record in Asterisk's format, with spoold's pid.

@@ -25,43 +25,20 @@ extension SpoolStateMachine {
         case .hangUp(var attempt):
             attempt.cancelled = true
             set(name, .dialling(attempt))
-            let of = EngineWording.attempt(attempt)
-            return [.log(.notice, "[\(name)] cancelled during \(of): hanging up its call (ChannelId \(attempt.channelId))"),
-                    .hangUp(name, channelId: attempt.channelId),
-                    .reply(reply, .done("\(of) is in flight: hanging up its call; the file is then finished as Cancelled"))]
+            return QueueControl.hangingUp(name, attempt, reply: reply)
         }
     }
 
-    /// A cancelled waiting file, read: finished as Cancelled by its own Archive option. A file that cannot
-    /// be read is moved aside, never deleted; one that holds a Status line already is archived as it says.
     mutating func cancelRead(_ name: String, _ result: ReadResult, reply: UInt64, now: SpoolInstant) -> [Action] {
-        var rule = FinishPlan.Rule.moveAside
-        switch result {
-        case .gone:
-            return forget(name) + [.reply(reply, .unknown(EngineWording.unknown(name)))]
-        case .symlink, .notRegular:
-            // Not a call file to finish: it takes the way any such name takes when due.
+        switch QueueControl.cancelRead(name, result, path: settings.outgoingPath + "/" + name) {
+        case .gone(let answer): return forget(name) + [.reply(reply, answer)]
+        case .notRegular(let answer):
             schedule(name, at: now)
-            return [.reply(reply, .refused("it is not a regular file (a symlink is refused, anything else skipped, when it comes due)"))]
-        case .read(let bytes, let info):
-            let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-            if let status = parsed.file.finishedStatus {
-                return archiveMarked(name, status: status, file: info.fileID, now: now)
-                    + [.reply(reply, .refused("it is finished already (Status: \(status.rawValue)); archiving it"))]
-            }
-            if parsed.rejection == nil { rule = FinishPlan.Rule(parsed.file) }
-        case .tooLarge, .unreadable: break
+            return [.reply(reply, answer)]
+        case .finishedAlready(let status, let file, let answer):
+            return archiveMarked(name, status: status, file: file, now: now) + [.reply(reply, answer)]
+        case .cancel(let line, let plan, let answer): return [line] + finish(name, plan, info: nil, now: now) + [.reply(reply, answer)]
         }
-        return [.log(.notice, "[\(name)] cancelled while waiting: not dialled")]
-            + finish(name, FinishPlan(status: .cancelled, summary: "Cancelled while waiting", rule: rule), info: nil, now: now)
-            + [.reply(reply, .done("cancelled; \(rule.archive ? "archived" : "deleted") with Status: Cancelled"))]
-    }
-
-    /// The cancelled call has ended: its outcome is not acted on (no retry, no Completed).
-    mutating func cancelledAttemptOver(_ name: String, _ attempt: CallAttempt, ended: SpoolInstant) -> [Action] {
-        let summary = "Cancelled during attempt \(attempt.number) of \(attempt.file.maxRetries + 1)"
-        return [.log(.notice, "[\(name)] \(EngineWording.attempt(attempt)): ended after spoold cancel hung it up")]
-            + finish(name, FinishPlan(.cancelled, summary, attempt.file), info: nil, now: ended)
     }
 
     mutating func reschedule(_ name: String, to due: SpoolInstant, reply: UInt64) -> [Action] {
@@ -71,16 +48,13 @@ extension SpoolStateMachine {
 
     /// The file's mtime is its due time (as for spoold's own retries), so the move survives a restart.
     mutating func dueSet(_ name: String, _ due: SpoolInstant, reply: UInt64, _ failure: StepFailure?) -> [Action] {
-        if let failure {
-            if failure.isGone { return forget(name) + [.reply(reply, .unknown(EngineWording.unknown(name)))] }
-            let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
-            return [.reply(reply, .refused("cannot set its mtime: \(failure)\(owner)"))]
-        }
+        let (gone, actions) = QueueControl.dueSet(name, due, reply: reply, failure, ownership: ownership)
+        if gone { return forget(name) + actions }
+        guard failure == nil else { return actions }
         trunks.remove(name)
         changeMemos(name) { $0.clearTimeMemos() }  // a held file is decided again by its window when the new time comes
         schedule(name, at: due)
-        return [.log(.notice, "[\(name)] rescheduled by spoold reschedule: due at \(due.timeOfDay)"),
-                .reply(reply, .done("due at \(due.timeOfDay) UTC"))]
+        return actions
     }
 
     // MARK: - The listing

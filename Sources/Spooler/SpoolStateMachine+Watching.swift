@@ -4,19 +4,8 @@ import CallFile
 extension SpoolStateMachine {
     mutating func started(_ recovered: [(staging: String, final: String, failure: StepFailure?)],
                           _ listing: Result<[(String, EntryInfo?)], StepFailure>, toCome: Int, now: SpoolInstant) -> [Action] {
-        var actions: [Action] = recovered.map { item in
-            item.failure.map { .log(.error, "[\(item.staging)] could not finish an interrupted archive: \($0); it stays in \(settings.donePath)") }
-                ?? .log(.notice, "[\(item.final)] finished an archive interrupted by a stop or crash: outgoing_done/\(item.final)")
-        }
-        var names: [(String, EntryInfo?)] = []
-        switch listing {
-        case .success(let listed): names = listed
-        case .failure(let failure): actions.append(.log(.error, "cannot list \(settings.outgoingPath): \(failure)"))
-        }
-        // A rewrite temporary left by a crash: its original is intact.
-        for (name, _) in names where name.hasPrefix(".") && name.hasSuffix(Self.rewriteSuffix) {
-            actions.append(.removeLeftover(name))
-        }
+        let (lines, names) = StartupListing.read(recovered, listing, outgoingPath: settings.outgoingPath, donePath: settings.donePath)
+        var actions = lines
         let total = files.count + names.count + toCome  // the whole listing at once (no-ops after its first batch)
         scheduler.reserveCapacity(total)
         files.reserveCapacity(total)
@@ -35,29 +24,20 @@ extension SpoolStateMachine {
     static func isCallFileName(_ name: String) -> Bool { !name.hasPrefix(".") && !name.utf8.contains(UInt8(ascii: "/")) }
 
     mutating func apply(_ change: Change, now: SpoolInstant) -> [Action] {
-        // Each change looks its name up once: most are spoold's own appends, utimes and moves, about a busy
-        // or departed file, and end here.
         switch change {
-        case .appeared(let name):
+        case .appeared(let name), .changed(let name), .removed(let name):
+            // Each change looks its name up once: most are spoold's own appends, utimes and moves, about a
+            // busy or departed file, and end here.
             let state = state(of: name)
-            switch state {
-            case .moving(let finish, _, let removed)?:
-                set(name, .moving(finish, reappeared: true, removed: removed))
-                return []
-            case .departed?:
+            switch WatcherChanges.effect(of: change, in: state) {
+            case .none: return []
+            case .look: return note(name, state: state)
+            case .lookAfresh:
                 drop(name)
                 return note(name, state: nil)
-            default: return note(name, state: state)
-            }
-        case .changed(let name):
-            let state = state(of: name)
-            return state == .departed ? [] : note(name, state: state)
-        case .removed(let name):
-            switch state(of: name) {
-            case .departed?: drop(name)
-            case .moving(let finish, let reappeared, _)?: set(name, .moving(finish, reappeared: reappeared, removed: true))
-            case .scheduled?, .held?: return forget(name)
-            default: break
+            case .drop: drop(name)
+            case .moving(let finish, let reappeared, let removed): set(name, .moving(finish, reappeared: reappeared, removed: removed))
+            case .forget: return forget(name)
             }
             return []
         case .rescan(let names, let reason):
@@ -76,25 +56,6 @@ extension SpoolStateMachine {
         }
     }
 
-    /// A watcher batch without the changes that repeat the one just before them: `changed` right after
-    /// `appeared` or `changed` of the same name. Each asks for a fresh look at the name, and the batch is fed
-    /// in one go with nothing between, so the second look would see what the first saw. spoold's own steps
-    /// come in such pairs (the times of a record set, then the close of its descriptor).
-    static func coalesced(_ changes: [Change]) -> [Change] {
-        var kept: [Change] = []
-        kept.reserveCapacity(changes.count)
-        for change in changes {
-            if case .changed(let name) = change, let last = kept.last {
-                switch last {
-                case .appeared(let previous), .changed(let previous): if previous == name { continue }
-                case .removed, .rescan: break
-                }
-            }
-            kept.append(change)
-        }
-        return kept
-    }
-
     /// Asks for a fresh lstat of a name that is not busy; `noted` schedules it by the answer.
     func note(_ name: String) -> [Action] { note(name, state: state(of: name)) }
 
@@ -107,12 +68,8 @@ extension SpoolStateMachine {
         switch state(of: name) {
         case .ending(let attempt, let outcome, let ended)?: return attemptOver(name, attempt, outcome, info: info, ended: ended)
         case .checking(let recovery)?: return adopt(name, recovery, info: info, now: now)
-        case .finishRetry(var finish, let marked)?:
-            if marked {
-                guard let info else { return forget(name) }
-                finish.marked = info.fileID
-            }
-            return self.finish(name, finish, info: info, now: now)
+        case .finishRetry(let finish, let marked)?:
+            return apply(FinishSteps.retryDue(name, finish, marked: marked, info: info, now: now), to: name)
         default: return noted(name, info, now: now)
         }
     }
@@ -154,17 +111,18 @@ extension SpoolStateMachine {
         return []
     }
 
+    /// A file of the start-up sweep, read: what it says is `StartupSweep.found`'s; here it is carried out.
     mutating func swept(_ name: String, _ result: ReadResult, now: SpoolInstant) -> [Action] {
-        guard case .read(let bytes, let info) = result else { return [] }
-        let parsed = CallFileParser.parse(bytes, path: settings.outgoingPath + "/" + name)
-        if parsed.isRunnable { remember(name, parsed.file, made: parsed.file.finishedAttempts) }
-        // Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
-        if let status = parsed.file.finishedStatus {
+        let (runnable, found) = StartupSweep.found(result, path: settings.outgoingPath + "/" + name)
+        if let file = runnable { remember(name, file, made: file.finishedAttempts) }
+        switch found {
+        case .nothing: return []
+        case .finished(let status, let file):
             unschedule(name)
-            return archiveMarked(name, status: status, file: info.fileID, now: now)
+            return archiveMarked(name, status: status, file: file, now: now)
+        case .interrupted(let file, let start):
+            unschedule(name)
+            return recover(name, file: file, start: start)
         }
-        guard parsed.isRunnable, let start = parsed.file.inFlightStart else { return [] }
-        unschedule(name)
-        return recover(name, file: parsed.file, start: start)
     }
 }

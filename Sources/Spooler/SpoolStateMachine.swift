@@ -187,7 +187,9 @@ public struct SpoolStateMachine: Sendable {
     /// Future-dated files of the start-up listing still to be read for a Status line or an interrupted attempt.
     var sweep = StartupSweep()
     /// Attempts in flight, moves handed off, departed entries; the last token given to an attempt.
-    var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0, waitingForBackend = false
+    var inFlight = 0, moving = 0, departed = 0, nextToken: UInt64 = 0
+    /// Whether due files wait for a backend that cannot take calls (one line when that starts and ends).
+    var backend = BackendWait()
     /// Due files started this turn (at most 256, so that ended calls and archives go on meanwhile).
     var turn = TurnBudget()
     /// Set by `.stop`: the calls in flight may end until then; then the moves under way; then nothing.
@@ -225,7 +227,7 @@ public struct SpoolStateMachine: Sendable {
         case .callStage(let name, let token, let stage):
             return pastDeadline ? [] : callStage(name, token: token, stage, now: now)
         case .channelChecked(let name, let exists): return channelChecked(name, exists, now: now)
-        case .marked(let name, let file): return marked(name, file, now: now)
+        case .marked(let name, let file): return marked(name, file)
         case .archived(let name, let result): return archived(name, result, now: now)
         case .movedUnmarked(let name, let result): return movedUnmarked(name, result, now: now)
         case .symlinkArchived(let name, let result): return symlinkArchived(name, result, now: now)

@@ -1,11 +1,13 @@
+import CallFile
+
 /// The start-up sweep: the files of the start-up listing whose mtime lies ahead, read in the background after
 /// `spoold ready`, one batch per turn of the engine's loop. A file finished but not yet archived at the last
 /// stop, or one whose attempt a crash left in flight, carries spoold's own future mtime (the StartRetry's
 /// t+2R): without the sweep it would wait until then, unarchived or with its call unaccounted for
 /// (docs/engine.md, "Recovery at start").
 ///
-/// A type of its own so that what is swept and its batching are tested on their own (`StartupSweepTests`);
-/// the core decides what each read file means. Pure; the time comes in as an argument.
+/// A type of its own so that what is swept, its batching and what a swept file's read says are tested on their
+/// own (`StartupSweepTests`); the core carries it out. Pure; the time comes in as an argument.
 ///
 /// Storage: the names to sweep, in the order they were considered; the batch is the last `batchSize` of
 /// them. When the shell hands over the start-up listing itself (`adopt`) and the names are then considered in
@@ -119,4 +121,25 @@ struct StartupSweep: Sendable {
 
     /// The turn is over: the next one may take a batch.
     mutating func turnOver() { sweptThisTurn = false }
+
+    /// What a swept file's read says (a file not read says nothing).
+    enum Found: Equatable {
+        /// Nothing before it is due.
+        case nothing
+        /// Finished but not yet archived at the last stop (its mtime is spoold's own, in the future).
+        case finished(CallStatus, FileID)
+        /// An attempt a stop or crash left in flight: is its call still up?
+        case interrupted(CallFile, RetryRecord)
+    }
+
+    /// `path`: the file's, for the parser's messages. `runnable`: the file as read when it can be run (for the
+    /// listing), else nil; only a runnable file's interrupted attempt is recovered.
+    static func found(_ result: SpoolStateMachine.ReadResult, path: String) -> (runnable: CallFile?, Found) {
+        guard case .read(let bytes, let info) = result else { return (nil, .nothing) }
+        let parsed = CallFileParser.parse(bytes, path: path)
+        let runnable = parsed.isRunnable ? parsed.file : nil
+        if let status = parsed.file.finishedStatus { return (runnable, .finished(status, info.fileID)) }
+        guard let file = runnable, let start = file.inFlightStart else { return (runnable, .nothing) }
+        return (runnable, .interrupted(file, start))
+    }
 }

@@ -24,7 +24,7 @@ struct EngineChangeCoalescingTests {
         ([], []),
     ])
     func table(batch: [Change], expected: [Change]) {
-        #expect(SpoolStateMachine.coalesced(batch) == expected)
+        #expect(WatcherChanges.coalesced(batch) == expected)
     }
 
     @Test("A batch with its repeats and one without leave the core in the same state, with the same log and events")
@@ -38,7 +38,7 @@ struct EngineChangeCoalescingTests {
             let batch: [Change] = [.changed("touched.call"), .changed("touched.call"), .appeared("other.call"), .changed("other.call"),
                                    .appeared("touched.call"), .changed("touched.call"), .changed("touched.call")]
             var actions: [SpoolStateMachine.Action] = []
-            for change in coalesce ? SpoolStateMachine.coalesced(batch) : batch { actions += kit.feed(.change(change)) }
+            for change in coalesce ? WatcherChanges.coalesced(batch) : batch { actions += kit.feed(.change(change)) }
             actions += kit.tick()
             return (actions.filter { if case .stat = $0 { false } else { true } },
                     [kit.core.due(of: "touched.call"), kit.core.due(of: "other.call")], kit.wake)

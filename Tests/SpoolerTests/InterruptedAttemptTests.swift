@@ -63,4 +63,57 @@ struct InterruptedAttemptTests {
         let unseen = try interrupted().adopted(info: nil, now: Self.now, token: 6)
         #expect(unseen.ownMtime == Self.now && unseen.fileID == nil)
     }
+
+    typealias Action = SpoolStateMachine.Action
+    static let abortDue = now.adding(seconds: 20)
+
+    @Test("Each answer → what is carried out: a line, the lstat that adopts, or the AbortRetry with the next due time as its times")
+    func actionsAfterAnswers() throws {
+        let attempt = try interrupted()
+        let id = attempt.channelId
+        #expect(attempt.actions(after: .askAgain, now: Self.now, pid: 9) == [
+            .log(.warning, "[r.call] attempt 1 was in flight at the last stop; the backend cannot say yet whether its call (ChannelId \(id)) is up, asking again shortly")])
+        #expect(attempt.actions(after: .adopt, now: Self.now, pid: 9) == [
+            .log(.notice, "[r.call] attempt 1 was in flight at the last stop and its call is still up (ChannelId \(id)): following it to its hangup"),
+            .stat("r.call")])
+        #expect(attempt.actions(after: .writeAbort(number: 2, due: Self.abortDue), now: Self.now, pid: 9) == [
+            .appendRecord("r.call", RetryRecord(kind: .abort, pid: 9, number: 2, epoch: Self.now.seconds, line: nil).bytes,
+                          atime: Self.abortDue, mtime: Self.abortDue, statAfter: true)])
+    }
+
+    static let after = EntryInfo(kind: .regular, mtime: abortDue, size: 120, uid: 0, mode: 0o644, fileID: FileID(device: 1, inode: 3))
+
+    func aborted(made: Int) throws -> InterruptedAttempt {
+        var attempt = try interrupted()
+        _ = attempt.answer(false, made: made, now: Self.now)
+        return attempt
+    }
+
+    @Test("The AbortRetry's result → counted, then retried or Expired; a removed file is gone; no AbortRetry, nothing")
+    func counted() throws {
+        let written = Result<SpoolStateMachine.Appended, SpoolStateMachine.StepFailure>.success(
+            .init(lengthBefore: 80, fileID: Self.after.fileID, timesFailure: nil, infoAfter: Self.after))
+        #expect(try interrupted().counted(written, emitsEvents: true, now: Self.now) == nil)
+
+        let second = try aborted(made: 1)
+        let ended = Action.emit(.attemptEnded(AttemptReport(file: "r.call", attempt: 2, channelId: second.channelId, channel: "Sim/answer",
+                                                           started: second.started, ended: Self.now, result: .aborted)))
+        let cut = "[r.call] attempt 2 of 3 was cut short by the last stop (its call is gone);"
+        #expect(second.counted(written, emitsEvents: true, now: Self.now)
+            == .retry([ended, .log(.notice, "\(cut) counted as aborted, next attempt at \(Self.abortDue.timeOfDay)")], due: Self.abortDue))
+        #expect(second.counted(written, emitsEvents: false, now: Self.now)
+            == .retry([.log(.notice, "\(cut) counted as aborted, next attempt at \(Self.abortDue.timeOfDay)")], due: Self.abortDue))
+        let full = SpoolStateMachine.StepFailure(code: 28, text: "No space left on device", infoAfter: Self.after)
+        #expect(second.counted(.failure(full), emitsEvents: false, now: Self.now) == .retry([
+            .log(.error, "[r.call] cannot write the AbortRetry record: No space left on device; spoold keeps the count in memory"),
+            .log(.notice, "\(cut) counted as aborted, next attempt at \(Self.abortDue.timeOfDay)")], due: Self.abortDue))
+        let removed = SpoolStateMachine.StepFailure(code: 2, text: "No such file or directory", infoAfter: nil)
+        #expect(second.counted(.failure(removed), emitsEvents: true, now: Self.now) == .gone)
+
+        // The third of three: Expired, finished by the file's options with the lstat after the record.
+        let last = try aborted(made: 2)
+        #expect(last.counted(written, emitsEvents: false, now: Self.now) == .expired(
+            [.log(.notice, "[r.call] attempt 3 of 3 was cut short by the last stop (its call is gone); no attempts left")],
+            FinishPlan(.expired, "Expired after 3 attempts", Self.file), info: Self.after))
+    }
 }

@@ -1,3 +1,4 @@
+import CallFile
 import Testing
 @testable import Spooler
 
@@ -52,6 +53,30 @@ struct StartupSweepTests {
         #expect(batch.map(Set.init) == ["a.call", "c.call"])
         sweep.turnOver()
         #expect(sweep.nextBatch { $0 } == nil && sweep.count == 0)
+    }
+
+    static func read(_ text: String) -> SpoolStateMachine.ReadResult {
+        .read(Array(text.utf8), EntryInfo(kind: .regular, mtime: now.adding(seconds: 600), size: 80, uid: 0, mode: 0o644,
+                                          fileID: FileID(device: 1, inode: 5)))
+    }
+
+    @Test("A swept file's read: a Status line (archived), an interrupted attempt of a runnable file (recovered), or nothing")
+    func found() throws {
+        let call = "Channel: Sim/x\nApplication: Wait\nMaxRetries: 2\n"
+        let plain = StartupSweep.found(Self.read(call), path: "/o/s.call")
+        #expect(plain.runnable == CallFileParser.parse(Array(call.utf8), path: "/o/s.call").file && plain.1 == .nothing)
+        let marked = call + "StartRetry: 9 1 (1795363000)\nStatus: Completed\n"
+        #expect(StartupSweep.found(Self.read(marked), path: "/o/s.call").1 == .finished(.completed, FileID(device: 1, inode: 5)))
+        let interrupted = call + "StartRetry: 9 1 (1795363000)\n"
+        let file = CallFileParser.parse(Array(interrupted.utf8), path: "/o/s.call").file
+        let start = try #require(file.inFlightStart)
+        #expect(StartupSweep.found(Self.read(interrupted), path: "/o/s.call") == (file, .interrupted(file, start)))
+        // Not runnable (no Application or Extension): nothing recovered, nothing remembered; still archived when marked.
+        let invalid = StartupSweep.found(Self.read("Channel: Sim/x\nStartRetry: 9 1 (1795363000)\n"), path: "/o/s.call")
+        #expect(invalid.runnable == nil && invalid.1 == .nothing)
+        #expect(StartupSweep.found(Self.read("Channel: Sim/x\nStartRetry: 9 1 (1795363000)\nStatus: Failed\n"), path: "/o/s.call")
+            .1 == .finished(.failed, FileID(device: 1, inode: 5)))
+        #expect(StartupSweep.found(.gone, path: "/o/s.call") == (nil, .nothing))
     }
 }
 
