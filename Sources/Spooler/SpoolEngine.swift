@@ -178,7 +178,7 @@ public actor SpoolEngine {
         var early = listedByWatcher ? inbox.take() : []
         var listing: [String]?
         if case .change(.rescan(let names, .initial))? = early.first, !names.isEmpty { (listing, _) = (names, early.removeFirst()) }
-        // The watcher's listing is lstat'ed (on a helper thread too) while outgoing/ is listed for its dot names.
+        // The watcher's listing is lstat'ed (by a helper task on the pool too) while outgoing/ is listed for its dot names.
         var lookup = listing.map { StartupLookup(names: $0, in: outgoing) }
         // The watcher leaves out dot names (a crash's rewrite temporaries): with its listing, only those are listed
         // here, unless the watcher handed over those its listing saw.

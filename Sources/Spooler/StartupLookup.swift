@@ -1,21 +1,28 @@
 import Glibc
 
-/// The lstat of every name of the start-up listing, made on two threads: the engine's and one helper thread
-/// started for it. With a million names the lstats are about two thirds of the start-up and the core's
-/// intake the rest; on one thread they add up, on two they overlap. The results come out in the listing's
-/// order, one batch of `batchSize` names at a time, exactly as the engine made them before alone.
+/// The lstat of every name of the start-up listing, made on two threads: the engine's and a helper task on
+/// Swift's pool, whose other thread is idle while the engine's start-up holds its actor. With a million
+/// names the lstats are about two thirds of the start-up and the core's intake the rest; on one thread they
+/// add up, on two they overlap. The results come out in the listing's order, one batch of `batchSize`
+/// names at a time, exactly as the engine made them before alone.
 ///
 /// Sharing: batches are claimed in order. The helper claims the next one and lstats it, staying at most
 /// `lookAhead` batches ahead of the engine (so that at most that many batches of lstats, 72 bytes a name,
 /// are held at once). The engine, when the batch it needs next is still in the helper's hands, lstats the
 /// next unclaimed one itself instead of waiting, so neither thread idles while there is work.
+///
+/// The helper is a task, not a thread of its own: a thread more would be one more in the process's peak
+/// (the engine benchmark counts them). It never waits: when it is `lookAhead` batches ahead it ends, and the
+/// engine starts it again as it takes a batch. So it holds a pool thread only while it lstats, and a batch
+/// it has claimed is always being lstat'ed by a running thread: the engine's wait for it always ends, even
+/// on a pool of one thread.
 final class StartupLookup: @unchecked Sendable {
-    // @unchecked: `next`, `taken` and `done` are touched only under `lock`; `names` and `directory` are
-    // read-only.
+    // @unchecked: `next`, `taken`, `done`, `helping` and `abandoned` are touched only under `lock`; `names`,
+    // `directory` and `helps` are read-only.
     typealias Batch = [(String, EntryInfo?)]
 
     static let batchSize = 4096
-    /// A listing of fewer batches than this is lstat'ed on the engine's thread alone (no thread started).
+    /// A listing of fewer batches than this is lstat'ed on the engine's thread alone (no helper started).
     static let helperFrom = 3
     static let lookAhead = 8
 
@@ -34,9 +41,11 @@ final class StartupLookup: @unchecked Sendable {
     private var abandoned = false
     /// Batches lstat'ed and not yet taken, by index.
     private var done: [Batch?]
-    private var helper: pthread_t?
+    /// The helper task is running (or about to run); never more than one.
+    private var helping = false
+    private let helps: Bool
 
-    /// Starts the helper thread when the listing is long enough to be worth it.
+    /// Starts the helper when the listing is long enough to be worth it.
     init(names: [String], in directory: SpoolDirectory) {
         self.names = names
         self.directory = directory
@@ -44,18 +53,11 @@ final class StartupLookup: @unchecked Sendable {
         done = Array(repeating: nil, count: batchCount)
         pthread_mutex_init(lock, nil)
         pthread_cond_init(changed, nil)
-        guard batchCount >= Self.helperFrom else { return }
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<StartupLookup>.fromOpaque(context!).takeRetainedValue().help()
-            return nil
-        }, context)
-        if started == 0 {
-            helper = thread
-        } else {
-            Unmanaged<StartupLookup>.fromOpaque(context).release()  // no thread: the engine lstats every batch
-        }
+        helps = batchCount >= Self.helperFrom
+        pthread_mutex_lock(lock)
+        let start = helperNeeded()
+        pthread_mutex_unlock(lock)
+        if start { startHelper() }
     }
 
     deinit {
@@ -72,12 +74,22 @@ final class StartupLookup: @unchecked Sendable {
         return names[start..<min(start + Self.batchSize, names.count)].map { ($0, $0.hasPrefix(".") ? nil : directory.info($0)) }
     }
 
-    /// The helper thread's work: claim, lstat, hand over, until every batch is claimed.
+    /// Whether a helper should start now: none runs, and a batch within the look-ahead is unclaimed. Marks it
+    /// running. Call with `lock` held.
+    private func helperNeeded() -> Bool {
+        guard helps, !helping, !abandoned, next < batchCount, next < taken + Self.lookAhead else { return false }
+        helping = true
+        return true
+    }
+
+    private func startHelper() {
+        Task.detached { self.help() }
+    }
+
+    /// The helper's work: claim, lstat, hand over, until it is `lookAhead` ahead or every batch is claimed.
     private func help() {
         pthread_mutex_lock(lock)
-        while true {
-            while !abandoned, next < batchCount, next >= taken + Self.lookAhead { pthread_cond_wait(changed, lock) }
-            guard !abandoned, next < batchCount else { break }
+        while !abandoned, next < batchCount, next < taken + Self.lookAhead {
             let index = next
             next += 1
             pthread_mutex_unlock(lock)
@@ -86,6 +98,7 @@ final class StartupLookup: @unchecked Sendable {
             done[index] = batch
             pthread_cond_broadcast(changed)
         }
+        helping = false
         pthread_mutex_unlock(lock)
     }
 
@@ -121,24 +134,17 @@ final class StartupLookup: @unchecked Sendable {
             pthread_cond_wait(changed, lock)
         }
         taken = index + 1
-        pthread_cond_broadcast(changed)
+        let start = helperNeeded()  // it ended at the look-ahead: there is room again
         pthread_mutex_unlock(lock)
-        if index == batchCount - 1 { joinHelper() }
+        if start { startHelper() }
         return result
     }
 
-    /// The listing is not used after all: the helper stops after its current batch.
+    /// The listing is not used after all: the helper stops after its current batch (it holds this object
+    /// until then).
     func abandon() {
         pthread_mutex_lock(lock)
         abandoned = true
-        pthread_cond_broadcast(changed)
         pthread_mutex_unlock(lock)
-        joinHelper()
-    }
-
-    private func joinHelper() {
-        guard let thread = helper else { return }
-        helper = nil
-        pthread_join(thread, nil)
     }
 }
