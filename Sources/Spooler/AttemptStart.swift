@@ -26,9 +26,10 @@ struct AttemptStart {
     }
 
     /// `refusedInARow`: the failure is a refusal that makes `FileMemos.recordWriteRefusalLimit` in a row (the
-    /// core counts it). `ownership`: spoold's uid, for the log. `latency`: the attempt's from its due time.
-    func decide(_ result: Result<SpoolStateMachine.Appended, SpoolStateMachine.StepFailure>, refusedInARow: Bool, ownership: String,
-                stepRetryDelay: Duration, now: SpoolInstant) -> Decision {
+    /// core counts it). `ownership`: spoold's uid, for the log (built only for a failure's line: a text per
+    /// attempt cost as much as the rest of this decision). `latency`: the attempt's from its due time.
+    func decide(_ result: Result<SpoolStateMachine.Appended, SpoolStateMachine.StepFailure>, refusedInARow: Bool,
+                ownership: @autoclosure () -> String, stepRetryDelay: Duration, now: SpoolInstant) -> Decision {
         let appended: SpoolStateMachine.Appended
         switch result {
         case .success(let done): appended = done
@@ -36,11 +37,11 @@ struct AttemptStart {
             if failure.isNoEntry { return .gone }
             if refusedInARow {
                 let (owner, refusals) = (failure.infoAfter?.ownership ?? "owner unknown", FileMemos.recordWriteRefusalLimit)
-                return .refusedForGood([.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership)), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")],
+                return .refusedForGood([.log(.error, "[\(name)] cannot write retry records (\(failure); \(owner); \(ownership())), \(refusals) times in a row; never dialled. Fix: chown the call files to the spoold user, or make them writable by it")],
                                        .aside("retry records cannot be written"))
             }
             let (step, retryAt) = ("write the StartRetry record", now.adding(stepRetryDelay))
-            let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
+            let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership())" } ?? ""
             return .retry([.log(.error, "[\(name)] cannot \(step): \(failure)\(owner); no call placed, trying again at \(retryAt.timeOfDay)"),
                            .emit(.stepFailed(file: name, step: step))], at: retryAt)
         }

@@ -34,9 +34,10 @@ enum DueFile {
         case dial(due: SpoolInstant)
     }
 
-    /// `path`: the file's, for the parser's messages; `ownership`: spoold's uid, for the log.
+    /// `path`: the file's, for the parser's messages; `ownership`: spoold's uid, for the log (built only when a line
+    /// needs it, not for every due file).
     static func decide(_ name: String, _ result: SpoolStateMachine.ReadResult, memos: FileMemos, path: String, maxFileSize: Int,
-                       ownership: String, now: SpoolInstant) -> Decision {
+                       ownership: @autoclosure () -> String, now: SpoolInstant) -> Decision {
         let bytes: [UInt8], info: EntryInfo
         switch result {
         case .read(let read, let readInfo): (bytes, info) = (read, readInfo)
@@ -48,7 +49,7 @@ enum DueFile {
                            .aside("too large"), info: nil)
         case .unreadable(let failure):
             let owner = failure.infoAfter.map { ", \($0.ownership)" } ?? ""
-            return .finish([.log(.error, "[\(name)] cannot read the call file: \(failure)\(owner); \(ownership). Moving it aside instead of deleting it")],
+            return .finish([.log(.error, "[\(name)] cannot read the call file: \(failure)\(owner); \(ownership()). Moving it aside instead of deleting it")],
                            .aside("unreadable"), info: nil)
         }
         let parsed = CallFileParser.parse(bytes, path: path)

@@ -95,13 +95,13 @@ enum QueueControl {
     /// The result of setting a rescheduled file's times: the answer when it failed (`gone`: the file is
     /// gone, forget it), else the line and the answer. `ownership`: spoold's uid, for a refusal.
     static func dueSet(_ name: String, _ due: SpoolInstant, reply: UInt64, _ failure: SpoolStateMachine.StepFailure?,
-                       ownership: String) -> (gone: Bool, [Action]) {
+                       ownership: @autoclosure () -> String) -> (gone: Bool, [Action]) {
         guard let failure else {
             return (false, [.log(.notice, "[\(name)] rescheduled by spoold reschedule: due at \(due.timeOfDay)"),
                             .reply(reply, .done("due at \(due.timeOfDay) UTC"))])
         }
         if failure.isGone { return (true, [.reply(reply, .unknown(EngineWording.unknown(name)))]) }
-        let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership)" } ?? ""
+        let owner = failure.infoAfter.map { "; \($0.ownership), \(ownership())" } ?? ""
         return (false, [.reply(reply, .refused("cannot set its mtime: \(failure)\(owner)"))])
     }
 
