@@ -86,16 +86,22 @@ final class StartupLookup: @unchecked Sendable {
         Task.detached { self.help() }
     }
 
+    /// Claims the next batch, lstats it with `lock` released, and leaves it in `done`: the helper's step, and
+    /// the engine's while the batch it needs is in the helper's hands. Call with `lock` held; returns with it held.
+    private func lookUpNextUnclaimed() {
+        let index = next
+        next += 1
+        pthread_mutex_unlock(lock)
+        let batch = lookUp(index)
+        pthread_mutex_lock(lock)
+        done[index] = batch
+    }
+
     /// The helper's work: claim, lstat, hand over, until it is `lookAhead` ahead or every batch is claimed.
     private func help() {
         pthread_mutex_lock(lock)
         while !abandoned, next < batchCount, next < taken + Self.lookAhead {
-            let index = next
-            next += 1
-            pthread_mutex_unlock(lock)
-            let batch = lookUp(index)
-            pthread_mutex_lock(lock)
-            done[index] = batch
+            lookUpNextUnclaimed()
             pthread_cond_broadcast(changed)
         }
         helping = false
@@ -123,12 +129,7 @@ final class StartupLookup: @unchecked Sendable {
             }
             // The helper has it: lstat a later one meanwhile rather than wait, within the look-ahead.
             if next < batchCount, next < index + Self.lookAhead {
-                let later = next
-                next += 1
-                pthread_mutex_unlock(lock)
-                let batch = lookUp(later)
-                pthread_mutex_lock(lock)
-                done[later] = batch
+                lookUpNextUnclaimed()
                 continue
             }
             pthread_cond_wait(changed, lock)
